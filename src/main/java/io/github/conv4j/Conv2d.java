@@ -1,0 +1,228 @@
+package io.github.conv4j;
+
+import io.github.conv4j.spi.Availability;
+import io.github.conv4j.spi.ConvEngine;
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * conv4j's entry point: finds the engines, plans convolutions on them, and offers one-shot calls.
+ *
+ * <p>Engines are found with {@link ServiceLoader}. {@value #AUTO} picks, for each spec, the first engine in
+ * {@link Settings#engineOrder()} that is available and accepts the spec, and {@code naive} when none does; it
+ * logs its choice once per engine, and warns once, with a fix hint, for each listed engine that cannot run.
+ * Every method validates what it is handed before any engine sees it. All methods are thread-safe.
+ */
+public final class Conv2d {
+    /** The engine name that asks for the best available engine. */
+    public static final String AUTO = "auto";
+    /** The reference engine's name. */
+    public static final String NAIVE = "naive";
+
+    private static final System.Logger LOG = System.getLogger("io.github.conv4j");
+    private static final List<ConvEngine> ENGINES = discover();
+    private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
+
+    private Conv2d() {
+    }
+
+    private static List<ConvEngine> discover() {
+        List<ConvEngine> found = new ArrayList<>();
+        ServiceLoader.load(ConvEngine.class, Conv2d.class.getClassLoader()).forEach(found::add);
+        List<String> order = Settings.engineOrder();
+        found.sort(Comparator.comparingInt((ConvEngine e) -> {
+            int i = order.indexOf(e.name());
+            return i < 0 ? Integer.MAX_VALUE : i;
+        }).thenComparing(ConvEngine::name));
+        return List.copyOf(found);
+    }
+
+    /** Every engine on the class path, in {@code auto}'s order first, then the rest by name. */
+    public static List<ConvEngine> engines() {
+        return ENGINES;
+    }
+
+    /**
+     * The engine called {@code name}.
+     *
+     * @throws IllegalArgumentException if no engine has that name
+     */
+    public static ConvEngine engine(String name) {
+        for (ConvEngine e : ENGINES) {
+            if (e.name().equals(name)) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException("unknown engine: " + name + " (engines: "
+                + ENGINES.stream().map(ConvEngine::name).collect(Collectors.joining(", ")) + ", " + AUTO + ")");
+    }
+
+    /**
+     * The engine {@code auto} uses for {@code spec}.
+     *
+     * @throws UnsupportedOperationException if no engine accepts the spec (the reference normally does)
+     */
+    public static ConvEngine select(ConvSpec spec) {
+        StringBuilder reasons = new StringBuilder();
+        for (String name : Settings.engineOrder()) {
+            Optional<ConvEngine> e = ENGINES.stream().filter(x -> x.name().equals(name)).findFirst();
+            if (e.isEmpty()) {
+                continue;
+            }
+            Availability a = e.get().probe();
+            if (!a.available()) {
+                if (LOGGED.add("unavailable:" + name)) {
+                    LOG.log(System.Logger.Level.WARNING, "conv4j: engine " + name + " is unavailable, auto falls back: "
+                            + a.reason());
+                }
+                continue;
+            }
+            Optional<String> no = e.get().declines(spec);
+            if (no.isEmpty()) {
+                return chosen(e.get());
+            }
+            reasons.append("; ").append(name).append(": ").append(no.get());
+        }
+        ConvEngine naive = engine(NAIVE);
+        Optional<String> no = naive.declines(spec);
+        if (no.isEmpty()) {
+            return chosen(naive);
+        }
+        throw new UnsupportedOperationException("no engine accepts " + spec + reasons + "; naive: " + no.get());
+    }
+
+    private static ConvEngine chosen(ConvEngine e) {
+        if (LOGGED.add("chose:" + e.name())) {
+            LOG.log(System.Logger.Level.INFO, "conv4j: auto uses engine " + e.name());
+        }
+        return e;
+    }
+
+    /**
+     * Plans {@code spec} on the engine {@code auto} selects.
+     *
+     * @see #plan(String, ConvSpec, Tensor, Tensor)
+     */
+    public static ConvPlan plan(ConvSpec spec, Tensor weights, Tensor bias) {
+        return plan(AUTO, spec, weights, bias);
+    }
+
+    /**
+     * Plans {@code spec} on the named engine ({@value #AUTO} for the best available one). The engine copies
+     * the weights and bias, so the caller may free them once this returns.
+     *
+     * @param bias {@code [oc]} elements, or null when the spec has no bias
+     * @throws IllegalArgumentException if the engine name is unknown, or the weights or bias do not match
+     *     the spec (dtype, shape, presence)
+     * @throws UnsupportedOperationException if the named engine is unavailable or declines the spec
+     * @throws IllegalStateException if a segment's arena is closed or confined to another thread
+     */
+    public static ConvPlan plan(String engine, ConvSpec spec, Tensor weights, Tensor bias) {
+        requireParameter("weights", weights, spec.weightShape(), spec);
+        if (spec.hasBias() && bias == null) {
+            throw new IllegalArgumentException("bias is missing: spec has bias, none given");
+        }
+        if (!spec.hasBias() && bias != null) {
+            throw new IllegalArgumentException("bias given but spec has no bias: bias "
+                    + Arrays.toString(bias.shape()));
+        }
+        if (bias != null) {
+            requireParameter("bias", bias, spec.biasShape(), spec);
+        }
+        ConvEngine e = AUTO.equals(engine) ? select(spec) : engine(engine);
+        if (!AUTO.equals(engine)) {
+            Availability a = e.probe();
+            if (!a.available()) {
+                throw new UnsupportedOperationException("engine " + e.name() + " is unavailable: " + a.reason());
+            }
+            Optional<String> no = e.declines(spec);
+            if (no.isPresent()) {
+                throw new UnsupportedOperationException("engine " + e.name() + " declines " + spec + ": " + no.get());
+            }
+        }
+        MemorySegment w = weights.data().asSlice(0, weights.byteSize());
+        MemorySegment b = bias == null ? null : bias.data().asSlice(0, bias.byteSize());
+        ConvKernel kernel = e.plan(spec, w, b);
+        return new ConvPlan(spec, e.name(), kernel);
+    }
+
+    private static void requireParameter(String name, Tensor t, long[] shape, ConvSpec spec) {
+        if (t == null) {
+            throw new IllegalArgumentException(name + " is null");
+        }
+        if (t.dtype() != spec.dtype()) {
+            throw new IllegalArgumentException("dtype differs: " + name + " is " + t.dtype() + ", spec is "
+                    + spec.dtype());
+        }
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new IllegalArgumentException(name + " shape differs from spec: " + name + " "
+                    + Arrays.toString(t.shape()) + ", spec wants "
+                    + (name.equals("weights") ? spec.layout().weightOrder() + " " : "") + Arrays.toString(shape));
+        }
+        ConvPlan.requireSegment(name, t.data(), t.byteSize(), shape, spec.dtype());
+    }
+
+    /**
+     * One convolution, planned, run and closed: {@code y = conv(x; w, bias)} on the named engine.
+     *
+     * @see #plan(String, ConvSpec, Tensor, Tensor)
+     * @see ConvPlan#forward(Tensor, Tensor)
+     */
+    public static void forward(String engine, ConvSpec spec, Tensor x, Tensor weights, Tensor bias, Tensor y) {
+        try (ConvPlan plan = plan(engine, spec, weights, bias)) {
+            plan.forward(x, y);
+        }
+    }
+
+    /**
+     * One float32 convolution on Java arrays with {@code auto}; returns the output in the spec's layout.
+     *
+     * @param bias {@code oc} values, or null when the spec has no bias
+     * @throws IllegalArgumentException if the spec is not float32 or an array's length differs from the spec's
+     */
+    public static float[] conv2d(ConvSpec spec, float[] x, float[] weights, float[] bias) {
+        requireLength("x", x.length, spec.inputElements());
+        requireLength("weights", weights.length, spec.weightElements());
+        if (bias != null) {
+            requireLength("bias", bias.length, spec.oc());
+        }
+        float[] y = new float[Math.toIntExact(spec.outputElements())];
+        forward(AUTO, spec, Tensor.of(x, spec.inputShape()), Tensor.of(weights, spec.weightShape()),
+                bias == null ? null : Tensor.of(bias, spec.oc()), Tensor.of(y, spec.outputShape()));
+        return y;
+    }
+
+    /**
+     * One float64 convolution on Java arrays with {@code auto}; returns the output in the spec's layout.
+     *
+     * @param bias {@code oc} values, or null when the spec has no bias
+     * @throws IllegalArgumentException if the spec is not float64 or an array's length differs from the spec's
+     */
+    public static double[] conv2d(ConvSpec spec, double[] x, double[] weights, double[] bias) {
+        requireLength("x", x.length, spec.inputElements());
+        requireLength("weights", weights.length, spec.weightElements());
+        if (bias != null) {
+            requireLength("bias", bias.length, spec.oc());
+        }
+        double[] y = new double[Math.toIntExact(spec.outputElements())];
+        forward(AUTO, spec, Tensor.of(x, spec.inputShape()), Tensor.of(weights, spec.weightShape()),
+                bias == null ? null : Tensor.of(bias, spec.oc()), Tensor.of(y, spec.outputShape()));
+        return y;
+    }
+
+    private static void requireLength(String name, long got, long want) {
+        if (got != want) {
+            throw new IllegalArgumentException(name + " length differs from spec: " + name + " length=" + got
+                    + ", spec wants " + want);
+        }
+    }
+}

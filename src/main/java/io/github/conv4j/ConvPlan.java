@@ -1,0 +1,191 @@
+package io.github.conv4j;
+
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A prepared convolution: one spec, its weights and bias, and the engine that computes it.
+ *
+ * <p>Everything one-time (validation, weight repacking, native primitive creation) is done when the plan is
+ * made, so {@link #forward} only checks its arguments and computes. <b>Thread safety:</b> a plan may be used
+ * by many threads at once, provided each call writes a distinct output. {@link #close()} is idempotent and
+ * waits for calls in flight to finish; a {@code forward} after {@code close} throws
+ * {@link IllegalStateException}. Input and output segments belong to the caller and are never closed here.
+ */
+public final class ConvPlan implements AutoCloseable {
+    private static final int CLOSED = Integer.MIN_VALUE / 2;
+
+    private final ConvSpec spec;
+    private final String engine;
+    private final ConvKernel kernel;
+    private final long inputBytes, outputBytes;
+    /** Calls in flight; {@link #CLOSED} is added once on close, so a negative value means closed. */
+    private final AtomicInteger state = new AtomicInteger();
+
+    ConvPlan(ConvSpec spec, String engine, ConvKernel kernel) {
+        this.spec = spec;
+        this.engine = engine;
+        this.kernel = kernel;
+        this.inputBytes = spec.inputElements() * spec.dtype().byteSize();
+        this.outputBytes = spec.outputElements() * spec.dtype().byteSize();
+    }
+
+    /** The convolution this plan computes. */
+    public ConvSpec spec() {
+        return spec;
+    }
+
+    /** The name of the engine that computes it (never {@code auto}). */
+    public String engine() {
+        return engine;
+    }
+
+    /** What computes inside the engine, for example the oneDNN implementation; may be empty. */
+    public String implementation() {
+        return kernel.implementation();
+    }
+
+    /**
+     * Computes {@code y = conv(x)}.
+     *
+     * @throws IllegalArgumentException if a tensor's dtype or shape differs from the spec's, {@code y} is
+     *     read-only, a segment is misaligned, or {@code x} and {@code y} overlap
+     * @throws IllegalStateException if this plan is closed, or a segment's arena is closed or confined to
+     *     another thread
+     */
+    public void forward(Tensor x, Tensor y) {
+        requireTensor("x", x, spec.inputShape());
+        requireTensor("y", y, spec.outputShape());
+        forward(x.data(), y.data());
+    }
+
+    /**
+     * Computes {@code y = conv(x)} on raw segments in the spec's layout and dtype.
+     *
+     * @throws IndexOutOfBoundsException if a segment is smaller than the spec needs
+     * @throws IllegalArgumentException if {@code y} is read-only, a segment is misaligned, or they overlap
+     * @throws IllegalStateException if this plan is closed, or a segment's arena is closed or confined to
+     *     another thread
+     */
+    public void forward(MemorySegment x, MemorySegment y) {
+        requireSegment("x", x, inputBytes, spec.inputShape(), spec.dtype());
+        requireSegment("y", y, outputBytes, spec.outputShape(), spec.dtype());
+        if (y.isReadOnly()) {
+            throw new IllegalArgumentException("y segment is read-only");
+        }
+        if (x.asSlice(0, inputBytes).asOverlappingSlice(y.asSlice(0, outputBytes)).isPresent()) {
+            throw new IllegalArgumentException("x and y overlap: x at 0x" + Long.toHexString(x.address())
+                    + " (" + inputBytes + " bytes), y at 0x" + Long.toHexString(y.address())
+                    + " (" + outputBytes + " bytes)");
+        }
+        if (state.getAndIncrement() < 0) {
+            state.getAndDecrement();
+            throw new IllegalStateException("plan is closed: " + engine + " " + spec);
+        }
+        try {
+            kernel.forward(x, y);
+        } finally {
+            state.getAndDecrement();
+        }
+    }
+
+    /**
+     * Computes {@code y = conv(x)} on float32 arrays in the spec's layout.
+     *
+     * @throws IllegalArgumentException if the spec is not float32
+     * @throws IndexOutOfBoundsException if an array is shorter than the spec needs
+     */
+    public void forward(float[] x, float[] y) {
+        requireDType(DType.FLOAT32);
+        forward(MemorySegment.ofArray(x), MemorySegment.ofArray(y));
+    }
+
+    /**
+     * Computes {@code y = conv(x)} on float64 arrays in the spec's layout.
+     *
+     * @throws IllegalArgumentException if the spec is not float64
+     * @throws IndexOutOfBoundsException if an array is shorter than the spec needs
+     */
+    public void forward(double[] x, double[] y) {
+        requireDType(DType.FLOAT64);
+        forward(MemorySegment.ofArray(x), MemorySegment.ofArray(y));
+    }
+
+    /** Frees what the engine holds; waits for calls in flight; idempotent. */
+    @Override
+    public void close() {
+        int s = state.get();
+        while (s >= 0) {
+            if (state.compareAndSet(s, s + CLOSED)) {
+                while (state.get() != CLOSED) {
+                    Thread.onSpinWait();
+                }
+                kernel.close();
+                return;
+            }
+            s = state.get();
+        }
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return state.get() < 0;
+    }
+
+    private void requireDType(DType dtype) {
+        if (spec.dtype() != dtype) {
+            throw new IllegalArgumentException("dtype differs: arrays are " + dtype + ", spec is " + spec.dtype());
+        }
+    }
+
+    private void requireTensor(String name, Tensor t, long[] shape) {
+        if (t.dtype() != spec.dtype()) {
+            throw new IllegalArgumentException("dtype differs: " + name + " is " + t.dtype() + ", spec is "
+                    + spec.dtype());
+        }
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new IllegalArgumentException(name + " shape differs from spec: " + name + " "
+                    + Arrays.toString(t.shape()) + ", spec wants " + spec.layout() + " " + Arrays.toString(shape));
+        }
+    }
+
+    /** The largest power of two, up to 8, that the segment's start address is a multiple of. */
+    private static long alignment(MemorySegment s) {
+        long a = Math.min(8, Long.lowestOneBit(s.address() | 8));
+        Object base = s.heapBase().orElse(null);
+        if (base != null) {
+            // a heap segment's address is an offset into its array, which is aligned to its element size
+            long element = switch (base) {
+                case byte[] b -> 1;
+                case short[] b -> 2;
+                case char[] b -> 2;
+                case int[] b -> 4;
+                case float[] b -> 4;
+                default -> 8;
+            };
+            a = Math.min(a, element);
+        }
+        return a;
+    }
+
+    /** Checks a segment at the border: alive, reachable from this thread, large enough, aligned. */
+    static void requireSegment(String name, MemorySegment s, long bytes, long[] shape, DType dtype) {
+        if (!s.scope().isAlive()) {
+            throw new IllegalStateException(name + " segment is not alive: its arena is closed");
+        }
+        if (!s.isAccessibleBy(Thread.currentThread())) {
+            throw new IllegalStateException(name + " segment is confined to another thread than "
+                    + Thread.currentThread().getName());
+        }
+        if (s.byteSize() < bytes) {
+            throw new IndexOutOfBoundsException(name + " segment too small: " + s.byteSize() + " bytes < " + bytes
+                    + " needed for " + dtype + " " + Arrays.toString(shape));
+        }
+        if (alignment(s) < dtype.byteSize()) {
+            throw new IllegalArgumentException(name + " segment is not aligned to " + dtype.byteSize()
+                    + " bytes (" + dtype + "): address 0x" + Long.toHexString(s.address()));
+        }
+    }
+}

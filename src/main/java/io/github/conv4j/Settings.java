@@ -1,0 +1,83 @@
+package io.github.conv4j;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * conv4j's process-wide settings: the thread count that native engines use, and the order in which
+ * {@code auto} tries engines.
+ *
+ * <p>Defaults come from {@code native-config/conv4j.properties}, shipped in the jar; a system property of the
+ * same name overrides each ({@code -Dconv4j.threads=2}); {@link #setThreads} overrides both at run time.
+ */
+public final class Settings {
+    /** System property and file key: threads for native engines; 0 means all available processors. */
+    public static final String THREADS = "conv4j.threads";
+    /** System property and file key: comma-separated engine names, the order {@code auto} tries them in. */
+    public static final String ENGINES = "conv4j.engines";
+
+    private static final Properties DEFAULTS = load();
+    private static volatile int threads = parseThreads(value(THREADS, "0"), THREADS);
+
+    private Settings() {
+    }
+
+    private static Properties load() {
+        Properties p = new Properties();
+        try (InputStream in = Settings.class.getResourceAsStream("conv4j.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read conv4j.properties from the conv4j jar", e);
+        }
+        return p;
+    }
+
+    private static String value(String key, String fallback) {
+        String v = System.getProperty(key);
+        return v != null ? v : DEFAULTS.getProperty(key, fallback);
+    }
+
+    private static int parseThreads(String text, String source) {
+        try {
+            int n = Integer.parseInt(text.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the error below
+        }
+        throw new IllegalArgumentException(source + " must be an integer >= 0 (0 = all processors): " + text);
+    }
+
+    /** Threads that native engines use: the setting, or all available processors when it is 0. */
+    public static int threads() {
+        int n = threads;
+        return n > 0 ? n : Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * Sets the threads native engines use from the next {@code forward} on; 0 means all processors.
+     *
+     * @throws IllegalArgumentException if {@code n < 0}
+     */
+    public static void setThreads(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("threads must be >= 0 (0 = all processors): threads=" + n);
+        }
+        threads = n;
+    }
+
+    /** Engine names in the order {@code auto} tries them. */
+    public static List<String> engineOrder() {
+        return Arrays.stream(value(ENGINES, "naive").split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toList();
+    }
+}

@@ -1,0 +1,141 @@
+package io.github.conv4j.engine.naive;
+
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
+import io.github.conv4j.Layout;
+import io.github.conv4j.spi.Availability;
+import io.github.conv4j.spi.ConvEngine;
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Optional;
+
+/**
+ * The reference engine: the definition in {@link ConvSpec}, written as plain loops with double accumulation.
+ * Every other engine is tested against it. Written to be obviously right, not fast.
+ */
+public final class NaiveEngine implements ConvEngine {
+    /** Weights are held in one {@code double[]}. */
+    private static final long MAX_WEIGHTS = Integer.MAX_VALUE - 8;
+
+    @Override
+    public String name() {
+        return "naive";
+    }
+
+    @Override
+    public Availability probe() {
+        return Availability.yes("pure Java loops, double accumulation");
+    }
+
+    @Override
+    public Optional<String> declines(ConvSpec spec) {
+        return spec.weightElements() > MAX_WEIGHTS
+                ? Optional.of("weights exceed a Java array: " + spec.weightElements() + " elements")
+                : Optional.empty();
+    }
+
+    @Override
+    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
+        return new Kernel(spec, read(weights, spec.dtype()), bias == null ? null : read(bias, spec.dtype()));
+    }
+
+    private static double[] read(MemorySegment s, DType dtype) {
+        return dtype == DType.FLOAT32
+                ? toDoubles(s.toArray(ValueLayout.JAVA_FLOAT))
+                : s.toArray(ValueLayout.JAVA_DOUBLE);
+    }
+
+    private static double[] toDoubles(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    /** Holds the weights and bias as doubles; stateless otherwise, so concurrent calls are safe. */
+    private static final class Kernel implements ConvKernel {
+        private final ConvSpec s;
+        private final double[] w;
+        private final double[] bias;
+
+        Kernel(ConvSpec spec, double[] weights, double[] bias) {
+            this.s = spec;
+            this.w = weights;
+            this.bias = bias;
+        }
+
+        @Override
+        public void forward(MemorySegment x, MemorySegment y) {
+            boolean f32 = s.dtype() == DType.FLOAT32;
+            int icg = s.icPerGroup(), ocg = s.ocPerGroup();
+            for (int n = 0; n < s.mb(); n++) {
+                for (int oc = 0; oc < s.oc(); oc++) {
+                    int g = oc / ocg;
+                    for (int oh = 0; oh < s.oh(); oh++) {
+                        for (int ow = 0; ow < s.ow(); ow++) {
+                            double sum = bias == null ? 0 : bias[oc];
+                            for (int kh = 0; kh < s.kh(); kh++) {
+                                long ih = (long) oh * s.sh() - s.padTop() + (long) kh * s.dh();
+                                if (ih < 0 || ih >= s.ih()) {
+                                    continue;
+                                }
+                                for (int kw = 0; kw < s.kw(); kw++) {
+                                    long iw = (long) ow * s.sw() - s.padLeft() + (long) kw * s.dw();
+                                    if (iw < 0 || iw >= s.iw()) {
+                                        continue;
+                                    }
+                                    for (int i = 0; i < icg; i++) {
+                                        long xi = inputIndex(n, ih, iw, g * icg + i);
+                                        double xv = f32 ? x.getAtIndex(ValueLayout.JAVA_FLOAT, xi)
+                                                : x.getAtIndex(ValueLayout.JAVA_DOUBLE, xi);
+                                        sum += xv * w[weightIndex(kh, kw, i, oc)];
+                                    }
+                                }
+                            }
+                            if (s.relu() && sum < 0) {
+                                sum = 0;
+                            }
+                            long yi = outputIndex(n, oh, ow, oc);
+                            if (f32) {
+                                y.setAtIndex(ValueLayout.JAVA_FLOAT, yi, (float) sum);
+                            } else {
+                                y.setAtIndex(ValueLayout.JAVA_DOUBLE, yi, sum);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        private long inputIndex(long n, long h, long w, long c) {
+            return s.layout() == Layout.NHWC
+                    ? ((n * s.ih() + h) * s.iw() + w) * s.ic() + c
+                    : ((n * s.ic() + c) * s.ih() + h) * s.iw() + w;
+        }
+
+        private long outputIndex(long n, long h, long w, long c) {
+            return s.layout() == Layout.NHWC
+                    ? ((n * s.oh() + h) * s.ow() + w) * s.oc() + c
+                    : ((n * s.oc() + c) * s.oh() + h) * s.ow() + w;
+        }
+
+        /** HWIO {@code w[kh][kw][i][oc]} or OIHW {@code w[oc][i][kh][kw]}. */
+        private int weightIndex(int kh, int kw, int i, int oc) {
+            return s.layout() == Layout.NHWC
+                    ? ((kh * s.kw() + kw) * s.icPerGroup() + i) * s.oc() + oc
+                    : ((oc * s.icPerGroup() + i) * s.kh() + kh) * s.kw() + kw;
+        }
+
+        @Override
+        public String implementation() {
+            return "loops, double accumulation";
+        }
+
+        @Override
+        public void close() {
+            // holds only Java arrays
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.github.conv4j.spi;
+
+import io.github.conv4j.ConvSpec;
+import java.lang.foreign.MemorySegment;
+import java.util.Optional;
+
+/**
+ * One way of computing convolutions. Engines are found with {@link java.util.ServiceLoader}; the facade
+ * ({@code Conv2d}) selects among them and validates everything a caller hands in before an engine sees it.
+ *
+ * <p>Implementations must be thread-safe and cheap to construct: loading native code belongs in
+ * {@link #probe()}, which is called lazily and should cache its answer.
+ */
+public interface ConvEngine {
+
+    /** The engine's name, as used by the CLI, tests and benchmarks (for example {@code naive}). */
+    String name();
+
+    /** Whether the engine can run in this JVM, and why not; never throws. */
+    Availability probe();
+
+    /**
+     * Why this engine cannot compute {@code spec}, or empty when it can. Only asked of available engines.
+     */
+    Optional<String> declines(ConvSpec spec);
+
+    /**
+     * Prepares {@code spec}: repacks the weights, creates native primitives, sizes scratch space. The engine
+     * copies what it needs, so the caller may free {@code weights} and {@code bias} afterwards.
+     *
+     * @param spec a spec this engine does not decline
+     * @param weights {@code spec.weightElements()} elements in the spec's weight order, validated
+     * @param bias {@code spec.oc()} elements, or null when the spec has no bias
+     */
+    ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias);
+}

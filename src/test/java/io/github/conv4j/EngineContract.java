@@ -1,0 +1,214 @@
+package io.github.conv4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.conv4j.spi.Availability;
+import io.github.conv4j.testing.Golden;
+import io.github.conv4j.testing.RandomSpecs;
+import io.github.conv4j.testing.Tensors;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The tests every engine passes: hand-computed answers, the golden cases in both layouts, and seeded random
+ * specs against {@code naive} (exact on small integers, within a tolerance scaled by the reduction length
+ * on random floats). One subclass per engine; an unavailable engine is skipped with its reason.
+ */
+abstract class EngineContract {
+
+    /** The engine under test. */
+    abstract String engine();
+
+    /** How many random specs each random test runs. */
+    int randomSpecs() {
+        return 60;
+    }
+
+    @BeforeEach
+    void requireAvailable() {
+        Availability a = Conv2d.engine(engine()).probe();
+        assumeTrue(a.available(), () -> "engine " + engine() + " is unavailable here: " + a.reason());
+    }
+
+    /** Runs {@code spec} on this engine, or skips the calling test if the engine declines it. */
+    Tensor run(ConvSpec spec, Tensor x, Tensor w, Tensor b, Arena arena) {
+        Optional<String> no = Conv2d.engine(engine()).declines(spec);
+        assumeTrue(no.isEmpty(), () -> engine() + " declines " + spec + ": " + no.orElse(""));
+        Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+        Tensors.poison(y);
+        try (ConvPlan plan = Conv2d.plan(engine(), spec, w, b)) {
+            assertEquals(engine(), plan.engine());
+            plan.forward(x, y);
+        }
+        return y;
+    }
+
+    // ---- known answers, computed by hand -------------------------------------------------------------
+
+    /** x = 1..9 as a 3x3 image, one channel. */
+    private static float[] oneToNine() {
+        return new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    }
+
+    private float[] conv(ConvSpec spec, float[] x, float[] w, float[] b) {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor y = run(spec, Tensor.of(x, spec.inputShape()), Tensor.of(w, spec.weightShape()),
+                    b == null ? null : Tensor.of(b, spec.oc()), arena);
+            return y.toFloatArray();
+        }
+    }
+
+    @Test
+    void ones2x2Valid() {
+        ConvSpec s = ConvSpec.builder().input(1, 3, 3, 1).kernel(2, 2, 1).build();
+        assertArrayEquals(new float[] {12, 16, 24, 28}, conv(s, oneToNine(), new float[] {1, 1, 1, 1}, null));
+    }
+
+    @Test
+    void ones2x2SamePadsBottomRight() {
+        ConvSpec s = ConvSpec.builder().input(1, 3, 3, 1).kernel(2, 2, 1).padding(Padding.SAME).build();
+        assertArrayEquals(new float[] {12, 16, 9, 24, 28, 15, 15, 17, 9},
+                conv(s, oneToNine(), new float[] {1, 1, 1, 1}, null));
+    }
+
+    @Test
+    void ones2x2SameLowerPadsTopLeft() {
+        ConvSpec s = ConvSpec.builder().input(1, 3, 3, 1).kernel(2, 2, 1).padding(Padding.SAME_LOWER).build();
+        assertArrayEquals(new float[] {1, 3, 5, 5, 12, 16, 11, 24, 28},
+                conv(s, oneToNine(), new float[] {1, 1, 1, 1}, null));
+    }
+
+    @Test
+    void ones3x3SameStride2() {
+        ConvSpec s = ConvSpec.builder().input(1, 3, 3, 1).kernel(3, 3, 1).stride(2).padding(Padding.SAME).build();
+        float[] w = new float[9];
+        java.util.Arrays.fill(w, 1);
+        assertArrayEquals(new float[] {12, 16, 24, 28}, conv(s, oneToNine(), w, null));
+    }
+
+    @Test
+    void biasThenRelu() {
+        ConvSpec s = ConvSpec.builder().input(1, 1, 2, 1).kernel(1, 1, 1).bias(true).relu(true).build();
+        assertArrayEquals(new float[] {0, 2.5f}, conv(s, new float[] {1, -2}, new float[] {-1}, new float[] {0.5f}));
+    }
+
+    @Test
+    void dilationSkipsColumns() {
+        ConvSpec s = ConvSpec.builder().input(1, 1, 5, 1).kernel(1, 2, 1).dilation(1, 2).build();
+        assertArrayEquals(new float[] {31, 42, 53}, conv(s, new float[] {1, 2, 3, 4, 5}, new float[] {1, 10}, null));
+    }
+
+    @Test
+    void groupsSeeOnlyTheirChannels() {
+        // HWIO w[0][0][i][o] = {{1, 10}, {100, 1000}}: group 0 reads x0, x1 into y0; group 1 reads x2, x3 into y1
+        ConvSpec s = ConvSpec.builder().input(1, 1, 1, 4).kernel(1, 1, 2).groups(2).build();
+        assertArrayEquals(new float[] {201, 4030},
+                conv(s, new float[] {1, 2, 3, 4}, new float[] {1, 10, 100, 1000}, null));
+    }
+
+    @Test
+    void nchwStridedKnownAnswer() {
+        // two channels: channel 1 is channel 0 times 10; weights OIHW [1][2][1][1] = {1, 1}; stride 2 picks corners
+        ConvSpec s = ConvSpec.builder().layout(Layout.NCHW).input(1, 3, 3, 2).kernel(1, 1, 1).stride(2).build();
+        float[] x = new float[18];
+        for (int i = 0; i < 9; i++) {
+            x[i] = i + 1;
+            x[9 + i] = 10 * (i + 1);
+        }
+        assertArrayEquals(new float[] {11, 33, 77, 99}, conv(s, x, new float[] {1, 1}, null));
+    }
+
+    // ---- golden cases ---------------------------------------------------------------------------------
+
+    @TestFactory
+    List<DynamicTest> golden() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Golden.Case c : Golden.cases()) {
+            for (Layout layout : Layout.values()) {
+                tests.add(DynamicTest.dynamicTest(c.name() + " " + layout, () -> golden(c, layout)));
+            }
+        }
+        return tests;
+    }
+
+    private void golden(Golden.Case c, Layout layout) {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor x = c.load("x.npy", arena), w = c.load("w.npy", arena), want = c.load("y.npy", arena);
+            ConvSpec spec = c.spec(layout, x, w);
+            if (layout == Layout.NCHW) {
+                x = Tensors.nhwcToNchw(x, arena);
+                w = Tensors.hwioToOihw(w, arena);
+            }
+            Tensor y = run(spec, x, w, null, arena);
+            if (layout == Layout.NCHW) {
+                y = Tensors.nchwToNhwc(y, arena);
+            }
+            double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
+            for (long i = 0; i < want.elementCount(); i++) {
+                double ref = want.getDouble(i), got = y.getDouble(i);
+                double tol = (spec.dtype() == DType.FLOAT64 ? 1e-12 : 1e-5 * Math.sqrt(k)) * (1 + Math.abs(ref));
+                if (!(Math.abs(got - ref) <= tol)) {
+                    fail(engine() + " golden " + c.name() + " " + layout + " at flat NHWC index " + i + ": got " + got
+                            + ", want " + ref + " (tolerance " + tol + ")");
+                }
+            }
+        }
+    }
+
+    // ---- random specs against naive -------------------------------------------------------------------
+
+    @Test
+    void smallIntegersMatchNaiveExactly() {
+        compareWithNaive(1000, true);
+    }
+
+    @Test
+    void randomFloatsMatchNaiveWithinScaledTolerance() {
+        compareWithNaive(2000, false);
+    }
+
+    private void compareWithNaive(long firstSeed, boolean integers) {
+        int ran = 0;
+        for (long seed = firstSeed; seed < firstSeed + randomSpecs(); seed++) {
+            ConvSpec spec = RandomSpecs.next(seed, 12);
+            if (Conv2d.engine(engine()).declines(spec).isPresent()) {
+                continue;
+            }
+            ran++;
+            SplittableRandom rnd = new SplittableRandom(seed * 31 + 7);
+            try (Arena arena = Arena.ofConfined()) {
+                DType t = spec.dtype();
+                Tensor x = integers ? Tensors.smallIntegers(arena, t, rnd, spec.inputShape())
+                        : Tensors.uniform(arena, t, rnd, spec.inputShape());
+                Tensor w = integers ? Tensors.smallIntegers(arena, t, rnd, spec.weightShape())
+                        : Tensors.uniform(arena, t, rnd, spec.weightShape());
+                Tensor b = !spec.hasBias() ? null : integers ? Tensors.smallIntegers(arena, t, rnd, spec.oc())
+                        : Tensors.uniform(arena, t, rnd, spec.oc());
+                Tensor want = Tensor.allocate(arena, t, spec.outputShape());
+                Conv2d.forward(Conv2d.NAIVE, spec, x, w, b, want);
+                Tensor got = run(spec, x, w, b, arena);
+                double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
+                double eps = t == DType.FLOAT32 ? 0x1p-23 : 0x1p-52;
+                double tol = integers ? 0 : 8 * eps * (k + 1);
+                for (long i = 0; i < want.elementCount(); i++) {
+                    double ref = want.getDouble(i), v = got.getDouble(i);
+                    if (!(Math.abs(v - ref) <= tol)) {
+                        fail(engine() + " differs from naive, seed " + seed + " " + spec + " at flat index " + i
+                                + ": got " + v + ", naive " + ref + " (tolerance " + tol + ")");
+                    }
+                }
+            }
+        }
+        assumeTrue(ran > 0, () -> engine() + " declined every random spec");
+    }
+}
