@@ -1,0 +1,72 @@
+package io.github.conv4j.cli;
+
+import io.github.conv4j.io.NpyFormatException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The {@code conv4j} command line: {@code info} and {@code run}.
+ *
+ * <p>Exit status 0 on success, 2 with one {@code error: ...} line on stderr for user error (bad flags, bad or
+ * mismatched files, an unknown or declining engine), 1 for an internal failure.
+ */
+public final class Main {
+    static final String USAGE = """
+            usage: conv4j COMMAND [FLAGS]
+              info                         JDK, CPU, engines and their availability, native versions, threads
+              run --input X.npy --weights W.npy --output Y.npy [--bias B.npy] [--stride S|SH,SW]
+                  [--dilation D|DH,DW] [--padding VALID|SAME|SAME_LOWER|T,B,L,R] [--groups G]
+                  [--layout NHWC|NCHW] [--relu] [--engine NAME|auto] [--threads N]
+                                           one convolution on .npy files (weights HWIO for NHWC, OIHW for NCHW)
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs one command; returns the exit status instead of exiting, so tests can call it. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        // conv4j logs auto's choice at INFO; the command line keeps stderr for warnings and errors
+        Logger.getLogger("io.github.conv4j").setLevel(Level.WARNING);
+        if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
+            out.print(USAGE);
+            return args.length == 0 ? 2 : 0;
+        }
+        List<String> rest = Arrays.asList(args).subList(1, args.length);
+        try {
+            switch (args[0]) {
+                case "info" -> InfoCommand.run(rest, out);
+                case "run" -> RunCommand.run(rest, out);
+                default -> throw new UsageException("unknown command: " + args[0] + " (info, run)");
+            }
+            return 0;
+        } catch (UsageException | IllegalArgumentException | IndexOutOfBoundsException
+                | UnsupportedOperationException | NpyFormatException e) {
+            return fail(err, e.getMessage());
+        } catch (NoSuchFileException e) {
+            return fail(err, "no such file: " + e.getFile());
+        } catch (AccessDeniedException e) {
+            return fail(err, "permission denied: " + e.getFile());
+        } catch (IOException e) {
+            return fail(err, e.getClass().getSimpleName() + ": " + e.getMessage());
+        } catch (RuntimeException | Error e) {
+            err.println("error: internal: " + e);
+            e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    private static int fail(PrintStream err, String message) {
+        err.println("error: " + String.valueOf(message).replace('\n', ' '));
+        return 2;
+    }
+}

@@ -1,0 +1,179 @@
+package io.github.conv4j.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.github.conv4j.DType;
+import io.github.conv4j.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code .npy} round trips, the three header versions, and every malformed file with its message. */
+class NpyTest {
+    @TempDir
+    Path dir;
+
+    /** A .npy file with the given version, header dict and data bytes, exactly as written here. */
+    private Path file(int major, String dict, byte[] data) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) major, 0});
+        byte[] h = (dict + "\n").getBytes(major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        ByteBuffer len = ByteBuffer.allocate(major == 1 ? 2 : 4).order(ByteOrder.LITTLE_ENDIAN);
+        if (major == 1) {
+            len.putShort((short) h.length);
+        } else {
+            len.putInt(h.length);
+        }
+        out.write(len.array());
+        out.write(h);
+        out.write(data);
+        Path p = dir.resolve("t" + System.nanoTime() + ".npy");
+        Files.write(p, out.toByteArray());
+        return p;
+    }
+
+    private static byte[] floats(float... v) {
+        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float f : v) {
+            b.putFloat(f);
+        }
+        return b.array();
+    }
+
+    private String error(Path p) {
+        try (Arena arena = Arena.ofConfined()) {
+            return assertThrows(NpyFormatException.class, () -> Npy.read(p, arena)).getMessage()
+                    .substring(p.toString().length() + 2);
+        }
+    }
+
+    @Test
+    void roundTripFloat32AndFloat64() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            float[] f = {1.5f, -2, 3.25f, Float.MIN_VALUE, Float.MAX_VALUE, -0f};
+            Path p = dir.resolve("f.npy");
+            Npy.write(p, Tensor.of(f, 2, 3));
+            Tensor t = Npy.read(p, arena);
+            assertEquals(DType.FLOAT32, t.dtype());
+            assertArrayEquals(new long[] {2, 3}, t.shape());
+            assertArrayEquals(f, t.toFloatArray());
+            assertEquals(0, (Files.size(p) - 24) % 64, "data starts on a 64-byte boundary");
+
+            double[] d = {Math.PI, -1e300, 4.9e-324};
+            Path q = dir.resolve("d.npy");
+            Npy.write(q, Tensor.of(d, 3));
+            Tensor u = Npy.read(q, arena);
+            assertEquals(DType.FLOAT64, u.dtype());
+            assertArrayEquals(new long[] {3}, u.shape());
+            assertArrayEquals(d, u.toDoubleArray());
+            String header = Files.readString(q, StandardCharsets.ISO_8859_1).substring(10, 70);
+            assertEquals("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", header.strip());
+        }
+    }
+
+    @Test
+    void writeLeavesOnlyTheTarget() throws IOException {
+        Npy.write(dir.resolve("y.npy"), Tensor.of(new float[] {1, 2}, 2));
+        Npy.write(dir.resolve("y.npy"), Tensor.of(new float[] {3}, 1));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of("y.npy"), files.map(f -> f.getFileName().toString()).toList());
+        }
+        assertThrows(NoSuchFileException.class,
+                () -> Npy.write(dir.resolve("missing/y.npy"), Tensor.of(new float[] {1}, 1)));
+        assertFalse(Files.exists(dir.resolve("missing")));
+    }
+
+    @Test
+    void readsVersions2And3() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
+            assertArrayEquals(new float[] {7, 8}, Npy.read(file(2, dict, floats(7, 8)), arena).toFloatArray());
+            assertArrayEquals(new float[] {7, 8}, Npy.read(file(3, dict, floats(7, 8)), arena).toFloatArray());
+            assertArrayEquals(new float[] {7, 8}, Npy.read(file(1, dict, floats(7, 8)), arena).toFloatArray());
+        }
+    }
+
+    @Test
+    void rejectsFortranOrder() throws IOException {
+        assertEquals("fortran_order=True is not supported; save a C-ordered array (numpy.ascontiguousarray)",
+                error(file(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", floats(1, 2))));
+    }
+
+    @Test
+    void rejectsOtherDtypes() throws IOException {
+        assertEquals("unsupported dtype '<i4' (float32 '<f4' or float64 '<f8', little-endian)",
+                error(file(1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", floats(1, 2))));
+        assertEquals("unsupported dtype '>f4' (float32 '<f4' or float64 '<f8', little-endian)",
+                error(file(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", floats(1, 2))));
+    }
+
+    @Test
+    void rejectsTruncatedAndTrailingData() throws IOException {
+        assertEquals("truncated: header says float32 [2, 3] = 24 bytes of data, file has 20",
+                error(file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", floats(1, 2, 3, 4, 5))));
+        assertEquals("trailing bytes: header says float32 [1] = 4 bytes of data, file has 8",
+                error(file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", floats(1, 2))));
+    }
+
+    @Test
+    void neverAllocatesFromAHugeHeader() throws IOException {
+        // 2^40 floats would be 4 TiB: the length check must fail before anything is allocated
+        assertEquals("truncated: header says float32 [1099511627776] = 4398046511104 bytes of data, file has 8",
+                error(file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }", floats(1, 2))));
+    }
+
+    @Test
+    void rejectsOverflowingShape() throws IOException {
+        assertEquals("shape overflows: (4611686018427387904, 16)",
+                error(file(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 16), }",
+                        floats())));
+        assertEquals("shape overflows: (2305843009213693952,)",
+                error(file(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,), }",
+                        floats())));
+    }
+
+    @Test
+    void rejectsZeroAndNegativeDimensions() throws IOException {
+        assertEquals("shape has a dimension < 1: (0, 3)",
+                error(file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }", floats())));
+        assertEquals("bad shape in .npy header: (2, x)",
+                error(file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", floats())));
+    }
+
+    @Test
+    void rejectsBadMagicShortFilesAndBadHeaders() throws IOException {
+        Path p = dir.resolve("text.npy");
+        Files.writeString(p, "hello, this is not numpy at all");
+        assertEquals("not a .npy file: bad magic (expected \\x93NUMPY)", error(p));
+        Path q = dir.resolve("short.npy");
+        Files.write(q, new byte[] {(byte) 0x93, 'N', 'U'});
+        assertEquals("not a .npy file: 3 bytes, shorter than a header", error(q));
+        assertEquals("unsupported .npy version 4.0 (1.0, 2.0 and 3.0 are read)",
+                error(file(4, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", floats(1))));
+        assertEquals("malformed .npy header, expected keys descr, fortran_order, shape: {'descr': '<f4', 'shape': (1,), }",
+                error(file(1, "{'descr': '<f4', 'shape': (1,), }", floats(1))));
+        assertEquals("malformed .npy header: descr: '<f4'",
+                error(file(1, "descr: '<f4'", floats(1))));
+    }
+
+    @Test
+    void rejectsHeaderLongerThanFile() throws IOException {
+        byte[] bytes = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) 0xff, (byte) 0x7f, '{', '}'};
+        Path p = dir.resolve("long.npy");
+        Files.write(p, bytes);
+        assertEquals(".npy header length 32767 exceeds the file (12 bytes)", error(p));
+    }
+}
