@@ -2,6 +2,7 @@ package io.github.conv4j.spi;
 
 import io.github.conv4j.ConvSpec;
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -18,6 +19,14 @@ public interface ConvEngine {
 
     /** Whether the engine can run in this JVM, and why not; never throws. */
     Availability probe();
+
+    /**
+     * Facts about the native side for reports, for example {@code openblas_core} or {@code onednn_version};
+     * empty for pure-Java engines and unavailable ones. Never throws.
+     */
+    default Map<String, String> properties() {
+        return Map.of();
+    }
 
     /**
      * Why this engine cannot compute {@code spec}, or empty when it can. Only asked of available engines.

@@ -11,7 +11,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The {@code conv4j} command line: {@code info} and {@code run}.
+ * The {@code conv4j} command line: {@code info}, {@code run}, {@code compare} and {@code verify}.
  *
  * <p>Exit status 0 on success, 2 with one {@code error: ...} line on stderr for user error (bad flags, bad or
  * mismatched files, an unknown or declining engine), 1 for an internal failure.
@@ -24,6 +24,12 @@ public final class Main {
                   [--dilation D|DH,DW] [--padding VALID|SAME|SAME_LOWER|T,B,L,R] [--groups G]
                   [--layout NHWC|NCHW] [--relu] [--engine NAME|auto] [--threads N]
                                            one convolution on .npy files (weights HWIO for NHWC, OIHW for NCHW)
+              compare [--shapes S1,S2,...|all] [--engines all|a,b] [--threads N] [--dtype float32|float64]
+                  [--layout NHWC|NCHW] [--seconds S] [--json FILE] [--chart FILE.png|FILE.svg] [--merge PEERS.json,...]
+                                           time every engine on benchmark shapes; table on stdout, progress on stderr
+              verify DIR [--engines all|a,b] [--layouts NHWC,NCHW]
+                                           run every golden case in DIR through each engine; exit 1 if any fails
+            shapes: S1 S2 (the notebook's), R1..R6 (ResNet-50), D1 (MobileNet depthwise); default S1,S2,R4,D1
             """;
 
     private Main() {
@@ -46,7 +52,11 @@ public final class Main {
             switch (args[0]) {
                 case "info" -> InfoCommand.run(rest, out);
                 case "run" -> RunCommand.run(rest, out);
-                default -> throw new UsageException("unknown command: " + args[0] + " (info, run)");
+                case "compare" -> CompareCommand.run(rest, out, err);
+                case "verify" -> {
+                    return VerifyCommand.run(rest, out);
+                }
+                default -> throw new UsageException("unknown command: " + args[0] + " (info, run, compare, verify)");
             }
             return 0;
         } catch (UsageException | IllegalArgumentException | IndexOutOfBoundsException

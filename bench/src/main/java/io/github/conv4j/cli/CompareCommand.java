@@ -1,0 +1,230 @@
+package io.github.conv4j.cli;
+
+import io.github.conv4j.Conv2d;
+import io.github.conv4j.ConvPlan;
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
+import io.github.conv4j.Layout;
+import io.github.conv4j.Settings;
+import io.github.conv4j.Tensor;
+import io.github.conv4j.spi.Availability;
+import io.github.conv4j.spi.ConvEngine;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * {@code conv4j compare}: for each shape and engine, time {@code forward} on a prepared plan and check its
+ * output against {@code naive}; print a table, and optionally write JSON and a chart.
+ *
+ * <p>{@code naive} on a large shape would take minutes, so it runs on one batch element and its time is
+ * scaled by the batch size (marked {@code ~}, {@code "estimated": true}). Errors are measured on batch
+ * element 0 for every engine, against {@code naive} on the same element.
+ */
+final class CompareCommand {
+    /** The default run: the notebook's two shapes, one ResNet layer and the depthwise layer. */
+    static final List<String> DEFAULT_SHAPES = List.of("S1", "S2", "R4", "D1");
+    /** naive runs on one batch element above this many FLOPs. */
+    private static final double NAIVE_FULL_BATCH_FLOPS = 2e8;
+
+    private CompareCommand() {
+    }
+
+    static void run(List<String> args, PrintStream out, PrintStream err) throws IOException {
+        Flags f = new Flags("compare", args, Set.of("--shapes", "--engines", "--threads", "--dtype", "--json",
+                "--chart", "--layout", "--merge", "--seconds"), Set.of());
+        if (!f.positional().isEmpty()) {
+            throw new UsageException("unexpected argument for compare: " + f.positional().get(0));
+        }
+        List<String> shapes = f.has("--shapes") ? split(f.get("--shapes")) : DEFAULT_SHAPES;
+        if (shapes.equals(List.of("all"))) {
+            shapes = Shapes.names();
+        }
+        DType dtype = DType.parse(f.get("--dtype", "float32"));
+        Layout layout = Layout.parse(f.get("--layout", "NHWC"));
+        for (String s : shapes) {
+            Shapes.spec(s, dtype, layout);   // an unknown shape fails before anything runs
+        }
+        List<ConvEngine> engines = engines(f.get("--engines", "all"));
+        if (f.has("--threads")) {
+            Settings.setThreads(f.integer("--threads", 0, 0, 4096));
+        }
+        double seconds = seconds(f.get("--seconds", "1"));
+        Path json = f.has("--json") ? Path.of(f.get("--json")) : null;
+        Path chart = f.has("--chart") ? Path.of(f.get("--chart")) : null;
+        List<Path> merge = f.has("--merge") ? split(f.get("--merge")).stream().map(Path::of).toList() : List.of();
+        List<Measurement> peers = new ArrayList<>();
+        for (Path p : merge) {
+            peers.addAll(Report.readResults(p));
+        }
+        if (chart != null) {
+            Chart.checkPath(chart);   // fail before the run, not after it
+        }
+
+        int threads = Settings.threads();
+        List<Measurement> results = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        Progress progress = new Progress(err, shapes.size() * engines.size(), System.console() != null);
+        for (String name : shapes) {
+            ConvSpec spec = Shapes.spec(name, dtype, layout);
+            results.addAll(compare(name, spec, engines, threads, seconds, progress, notes));
+        }
+        progress.finish();
+
+        printTable(out, results, notes, dtype, layout, threads);
+        Report report = Report.of(threads, results);
+        if (json != null) {
+            report.write(json);
+            out.println("wrote " + json);
+        }
+        if (chart != null) {
+            List<Measurement> all = new ArrayList<>(results);
+            all.addAll(peers);
+            Chart.write(chart, all, "conv4j compare, " + dtype + " " + layout + ", " + threads + " thread(s), "
+                    + report.cpu());
+            out.println("wrote " + chart);
+        }
+    }
+
+    private static List<String> split(String list) {
+        return Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+
+    private static double seconds(String text) {
+        try {
+            double s = Double.parseDouble(text);
+            if (s > 0 && s <= 600) {
+                return s;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("--seconds must be a number in (0, 600]: " + text);
+    }
+
+    /** The engines to time, in conv4j's order; {@code all} means every engine found. */
+    private static List<ConvEngine> engines(String list) {
+        if (list.equals("all")) {
+            return Conv2d.engines();
+        }
+        List<ConvEngine> out = new ArrayList<>();
+        for (String name : split(list)) {
+            out.add(Conv2d.engine(name));
+        }
+        return out;
+    }
+
+    private static List<Measurement> compare(String name, ConvSpec spec, List<ConvEngine> engines, int threads,
+            double seconds, Progress progress, List<String> notes) {
+        List<Measurement> out = new ArrayList<>();
+        try (Arena arena = Arena.ofShared()) {
+            SplittableRandom rnd = new SplittableRandom(name.hashCode());
+            Tensor x = uniform(arena, spec.dtype(), spec.inputShape(), 1.0, rnd);
+            Tensor w = uniform(arena, spec.dtype(), spec.weightShape(),
+                    1.0 / Math.sqrt((double) spec.kh() * spec.kw() * spec.icPerGroup()), rnd);
+            Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+            // the reference: naive on batch element 0
+            ConvSpec one = spec.toBuilder().input(1, spec.ih(), spec.iw(), spec.ic()).build();
+            Tensor x0 = new Tensor(x.data().asSlice(0, one.inputElements() * spec.dtype().byteSize()), spec.dtype(),
+                    one.inputShape());
+            Tensor ref = Tensor.allocate(arena, spec.dtype(), one.outputShape());
+            Conv2d.forward(Conv2d.NAIVE, one, x0, w, null, ref);
+
+            double naiveUs = Double.NaN;
+            for (ConvEngine e : engines) {
+                progress.step(name + " " + e.name());
+                Availability a = e.probe();
+                if (!a.available()) {
+                    notes.add(name + " " + e.name() + ": unavailable: " + a.reason());
+                    continue;
+                }
+                Optional<String> no = e.declines(spec);
+                if (no.isPresent()) {
+                    notes.add(name + " " + e.name() + ": declined: " + no.get());
+                    continue;
+                }
+                boolean slice = e.name().equals(Conv2d.NAIVE) && spec.mb() > 1 && spec.flops() > NAIVE_FULL_BATCH_FLOPS;
+                ConvSpec timed = slice ? one : spec;
+                Tensor tx = slice ? x0 : x;
+                Tensor ty = slice ? new Tensor(y.data(), spec.dtype(), one.outputShape()) : y;
+                long p0 = System.nanoTime();
+                Measurement m;
+                try (ConvPlan plan = Conv2d.plan(e.name(), timed, w, null)) {
+                    double planUs = (System.nanoTime() - p0) / 1e3;
+                    long budget = (long) (seconds * 1e9);
+                    Timer.Result t = Timer.time(() -> plan.forward(tx, ty), budget / 4, budget, slice ? 1 : 5);
+                    double scale = slice ? spec.mb() : 1;
+                    double medianUs = t.medianNs() / 1e3 * scale, minUs = t.minNs() / 1e3 * scale;
+                    m = new Measurement(name, e.name(), spec.dtype().toString(), threads, medianUs, minUs,
+                            spec.flops() / (medianUs * 1e3), Double.NaN, maxAbsErr(ty, ref), planUs, slice);
+                }
+                if (e.name().equals(Conv2d.NAIVE)) {
+                    naiveUs = m.medianUs();
+                }
+                out.add(m);
+            }
+            for (int i = 0; i < out.size(); i++) {
+                out.set(i, out.get(i).withSpeedup(naiveUs));
+            }
+        }
+        return out;
+    }
+
+    /** Largest |y - ref| over batch element 0 ({@code ref} holds exactly that element). */
+    private static double maxAbsErr(Tensor y, Tensor ref) {
+        double max = 0;
+        for (long i = 0; i < ref.elementCount(); i++) {
+            max = Math.max(max, Math.abs(y.getDouble(i) - ref.getDouble(i)));
+        }
+        return max;
+    }
+
+    private static Tensor uniform(Arena arena, DType dtype, long[] shape, double scale, SplittableRandom rnd) {
+        Tensor t = Tensor.allocate(arena, dtype, shape);
+        for (long i = 0; i < t.elementCount(); i++) {
+            double v = rnd.nextDouble(-scale, scale);
+            if (dtype == DType.FLOAT32) {
+                t.data().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) v);
+            } else {
+                t.data().setAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE, i, v);
+            }
+        }
+        return t;
+    }
+
+    private static void printTable(PrintStream out, List<Measurement> results, List<String> notes, DType dtype,
+            Layout layout, int threads) {
+        out.printf("conv4j compare: %s %s, %d thread(s), forward on a prepared plan (median of ~1 s of runs)%n",
+                dtype, layout, threads);
+        out.printf("%-5s %-12s %12s %12s %9s %9s %10s %10s%n", "shape", "engine", "median us", "min us", "GFLOP/s",
+                "vs naive", "max |err|", "plan us");
+        String last = "";
+        for (Measurement m : results) {
+            if (!m.shape().equals(last) && !last.isEmpty()) {
+                out.println();
+            }
+            last = m.shape();
+            out.printf("%-5s %-12s %12s %12s %9.2f %9s %10.2e %10.0f%n", m.shape(), m.engine(),
+                    (m.estimated() ? "~" : "") + fmt(m.medianUs()), (m.estimated() ? "~" : "") + fmt(m.minUs()),
+                    m.gflops(), Double.isFinite(m.speedupVsNaive()) ? String.format("%.1fx", m.speedupVsNaive()) : "-",
+                    m.maxAbsErr(), m.planUs());
+        }
+        if (results.stream().anyMatch(Measurement::estimated)) {
+            out.println("~ naive timed on one batch element and scaled by the batch size");
+        }
+        for (String n : notes) {
+            out.println("note: " + n);
+        }
+    }
+
+    private static String fmt(double us) {
+        return us >= 100 ? String.format("%.0f", us) : String.format("%.2f", us);
+    }
+}

@@ -1,0 +1,27 @@
+package io.github.conv4j.cli;
+
+/**
+ * One engine on one shape: times of {@code forward} on a prepared plan, and how far its output is from the
+ * reference.
+ *
+ * @param shape benchmark shape name
+ * @param engine engine name (or a peer's name, for merged results)
+ * @param dtype float32 or float64
+ * @param threads threads the native engines were given
+ * @param medianUs median time of one forward, microseconds
+ * @param minUs fastest time of one forward, microseconds
+ * @param gflops floating-point operations per second at the median, in units of 10^9
+ * @param speedupVsNaive naive's median over this median (NaN when naive did not run)
+ * @param maxAbsErr largest absolute difference from naive on batch element 0
+ * @param planUs time to create the plan, microseconds
+ * @param estimated true when timed on a slice of the batch and scaled
+ */
+public record Measurement(String shape, String engine, String dtype, int threads, double medianUs, double minUs,
+        double gflops, double speedupVsNaive, double maxAbsErr, double planUs, boolean estimated) {
+
+    /** The same measurement with the speed-up over naive filled in. */
+    Measurement withSpeedup(double naiveMedianUs) {
+        return new Measurement(shape, engine, dtype, threads, medianUs, minUs, gflops, naiveMedianUs / medianUs,
+                maxAbsErr, planUs, estimated);
+    }
+}
