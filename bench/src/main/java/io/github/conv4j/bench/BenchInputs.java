@@ -1,0 +1,77 @@
+package io.github.conv4j.bench;
+
+import io.github.conv4j.Conv2d;
+import io.github.conv4j.ConvPlan;
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
+import io.github.conv4j.Tensor;
+import io.github.conv4j.spi.Availability;
+import io.github.conv4j.spi.ConvEngine;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.util.Optional;
+import java.util.SplittableRandom;
+
+/** Seeded inputs for one benchmark shape, and the check that an engine's output matches naive's. */
+final class BenchInputs {
+    final ConvSpec spec;
+    final Tensor x, w, y;
+
+    BenchInputs(Arena arena, ConvSpec spec, long seed) {
+        this.spec = spec;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        x = fill(Tensor.allocate(arena, spec.dtype(), spec.inputShape()), 1, rnd);
+        w = fill(Tensor.allocate(arena, spec.dtype(), spec.weightShape()),
+                1 / Math.sqrt((double) spec.kh() * spec.kw() * spec.icPerGroup()), rnd);
+        y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+    }
+
+    private static Tensor fill(Tensor t, double scale, SplittableRandom rnd) {
+        for (long i = 0; i < t.elementCount(); i++) {
+            double v = rnd.nextDouble(-scale, scale);
+            if (t.dtype() == DType.FLOAT32) {
+                t.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) v);
+            } else {
+                t.data().setAtIndex(ValueLayout.JAVA_DOUBLE, i, v);
+            }
+        }
+        return t;
+    }
+
+    /**
+     * Fails unless {@code engine} is available and accepts the spec, so a benchmark never times the wrong thing.
+     */
+    static void requireEngine(String engine, ConvSpec spec) {
+        ConvEngine e = Conv2d.engine(engine);
+        Availability a = e.probe();
+        if (!a.available()) {
+            throw new IllegalStateException("engine " + engine + " is unavailable: " + a.reason());
+        }
+        Optional<String> no = e.declines(spec);
+        if (no.isPresent()) {
+            throw new IllegalStateException("engine " + engine + " declines " + spec + ": " + no.get());
+        }
+    }
+
+    /**
+     * Runs {@code plan} once and compares batch element 0 of its output with naive's, within the float32
+     * tolerance the tests use; throws if they differ.
+     */
+    void checkAgainstNaive(ConvPlan plan, Arena arena) {
+        plan.forward(x, y);
+        ConvSpec one = spec.toBuilder().input(1, spec.ih(), spec.iw(), spec.ic()).build();
+        Tensor x0 = new Tensor(x.data().asSlice(0, one.inputElements() * spec.dtype().byteSize()), spec.dtype(),
+                one.inputShape());
+        Tensor ref = Tensor.allocate(arena, spec.dtype(), one.outputShape());
+        Conv2d.forward(Conv2d.NAIVE, one, x0, w, null, ref);
+        double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
+        for (long i = 0; i < ref.elementCount(); i++) {
+            double want = ref.getDouble(i), got = y.getDouble(i);
+            double tol = (spec.dtype() == DType.FLOAT64 ? 1e-12 : 1e-5 * Math.sqrt(k)) * (1 + Math.abs(want));
+            if (!(Math.abs(got - want) <= tol)) {
+                throw new IllegalStateException(plan.engine() + " differs from naive at " + i + ": " + got + " vs "
+                        + want + " on " + spec);
+            }
+        }
+    }
+}
