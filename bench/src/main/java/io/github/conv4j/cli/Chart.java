@@ -42,6 +42,17 @@ final class Chart {
     static void write(Path path, List<Measurement> results, String title) throws IOException {
         checkPath(path);
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+        CategoryChart chart = build(results, title);
+        String base = path.toString().substring(0, path.toString().length() - 4);
+        if (name.endsWith(".png")) {
+            BitmapEncoder.saveBitmapWithDPI(chart, base, BitmapEncoder.BitmapFormat.PNG, 110);
+        } else {
+            VectorGraphicsEncoder.saveVectorGraphic(chart, base, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
+        }
+    }
+
+    /** The chart: one category per shape, one series per engine (or peer), GFLOP/s on a log axis. */
+    static CategoryChart build(List<Measurement> results, String title) {
         System.setProperty("java.awt.headless", "true");
         Set<String> shapes = new LinkedHashSet<>(), engines = new LinkedHashSet<>();
         for (Measurement m : results) {
@@ -68,11 +79,6 @@ final class Chart {
             }
             chart.addSeries(engine, xs, ys);
         }
-        String base = path.toString().substring(0, path.toString().length() - 4);
-        if (name.endsWith(".png")) {
-            BitmapEncoder.saveBitmapWithDPI(chart, base, BitmapEncoder.BitmapFormat.PNG, 110);
-        } else {
-            VectorGraphicsEncoder.saveVectorGraphic(chart, base, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
-        }
+        return chart;
     }
 }
