@@ -7,8 +7,10 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,7 +39,19 @@ public final class Conv2d {
 
     private static List<ConvEngine> discover() {
         List<ConvEngine> found = new ArrayList<>();
-        ServiceLoader.load(ConvEngine.class, Conv2d.class.getClassLoader()).forEach(found::add);
+        // one engine that cannot even be instantiated (say its native jars are missing) must not take the others
+        // down: skip it with a warning
+        Iterator<ConvEngine> it = ServiceLoader.load(ConvEngine.class, Conv2d.class.getClassLoader()).iterator();
+        while (true) {
+            try {
+                if (!it.hasNext()) {
+                    break;
+                }
+                found.add(it.next());
+            } catch (ServiceConfigurationError | LinkageError e) {
+                LOG.log(System.Logger.Level.WARNING, "conv4j: an engine could not be loaded and is skipped: " + e);
+            }
+        }
         List<String> order = Settings.engineOrder();
         found.sort(Comparator.comparingInt((ConvEngine e) -> {
             int i = order.indexOf(e.name());

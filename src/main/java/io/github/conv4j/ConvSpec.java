@@ -76,7 +76,7 @@ public final class ConvSpec {
                 long out = (in + (long) stride - 1) / stride;
                 long total = Math.max((out - 1) * stride + effectiveKernel - in, 0);
                 if (total > Integer.MAX_VALUE) {
-                    throw new IllegalArgumentException("SAME padding overflows int: total pad " + total);
+                    throw new IllegalArgumentException("padding overflows int: " + padding.mode() + " total pad " + total);
                 }
                 int small = (int) (total / 2), large = (int) (total - total / 2);
                 yield padding.mode() == Padding.Mode.SAME ? new int[] {small, large} : new int[] {large, small};

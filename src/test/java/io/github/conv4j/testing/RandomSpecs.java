@@ -16,6 +16,14 @@ public final class RandomSpecs {
      * Retries internally until the spec validates, so the same seed always gives the same spec.
      */
     public static ConvSpec next(long seed, int maxSize) {
+        return next(seed, maxSize, Math.max(1, maxSize / 2));
+    }
+
+    /**
+     * A random valid spec from {@code seed}: spatial sizes up to {@code maxSize}, channels per group up to
+     * {@code maxChannels}, strides 1..4, dilations 1..3, every padding mode, groups and depthwise.
+     */
+    public static ConvSpec next(long seed, int maxSize, int maxChannels) {
         SplittableRandom rnd = new SplittableRandom(seed);
         while (true) {
             int groups = switch (rnd.nextInt(4)) {
@@ -23,11 +31,11 @@ public final class RandomSpecs {
                 default -> 1;
             };
             boolean depthwise = rnd.nextInt(5) == 0;
-            int icg = depthwise ? 1 : 1 + rnd.nextInt(Math.max(1, maxSize / 2));
+            int icg = depthwise ? 1 : 1 + rnd.nextInt(maxChannels);
             if (depthwise) {
-                groups = 1 + rnd.nextInt(Math.max(1, maxSize / 2));
+                groups = 1 + rnd.nextInt(2 * maxChannels);
             }
-            int ocg = 1 + rnd.nextInt(depthwise ? 3 : Math.max(1, maxSize / 2));
+            int ocg = 1 + rnd.nextInt(depthwise ? 3 : maxChannels);
             Padding padding = switch (rnd.nextInt(4)) {
                 case 0 -> Padding.VALID;
                 case 1 -> Padding.SAME;

@@ -1,0 +1,68 @@
+package io.github.conv4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * With the bytedeco jars gone from the class path (a real absence, in a forked JVM), {@code auto} falls back
+ * to a pure-Java engine with one warning that says how to fix it, and forcing a native engine fails with the
+ * reason.
+ */
+class MissingNativesTest {
+    private static final List<String> NATIVE = List.of("onednn", "im2col-jni", "im2col-ffm");
+
+    @Test
+    void autoFallsBackAndForcedNativeEnginesSayWhy() throws Exception {
+        String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(p -> !p.contains("bytedeco"))
+                .collect(Collectors.joining(File.pathSeparator));
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> flags = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        for (int i = 0; i < flags.size(); i++) {
+            String f = flags.get(i);
+            if (f.startsWith("--enable-native-access") || f.startsWith("--add-modules=")) {
+                cmd.add(f);
+            } else if (f.equals("--add-modules") && i + 1 < flags.size()) {
+                cmd.add(f);
+                cmd.add(flags.get(++i));
+            }
+        }
+        cmd.addAll(List.of("-cp", classPath, FallbackMain.class.getName()));
+        Process p = new ProcessBuilder(cmd).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "forked JVM finished");
+        assertEquals(0, p.exitValue(), out + err);
+
+        List<String> lines = out.lines().toList();
+        String auto = lines.stream().filter(l -> l.startsWith("auto ")).findFirst().orElseThrow();
+        assertTrue(auto.equals("auto naive [12.0, 16.0, 24.0, 28.0]")
+                || auto.equals("auto java-vector [12.0, 16.0, 24.0, 28.0]"), auto + "\n" + out + err);
+        for (String name : NATIVE) {
+            String engine = lines.stream().filter(l -> l.startsWith("engine " + name + " ")).findFirst().orElse(null);
+            if (engine == null) {
+                continue;   // not registered in this build
+            }
+            assertTrue(engine.startsWith("engine " + name + " unavailable: "), engine);
+            String forced = lines.stream().filter(l -> l.startsWith("forced " + name + " ")).findFirst().orElseThrow();
+            assertTrue(forced.startsWith("forced " + name + " UnsupportedOperationException: engine " + name
+                    + " is unavailable: "), forced);
+            // one warning per unavailable engine that auto skipped, with a hint
+            long warnings = err.lines().filter(l -> l.contains("engine " + name + " is unavailable, auto falls back"))
+                    .count();
+            assertEquals(1, warnings, err);
+        }
+    }
+}
