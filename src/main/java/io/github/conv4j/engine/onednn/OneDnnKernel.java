@@ -394,6 +394,8 @@ final class OneDnnKernel implements ConvKernel {
         private final dnnl_memory[] memories = new dnnl_memory[5];
         private final dnnl_memory src, dst;
         private final Address srcAt = new Address(0), dstAt = new Address(0);
+        /** The addresses src and dst point at now; 0 (none) until the first call. */
+        private long srcHandle, dstHandle;
         private final int count;
         private dnnl_stream stream;
         private dnnl_exec_arg_t args;
@@ -457,8 +459,15 @@ final class OneDnnKernel implements ConvKernel {
                 }
                 ya = stagedY.address();
             }
-            check(dnnl_memory_set_data_handle(src, srcAt.at(xa)), "dnnl_memory_set_data_handle(src)");
-            check(dnnl_memory_set_data_handle(dst, dstAt.at(ya)), "dnnl_memory_set_data_handle(dst)");
+            // callers usually reuse their buffers: skip the two native calls when the addresses did not change
+            if (xa != srcHandle) {
+                check(dnnl_memory_set_data_handle(src, srcAt.at(xa)), "dnnl_memory_set_data_handle(src)");
+                srcHandle = xa;
+            }
+            if (ya != dstHandle) {
+                check(dnnl_memory_set_data_handle(dst, dstAt.at(ya)), "dnnl_memory_set_data_handle(dst)");
+                dstHandle = ya;
+            }
             check(dnnl_primitive_execute(p.primitive, stream, count, args), "dnnl_primitive_execute");
             check(dnnl_stream_wait(stream), "dnnl_stream_wait");
             if (!y.isNative()) {
