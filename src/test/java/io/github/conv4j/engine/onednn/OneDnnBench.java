@@ -10,6 +10,7 @@ import io.github.conv4j.DType;
 import io.github.conv4j.Padding;
 import io.github.conv4j.Settings;
 import io.github.conv4j.Tensor;
+import io.github.conv4j.spi.ConvKernel;
 import io.github.conv4j.testing.Tensors;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -72,9 +73,12 @@ public final class OneDnnBench {
     public static void main(String[] args) {
         int[] threadCounts = args.length == 0 ? new int[] {1, 2} : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
         OneDnnRuntime runtime = OneDnnEngine.runtime();
+        System.out.println(OneDnnEngine.info().orElseThrow() + ", JDK " + Runtime.version() + ", "
+                + SAMPLES + " interleaved samples of ~" + SAMPLE_NS / 1_000_000 + " ms per method");
+        System.out.println();
         System.out.println("| shape | threads | raw oneDNN us | conv4j onednn us | overhead | auto us | auto engine"
-                + " | GFLOP/s (conv4j) | implementation |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
+                + " | kernel only us | raw min us | conv4j min us | GFLOP/s (conv4j) | implementation |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (int threads : threadCounts) {
             Settings.setThreads(threads);
             runtime.useThreads(threads);
@@ -83,18 +87,24 @@ public final class OneDnnBench {
                 try (Arena arena = Arena.ofConfined();
                         ConvPlan onednn = Conv2d.plan(OneDnnEngine.NAME, spec, weights(spec, arena), null);
                         ConvPlan auto = Conv2d.plan(Conv2d.AUTO, spec, weights(spec, arena), null);
-                        RawPrimitive raw = new RawPrimitive(runtime, spec, weights(spec, arena), arena)) {
+                        RawPrimitive raw = new RawPrimitive(runtime, spec, weights(spec, arena), arena);
+                        ConvKernel kernel = new OneDnnEngine().plan(spec, weights(spec, arena).data(), null)) {
                     Tensor x = Tensors.uniform(arena, DType.FLOAT32, new SplittableRandom(1), spec.inputShape());
                     Tensor y1 = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
                     Tensor y2 = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
                     raw.x.copyFrom(x.data());
-                    Call[] calls = {raw::run, () -> onednn.forward(x, y1), () -> auto.forward(x, y2)};
-                    double[] medians = measure(calls);
+                    Tensor y3 = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
+                    // the kernel alone, without ConvPlan's checks: splits conv4j's overhead into facade and engine
+                    Call[] calls = {raw::run, () -> onednn.forward(x, y1), () -> auto.forward(x, y2),
+                            () -> kernel.forward(x.data(), y3.data())};
+                    double[][] stats = measure(calls);
+                    double[] medians = stats[0], mins = stats[1];
                     raw.checkSame(y1);
                     double over = medians[1] - medians[0];
-                    System.out.printf("| %s | %d | %.2f | %.2f | %+.2f us (%+.1f%%) | %.2f | %s | %.1f | %s |%n",
-                            e.getKey(), threads, medians[0], medians[1], over, 100 * over / medians[0], medians[2],
-                            auto.engine(), spec.flops() / medians[1] / 1e3, onednn.implementation());
+                    System.out.printf("| %s | %d | %.2f | %.2f | %+.2f us (%+.1f%%) | %.2f | %s | %.2f | %.2f | %.2f"
+                            + " | %.1f | %s |%n", e.getKey(), threads, medians[0], medians[1], over,
+                            100 * over / medians[0], medians[2], auto.engine(), medians[3], mins[0], mins[1],
+                            spec.flops() / medians[1] / 1e3, onednn.implementation());
                 }
             }
         }
@@ -104,8 +114,11 @@ public final class OneDnnBench {
         return Tensors.uniform(arena, DType.FLOAT32, new SplittableRandom(2), spec.weightShape());
     }
 
-    /** Median microseconds per call of each call; samples interleave the calls so drift hits all alike. */
-    private static double[] measure(Call[] calls) {
+    /**
+     * Median and minimum microseconds per call of each call ({@code [0]} medians, {@code [1]} minima); samples
+     * interleave the calls so drift and other processes hit all of them alike.
+     */
+    private static double[][] measure(Call[] calls) {
         int[] reps = new int[calls.length];
         for (int c = 0; c < calls.length; c++) {
             // warm up (JIT, first-touch of buffers, OpenMP team) and size a sample
@@ -128,12 +141,13 @@ public final class OneDnnBench {
                 samples[c][s] = (System.nanoTime() - t0) / 1e3 / reps[c];
             }
         }
-        double[] medians = new double[calls.length];
+        double[][] stats = new double[2][calls.length];
         for (int c = 0; c < calls.length; c++) {
             Arrays.sort(samples[c]);
-            medians[c] = samples[c][SAMPLES / 2];
+            stats[0][c] = samples[c][SAMPLES / 2];
+            stats[1][c] = samples[c][0];
         }
-        return medians;
+        return stats;
     }
 
     /**
