@@ -1,0 +1,111 @@
+package io.github.conv4j.engine.onednn;
+
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
+import io.github.conv4j.spi.Availability;
+import io.github.conv4j.spi.ConvEngine;
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.MemorySegment;
+import java.util.Optional;
+
+/**
+ * oneDNN's convolution primitive through the bytedeco {@code dnnl} preset (oneDNN 3.11, OpenMP runtime).
+ *
+ * <p>A plan creates the primitive once, with {@code format_tag::any} weights so oneDNN picks its blocked layout,
+ * reorders the weights into it once, and {@code forward} hands the caller's buffers to the primitive without
+ * copying them (Java-heap segments excepted: they have no address, so they are staged through native memory).
+ * {@link io.github.conv4j.Settings#threads()} is applied through OpenMP on the calling thread.
+ */
+public final class OneDnnEngine implements ConvEngine {
+    /** This engine's name. */
+    public static final String NAME = "onednn";
+
+    static final String F64_REASON = "float64: oneDNN runs f64 convolution on GPU engines only; on the CPU engine"
+            + " primitive creation returns dnnl_unimplemented";
+
+    /** What oneDNN reports about itself here: version, threading runtime, instruction set of its kernels. */
+    public record Info(String version, String runtime, String isa) {
+        @Override
+        public String toString() {
+            return "oneDNN " + version + " (" + runtime + "), isa " + isa;
+        }
+    }
+
+    /** Loads the natives on first use and remembers the outcome, failure included. */
+    private static final class Loaded {
+        static final OneDnnRuntime RUNTIME;
+        static final Availability AVAILABILITY;
+
+        static {
+            OneDnnRuntime runtime = null;
+            Availability availability;
+            try {
+                runtime = OneDnnRuntime.load();
+                availability = Availability.yes(info(runtime).toString());
+            } catch (Throwable t) {
+                // probe() must not throw, whatever loading raises: missing jars, a missing .so, a refused
+                // native access, an engine that cannot be created
+                availability = Availability.no("oneDNN cannot load: " + describe(t)
+                        + "; fix: put org.bytedeco:dnnl:3.11-1.5.13 and org.bytedeco:opencl:3.0-1.5.13 with their"
+                        + " platform classifier jars (e.g. linux-x86_64) on the class path and run java with"
+                        + " --enable-native-access=ALL-UNNAMED");
+            }
+            RUNTIME = runtime;
+            AVAILABILITY = availability;
+        }
+    }
+
+    private static String describe(Throwable t) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (!b.isEmpty()) {
+                b.append(", caused by ");
+            }
+            b.append(c.getClass().getSimpleName()).append(": ").append(c.getMessage());
+        }
+        return b.toString();
+    }
+
+    private static Info info(OneDnnRuntime r) {
+        return new Info(r.version(), r.runtime(), r.isa());
+    }
+
+    /** Version, runtime and ISA of the loaded oneDNN, or empty when it cannot load (see {@link #probe()}). */
+    public static Optional<Info> info() {
+        return Loaded.RUNTIME == null ? Optional.empty() : Optional.of(info(Loaded.RUNTIME));
+    }
+
+    /** The loaded runtime. */
+    static OneDnnRuntime runtime() {
+        OneDnnRuntime r = Loaded.RUNTIME;
+        if (r == null) {
+            throw new IllegalStateException("engine " + NAME + " is unavailable: " + Loaded.AVAILABILITY.reason());
+        }
+        return r;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Availability probe() {
+        return Loaded.AVAILABILITY;
+    }
+
+    @Override
+    public Optional<String> declines(ConvSpec spec) {
+        return spec.dtype() == DType.FLOAT64 ? Optional.of(F64_REASON) : Optional.empty();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws OneDnnException if oneDNN cannot create or run the primitive or the weight reorder
+     */
+    @Override
+    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
+        return new OneDnnKernel(runtime(), spec, weights, bias);
+    }
+}

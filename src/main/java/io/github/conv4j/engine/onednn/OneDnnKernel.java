@@ -1,0 +1,495 @@
+package io.github.conv4j.engine.onednn;
+
+import static io.github.conv4j.engine.onednn.OneDnnRuntime.check;
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.Layout;
+import io.github.conv4j.Settings;
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicReference;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_post_ops;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * A planned oneDNN convolution: the primitive, its weights in the layout the primitive chose, the bias, and a
+ * pool of executions (stream, memory objects, scratchpad) so that concurrent calls never share mutable state.
+ *
+ * <p>Data layout: src {@code nhwc|nchw [mb][ic][ih][iw]}, weights user {@code hwio|oihw} (grouped
+ * {@code hwigo|goihw [g][oc/g][ic/g][kh][kw]}) reordered once to the primitive's blocked format, dst like src.
+ *
+ * <p>Threads: OpenMP's thread count is fixed into a oneDNN primitive when it is created (its kernels split
+ * work for that many threads and start that many), so this kernel holds one primitive per thread count it has
+ * been asked to run with; a change of {@link Settings#threads()} after planning costs one primitive creation
+ * and one weight reorder the first time it is seen.
+ *
+ * <p>Concurrency: primitives are safe to execute concurrently, streams are not, and the library-managed
+ * scratchpad of this build is shared by all primitives of a thread (a primitive may not move between
+ * threads). So every execution owns a stream and a user-mode scratchpad, and a call takes an idle execution
+ * or makes one. Executions are few (the peak of concurrent calls) and freed on {@link #close()}.
+ *
+ * <p>Memory: every native buffer this kernel allocates comes from one shared arena closed on
+ * {@link #close()}; the oneDNN objects are destroyed there too. Nothing waits for the GC.
+ */
+final class OneDnnKernel implements ConvKernel {
+    private final OneDnnRuntime runtime;
+    private final ConvSpec spec;
+    private final long inputBytes, outputBytes;
+    /** Owns the reordered weights, the bias, scratchpads and heap staging buffers. */
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment bias;
+    /** Every primitive made, one per thread count; guarded by {@code this}. */
+    private final List<Primitive> primitives = new ArrayList<>();
+    /** The primitive the last call used: the fast path when the thread count did not change. */
+    private volatile Primitive latest;
+    private boolean closed;
+
+    /**
+     * Creates the primitive for the current thread count and reorders {@code weights} into its format.
+     *
+     * @throws OneDnnException if oneDNN refuses the convolution or fails
+     */
+    OneDnnKernel(OneDnnRuntime runtime, ConvSpec spec, MemorySegment weights, MemorySegment bias) {
+        this.runtime = runtime;
+        this.spec = spec;
+        this.inputBytes = spec.inputElements() * spec.dtype().byteSize();
+        this.outputBytes = spec.outputElements() * spec.dtype().byteSize();
+        try {
+            this.bias = bias == null ? null : arena.allocate(bias.byteSize(), 64).copyFrom(bias);
+            int threads = Settings.threads();
+            runtime.useThreads(threads);
+            synchronized (this) {
+                latest = createPrimitive(threads, weights);
+            }
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void forward(MemorySegment x, MemorySegment y) {
+        int threads = Settings.threads();
+        runtime.useThreads(threads);
+        Primitive p = primitive(threads);
+        Execution e = p.acquire();
+        try {
+            e.run(x, y);
+        } finally {
+            p.release(e);
+        }
+    }
+
+    private Primitive primitive(int threads) {
+        Primitive p = latest;
+        if (p.threads == threads) {
+            return p;
+        }
+        synchronized (this) {
+            for (Primitive q : primitives) {
+                if (q.threads == threads) {
+                    latest = q;
+                    return q;
+                }
+            }
+            // reorder from the first primitive's weights: the caller's weights are gone after planning
+            Primitive first = primitives.getFirst();
+            p = createPrimitive(threads, first.weights, first.weightsMd());
+            latest = p;
+            return p;
+        }
+    }
+
+    @Override
+    public String implementation() {
+        Primitive p = latest;
+        return p == null ? "" : p.implementation;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Primitive p : primitives) {
+            p.close();
+        }
+        primitives.clear();
+        arena.close();
+    }
+
+    // ---- planning -------------------------------------------------------------------------------------
+
+    /** The primitive for the caller's user-layout weights ({@code hwio}, {@code oihw}, or grouped). */
+    private Primitive createPrimitive(int threads, MemorySegment userWeights) {
+        dnnl_memory_desc user = desc(weightDims(), userWeightTag());
+        try (Arena staging = Arena.ofConfined()) {
+            // oneDNN reads through an address, so weights on the Java heap go through a native copy first
+            MemorySegment w = userWeights.isNative() ? userWeights
+                    : staging.allocate(userWeights.byteSize(), 64).copyFrom(userWeights);
+            return createPrimitive(threads, w, user);
+        } finally {
+            dnnl_memory_desc_destroy(user);
+        }
+    }
+
+    /** Creates the primitive for {@code threads} and reorders {@code weights} (described by {@code from}). */
+    private Primitive createPrimitive(int threads, MemorySegment weights, dnnl_memory_desc from) {
+        int tag = spec.layout() == Layout.NHWC ? dnnl_nhwc : dnnl_nchw;
+        dnnl_memory_desc src = null, dst = null, any = null, biasMd = null;
+        dnnl_primitive_attr attr = null;
+        dnnl_post_ops ops = null;
+        Primitive p = new Primitive(threads);
+        boolean made = false;
+        try {
+            src = desc(new long[] {spec.mb(), spec.ic(), spec.ih(), spec.iw()}, tag);
+            dst = desc(new long[] {spec.mb(), spec.oc(), spec.oh(), spec.ow()}, tag);
+            // any: the primitive picks the blocked weight layout its fastest kernel wants (9x on depthwise)
+            any = desc(weightDims(), dnnl_format_tag_any);
+            biasMd = spec.hasBias() ? desc(new long[] {spec.oc()}, dnnl_x) : null;
+
+            attr = new dnnl_primitive_attr();
+            check(dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
+            check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                    "dnnl_primitive_attr_set_scratchpad_mode(user)");
+            if (spec.relu()) {
+                ops = new dnnl_post_ops();
+                check(dnnl_post_ops_create(ops), "dnnl_post_ops_create");
+                check(dnnl_post_ops_append_eltwise(ops, dnnl_eltwise_relu, 0f, 0f),
+                        "dnnl_post_ops_append_eltwise(relu)");
+                check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops");
+            }
+
+            // oneDNN counts dilation from 0 (0 = dense), conv4j from 1
+            long[] strides = {spec.sh(), spec.sw()};
+            long[] dilates = {spec.dh() - 1, spec.dw() - 1};
+            long[] padL = {spec.padTop(), spec.padLeft()};
+            long[] padR = {spec.padBottom(), spec.padRight()};
+            p.pd = new dnnl_primitive_desc();
+            int status = dnnl_convolution_forward_primitive_desc_create(p.pd, runtime.engine(),
+                    dnnl_forward_inference, dnnl_convolution_direct, src, any, biasMd, dst, strides, dilates, padL,
+                    padR, attr);
+            if (status != dnnl_success) {
+                p.pd = null;
+                check(status, "dnnl_convolution_forward_primitive_desc_create for " + spec);
+            }
+            p.primitive = new dnnl_primitive();
+            status = dnnl_primitive_create(p.primitive, p.pd);
+            if (status != dnnl_success) {
+                p.primitive = null;
+                check(status, "dnnl_primitive_create for " + spec);
+            }
+            p.implementation = implementation(p.pd);
+            p.scratchpadBytes = dnnl_memory_desc_get_size(query(p.pd, dnnl_query_scratchpad_md));
+            p.weights = reorder(from, weights, p.weightsMd());
+            primitives.add(p);
+            made = true;
+            return p;
+        } finally {
+            if (!made) {
+                p.close();   // frees whatever part of it exists; its arena buffers go with the kernel's arena
+            }
+            for (dnnl_memory_desc d : new dnnl_memory_desc[] {src, dst, any, biasMd}) {
+                if (d != null && !d.isNull()) {
+                    dnnl_memory_desc_destroy(d);
+                }
+            }
+            if (ops != null && !ops.isNull()) {
+                dnnl_post_ops_destroy(ops);
+            }
+            if (attr != null && !attr.isNull()) {
+                dnnl_primitive_attr_destroy(attr);
+            }
+        }
+    }
+
+    /** Weight dims in oneDNN's logical order: {@code O,I,H,W}, or {@code G,O/G,I/G,H,W} with groups. */
+    private long[] weightDims() {
+        return spec.groups() == 1
+                ? new long[] {spec.oc(), spec.ic(), spec.kh(), spec.kw()}
+                : new long[] {spec.groups(), spec.ocPerGroup(), spec.icPerGroup(), spec.kh(), spec.kw()};
+    }
+
+    /** conv4j's HWIO is {@code hwigo} once O splits into G x O/G (G outer); OIHW likewise is {@code goihw}. */
+    private int userWeightTag() {
+        boolean grouped = spec.groups() > 1;
+        return spec.layout() == Layout.NHWC ? (grouped ? dnnl_hwigo : dnnl_hwio) : (grouped ? dnnl_goihw : dnnl_oihw);
+    }
+
+    private dnnl_memory_desc desc(long[] dims, int tag) {
+        int type = switch (spec.dtype()) {
+            case FLOAT32 -> dnnl_f32;
+            case FLOAT64 -> dnnl_f64;
+        };
+        dnnl_memory_desc md = new dnnl_memory_desc();
+        check(dnnl_memory_desc_create_with_tag(md, dims.length, dims, type, tag),
+                "dnnl_memory_desc_create_with_tag(" + java.util.Arrays.toString(dims) + ", tag " + tag + ")");
+        return md;
+    }
+
+    private static dnnl_memory_desc query(dnnl_primitive_desc pd, int what) {
+        return query(pd, what, 0);
+    }
+
+    /** A memory descriptor the primitive descriptor owns; {@code index} 1 of weights is the bias. */
+    private static dnnl_memory_desc query(dnnl_primitive_desc pd, int what, int index) {
+        dnnl_memory_desc md = dnnl_primitive_desc_query_md(pd, what, index);
+        if (md == null || md.isNull()) {
+            throw new OneDnnException("dnnl_primitive_desc_query_md(" + what + ", " + index + ") failed: returned null",
+                    dnnl_invalid_arguments);
+        }
+        return md;
+    }
+
+    private static String implementation(dnnl_primitive_desc pd) {
+        try (PointerPointer<BytePointer> out = new PointerPointer<>(1)) {
+            check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out),
+                    "dnnl_primitive_desc_query(impl_info_str)");
+            BytePointer name = out.get(BytePointer.class, 0);
+            return name == null || name.isNull() ? "" : name.getString();
+        }
+    }
+
+    /** Copies {@code weights} (laid out as {@code from}) into a new arena buffer laid out as {@code to}. */
+    private MemorySegment reorder(dnnl_memory_desc from, MemorySegment weights, dnnl_memory_desc to) {
+        MemorySegment out = arena.allocate(Math.max(1, dnnl_memory_desc_get_size(to)), 64);
+        if (dnnl_memory_desc_equal(from, to) == 1) {
+            return out.copyFrom(weights.asSlice(0, out.byteSize()));
+        }
+        dnnl_memory src = null, dst = null;
+        dnnl_primitive_desc pd = null;
+        dnnl_primitive reorder = null;
+        dnnl_stream stream = null;
+        try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(2)) {
+            src = memory(from, weights.address());
+            dst = memory(to, out.address());
+            pd = new dnnl_primitive_desc();
+            check(dnnl_reorder_primitive_desc_create(pd, from, runtime.engine(), to, runtime.engine(), null),
+                    "dnnl_reorder_primitive_desc_create(weights)");
+            reorder = new dnnl_primitive();
+            check(dnnl_primitive_create(reorder, pd), "dnnl_primitive_create(weights reorder)");
+            stream = new dnnl_stream();
+            check(dnnl_stream_create(stream, runtime.engine(), dnnl_stream_default_flags), "dnnl_stream_create");
+            args.position(0).arg(DNNL_ARG_FROM).memory(src);
+            args.position(1).arg(DNNL_ARG_TO).memory(dst);
+            check(dnnl_primitive_execute(reorder, stream, 2, args.position(0)), "dnnl_primitive_execute(reorder)");
+            check(dnnl_stream_wait(stream), "dnnl_stream_wait(reorder)");
+            return out;
+        } finally {
+            if (stream != null && !stream.isNull()) {
+                dnnl_stream_destroy(stream);
+            }
+            if (reorder != null && !reorder.isNull()) {
+                dnnl_primitive_destroy(reorder);
+            }
+            if (pd != null && !pd.isNull()) {
+                dnnl_primitive_desc_destroy(pd);
+            }
+            if (src != null) {
+                dnnl_memory_destroy(src);
+            }
+            if (dst != null) {
+                dnnl_memory_destroy(dst);
+            }
+        }
+    }
+
+    /** A memory object over {@code address} (0 for none yet); oneDNN neither copies nor frees the buffer. */
+    private dnnl_memory memory(dnnl_memory_desc md, long address) {
+        dnnl_memory m = new dnnl_memory();
+        check(dnnl_memory_create(m, md, runtime.engine(), new Address(address)), "dnnl_memory_create");
+        return m;
+    }
+
+    /** A JavaCPP pointer to a raw address: how a segment's address reaches the preset's {@code void*}. */
+    private static final class Address extends Pointer {
+        Address(long address) {
+            this.address = address;
+        }
+
+        Address at(long address) {
+            this.address = address;
+            return this;
+        }
+    }
+
+    // ---- per thread count: the primitive and its executions -------------------------------------------
+
+    private final class Primitive {
+        final int threads;
+        dnnl_primitive_desc pd;
+        dnnl_primitive primitive;
+        MemorySegment weights;
+        long scratchpadBytes;
+        String implementation = "";
+        /** A one-slot cache: single-threaded use then allocates nothing per call. */
+        private final AtomicReference<Execution> spare = new AtomicReference<>();
+        private final ConcurrentLinkedQueue<Execution> idle = new ConcurrentLinkedQueue<>();
+        /** Every execution made, to free them; guarded by {@code this}. */
+        private final List<Execution> all = new ArrayList<>();
+
+        Primitive(int threads) {
+            this.threads = threads;
+        }
+
+        /** The weight layout the primitive chose; owned by {@link #pd}. */
+        dnnl_memory_desc weightsMd() {
+            return query(pd, dnnl_query_weights_md);
+        }
+
+        Execution acquire() {
+            Execution e = spare.getAndSet(null);
+            if (e == null) {
+                e = idle.poll();
+            }
+            if (e == null) {
+                e = new Execution(this);
+                synchronized (this) {
+                    all.add(e);
+                }
+            }
+            return e;
+        }
+
+        void release(Execution e) {
+            if (!spare.compareAndSet(null, e)) {
+                idle.offer(e);
+            }
+        }
+
+        synchronized void close() {
+            for (Execution e : all) {
+                e.close();
+            }
+            all.clear();
+            if (primitive != null) {
+                dnnl_primitive_destroy(primitive);
+                primitive = null;
+            }
+            if (pd != null) {
+                dnnl_primitive_desc_destroy(pd);
+                pd = null;
+            }
+        }
+    }
+
+    /** What one call at a time needs: a stream, memory objects, a scratchpad, staging for heap segments. */
+    private final class Execution {
+        private final Primitive p;
+        private final dnnl_memory[] memories = new dnnl_memory[5];
+        private final dnnl_memory src, dst;
+        private final Address srcAt = new Address(0), dstAt = new Address(0);
+        /** The addresses src and dst point at now; 0 (none) until the first call. */
+        private long srcHandle, dstHandle;
+        private final int count;
+        private dnnl_stream stream;
+        private dnnl_exec_arg_t args;
+        /** Native copies of Java-heap x and y; made on first need. */
+        private MemorySegment stagedX, stagedY;
+
+        Execution(Primitive p) {
+            this.p = p;
+            try {
+                stream = new dnnl_stream();
+                int status = dnnl_stream_create(stream, runtime.engine(), dnnl_stream_default_flags);
+                if (status != dnnl_success) {
+                    stream = null;
+                    check(status, "dnnl_stream_create");
+                }
+                int n = 0;
+                args = new dnnl_exec_arg_t(5);
+                src = add(n++, DNNL_ARG_SRC, query(p.pd, dnnl_query_src_md), 0);
+                add(n++, DNNL_ARG_WEIGHTS, p.weightsMd(), p.weights.address());
+                dst = add(n++, DNNL_ARG_DST, query(p.pd, dnnl_query_dst_md), 0);
+                if (bias != null) {
+                    add(n++, DNNL_ARG_BIAS, query(p.pd, dnnl_query_weights_md, 1), bias.address());
+                }
+                if (p.scratchpadBytes > 0) {
+                    MemorySegment pad = arena.allocate(p.scratchpadBytes, 64);
+                    add(n++, DNNL_ARG_SCRATCHPAD, query(p.pd, dnnl_query_scratchpad_md), pad.address());
+                }
+                count = n;
+                args.position(0);
+            } catch (RuntimeException | Error e) {
+                close();
+                throw e;
+            }
+        }
+
+        private dnnl_memory add(int i, int arg, dnnl_memory_desc md, long address) {
+            dnnl_memory m = memory(md, address);
+            memories[i] = m;
+            args.position(i).arg(arg).memory(m);
+            return m;
+        }
+
+        /** Points the memory objects at the caller's buffers (or staging copies) and runs the primitive. */
+        void run(MemorySegment x, MemorySegment y) {
+            long xa;
+            if (x.isNative()) {
+                xa = x.address();
+            } else {
+                if (stagedX == null) {
+                    stagedX = arena.allocate(inputBytes, 64);
+                }
+                MemorySegment.copy(x, 0, stagedX, 0, inputBytes);
+                xa = stagedX.address();
+            }
+            long ya;
+            if (y.isNative()) {
+                ya = y.address();
+            } else {
+                if (stagedY == null) {
+                    stagedY = arena.allocate(outputBytes, 64);
+                }
+                ya = stagedY.address();
+            }
+            // callers usually reuse their buffers: skip the two native calls when the addresses did not change
+            if (xa != srcHandle) {
+                check(dnnl_memory_set_data_handle(src, srcAt.at(xa)), "dnnl_memory_set_data_handle(src)");
+                srcHandle = xa;
+            }
+            if (ya != dstHandle) {
+                check(dnnl_memory_set_data_handle(dst, dstAt.at(ya)), "dnnl_memory_set_data_handle(dst)");
+                dstHandle = ya;
+            }
+            check(dnnl_primitive_execute(p.primitive, stream, count, args), "dnnl_primitive_execute");
+            check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+            if (!y.isNative()) {
+                MemorySegment.copy(stagedY, 0, y, 0, outputBytes);
+            }
+        }
+
+        void close() {
+            for (int i = 0; i < memories.length; i++) {
+                if (memories[i] != null) {
+                    dnnl_memory_destroy(memories[i]);
+                    memories[i] = null;
+                }
+            }
+            if (stream != null) {
+                dnnl_stream_destroy(stream);
+                stream = null;
+            }
+            if (args != null) {
+                args.close();
+                args = null;
+            }
+        }
+    }
+}

@@ -1,0 +1,278 @@
+package io.github.conv4j.engine.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.conv4j.Conv2d;
+import io.github.conv4j.ConvPlan;
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
+import io.github.conv4j.Layout;
+import io.github.conv4j.Padding;
+import io.github.conv4j.Settings;
+import io.github.conv4j.Tensor;
+import io.github.conv4j.spi.Availability;
+import io.github.conv4j.spi.ConvKernel;
+import io.github.conv4j.testing.Tensors;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the contract does not cover: oneDNN's fast kernels on sizes the random specs are too small to reach,
+ * concurrent calls on one plan, heap segments, the thread setting, lifetime and the implementation name.
+ */
+class OneDnnKernelTest {
+    private final OneDnnEngine engine = new OneDnnEngine();
+    private int threadsBefore;
+
+    @BeforeEach
+    void requireAvailable() {
+        Availability a = engine.probe();
+        assumeTrue(a.available(), () -> "engine onednn is unavailable here: " + a.reason());
+        threadsBefore = Settings.threads();
+    }
+
+    @AfterEach
+    void restoreThreads() {
+        Settings.setThreads(threadsBefore);
+    }
+
+    /** Random floats in [-1, 1) for x, w and bias from {@code seed}. */
+    private record Problem(ConvSpec spec, Tensor x, Tensor w, Tensor b) {
+        static Problem of(ConvSpec spec, long seed, Arena arena) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            return new Problem(spec, Tensors.uniform(arena, spec.dtype(), rnd, spec.inputShape()),
+                    Tensors.uniform(arena, spec.dtype(), rnd, spec.weightShape()),
+                    spec.hasBias() ? Tensors.uniform(arena, spec.dtype(), rnd, spec.oc()) : null);
+        }
+
+        Tensor naive(Arena arena) {
+            Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+            Conv2d.forward(Conv2d.NAIVE, spec, x, w, b, y);
+            return y;
+        }
+    }
+
+    private static void assertClose(Tensor want, Tensor got, ConvSpec spec, String what) {
+        double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
+        double tol = 8 * 0x1p-23 * (k + 1);
+        for (long i = 0; i < want.elementCount(); i++) {
+            double ref = want.getDouble(i), v = got.getDouble(i);
+            if (!(Math.abs(v - ref) <= tol)) {
+                fail("onednn differs from naive, " + what + " " + spec + " at flat index " + i + ": got " + v
+                        + ", naive " + ref + " (tolerance " + tol + ")");
+            }
+        }
+    }
+
+    private static ConvSpec.Builder base(Layout layout) {
+        return ConvSpec.builder().layout(layout).input(2, 17, 13, 32).kernel(3, 3, 48).bias(true);
+    }
+
+    /** Specs large enough for the JIT kernels, one feature each, both layouts. */
+    private static List<ConvSpec> featureSpecs() {
+        List<ConvSpec> specs = new ArrayList<>();
+        for (Layout l : Layout.values()) {
+            specs.add(base(l).build());
+            specs.add(base(l).groups(4).build());
+            specs.add(base(l).input(2, 17, 13, 32).kernel(3, 3, 32).groups(32).padding(Padding.SAME).build());
+            specs.add(base(l).input(2, 17, 13, 16).kernel(5, 3, 32).groups(16).stride(2, 1).build());
+            specs.add(base(l).dilation(2, 3).padding(Padding.SAME).build());
+            specs.add(base(l).padding(Padding.explicit(3, 0, 1, 4)).stride(1, 2).relu(true).build());
+            specs.add(base(l).padding(Padding.SAME_LOWER).stride(3, 2).relu(true).build());
+            specs.add(base(l).kernel(1, 1, 64).bias(false).build());
+            specs.add(base(l).kernel(7, 7, 16).stride(2).padding(Padding.explicit(3, 3, 3, 3)).build());
+        }
+        return specs;
+    }
+
+    @Test
+    void groupsDepthwiseDilationAsymmetricPaddingMatchNaive() {
+        long seed = 40;
+        for (ConvSpec spec : featureSpecs()) {
+            try (Arena arena = Arena.ofConfined()) {
+                Problem p = Problem.of(spec, ++seed, arena);
+                Tensor y = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
+                Tensors.poison(y);
+                try (ConvPlan plan = Conv2d.plan(OneDnnEngine.NAME, spec, p.w, p.b)) {
+                    plan.forward(p.x, y);
+                    assertClose(p.naive(arena), y, spec, "seed " + seed + " impl " + plan.implementation());
+                }
+            }
+        }
+    }
+
+    @Test
+    void depthwiseUsesADepthwiseKernelAndOthersAreNamed() {
+        ConvSpec d1 = ConvSpec.builder().input(1, 16, 16, 32).kernel(3, 3, 32).groups(32).padding(Padding.SAME)
+                .build();
+        ConvSpec dense = ConvSpec.builder().input(1, 16, 16, 32).kernel(3, 3, 32).padding(Padding.SAME).build();
+        try (Arena arena = Arena.ofConfined();
+                ConvPlan dw = Conv2d.plan(OneDnnEngine.NAME, d1, Problem.of(d1, 1, arena).w, null);
+                ConvPlan full = Conv2d.plan(OneDnnEngine.NAME, dense, Problem.of(dense, 2, arena).w, null)) {
+            assertTrue(dw.implementation().contains("dw"), () -> "depthwise implementation: " + dw.implementation());
+            assertFalse(full.implementation().isBlank());
+            assertFalse(full.implementation().contains("ref"), () -> "dense implementation: " + full.implementation());
+        }
+    }
+
+    @Test
+    void concurrentForwardsOnOnePlanEqualTheSingleThreadResult() throws Exception {
+        ConvSpec spec = base(Layout.NHWC).input(4, 24, 24, 32).relu(true).build();
+        int callers = 6, rounds = 25;
+        try (Arena arena = Arena.ofShared(); ConvPlan plan = Conv2d.plan(OneDnnEngine.NAME, spec,
+                Problem.of(spec, 7, arena).w, Problem.of(spec, 7, arena).b)) {
+            // each caller has its own input, and its expected output computed alone before any concurrency
+            List<Tensor> xs = new ArrayList<>(), wants = new ArrayList<>();
+            for (int t = 0; t < callers; t++) {
+                Tensor x = Tensors.uniform(arena, DType.FLOAT32, new SplittableRandom(100 + t), spec.inputShape());
+                Tensor y = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
+                plan.forward(x, y);
+                xs.add(x);
+                wants.add(y);
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(callers);
+            try {
+                CountDownLatch start = new CountDownLatch(1);
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < callers; t++) {
+                    int id = t;
+                    done.add(pool.submit(() -> {
+                        start.await();
+                        float[] want = wants.get(id).toFloatArray();
+                        for (int r = 0; r < rounds; r++) {
+                            // odd callers use Java arrays, so the heap staging path runs concurrently too
+                            float[] got;
+                            if (id % 2 == 0) {
+                                Tensor y = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
+                                plan.forward(xs.get(id), y);
+                                got = y.toFloatArray();
+                            } else {
+                                got = new float[want.length];
+                                plan.forward(xs.get(id).toFloatArray(), got);
+                            }
+                            assertArrayEquals(want, got, "caller " + id + " round " + r);
+                        }
+                        return null;
+                    }));
+                }
+                start.countDown();
+                for (Future<?> f : done) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void heapAndNativeSegmentsGiveTheSameResult() {
+        ConvSpec spec = base(Layout.NCHW).groups(2).build();
+        try (Arena arena = Arena.ofConfined()) {
+            Problem p = Problem.of(spec, 9, arena);
+            float[] w = p.w.toFloatArray(), b = p.b.toFloatArray();
+            // heap weights and bias at plan time, heap x and y at forward time
+            try (ConvPlan heap = Conv2d.plan(OneDnnEngine.NAME, spec, Tensor.of(w, spec.weightShape()),
+                    Tensor.of(b, spec.oc()))) {
+                float[] y = new float[(int) spec.outputElements()];
+                heap.forward(p.x.toFloatArray(), y);
+                Tensor yn = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
+                heap.forward(p.x, yn);
+                assertArrayEquals(yn.toFloatArray(), y);
+                assertClose(p.naive(arena), yn, spec, "heap plan");
+            }
+        }
+    }
+
+    @Test
+    void threadSettingReachesOpenMpAndEachCountComputesTheSame() {
+        ConvSpec spec = base(Layout.NHWC).input(2, 20, 20, 64).kernel(3, 3, 64).build();
+        OneDnnRuntime runtime = OneDnnEngine.runtime();
+        try (Arena arena = Arena.ofConfined()) {
+            Problem p = Problem.of(spec, 11, arena);
+            Tensor want = p.naive(arena);
+            Settings.setThreads(1);
+            try (ConvPlan plan = Conv2d.plan(OneDnnEngine.NAME, spec, p.w, p.b)) {
+                for (int threads : new int[] {1, 2, 3, 1}) {
+                    Settings.setThreads(threads);
+                    Tensor y = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
+                    Tensors.poison(y);
+                    plan.forward(p.x, y);
+                    assertEquals(threads, runtime.threads(), "OpenMP threads on the calling thread");
+                    assertClose(want, y, spec, "threads " + threads);
+                }
+            }
+        }
+    }
+
+    @Test
+    void kernelCloseIsIdempotentAndPlanRefusesUseAfterClose() {
+        ConvSpec spec = base(Layout.NHWC).build();
+        try (Arena arena = Arena.ofConfined()) {
+            Problem p = Problem.of(spec, 13, arena);
+            ConvKernel kernel = engine.plan(spec, p.w.data(), p.b.data());
+            MemorySegment y = arena.allocate(spec.outputElements() * 4, 64);
+            kernel.forward(p.x.data(), y);
+            assertEquals(p.naive(arena).getDouble(5), y.getAtIndex(ValueLayout.JAVA_FLOAT, 5), 1e-4);
+            kernel.close();
+            kernel.close();
+
+            ConvPlan plan = Conv2d.plan(OneDnnEngine.NAME, spec, p.w, p.b);
+            plan.close();
+            plan.close();
+            Tensor yt = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> plan.forward(p.x, yt));
+            assertTrue(e.getMessage().startsWith("plan is closed: onednn"), e.getMessage());
+        }
+    }
+
+    @Test
+    void float64IsDeclinedWithTheReason() {
+        ConvSpec spec = base(Layout.NHWC).dtype(DType.FLOAT64).build();
+        assertEquals(OneDnnEngine.F64_REASON, engine.declines(spec).orElseThrow());
+        try (Arena arena = Arena.ofConfined()) {
+            Problem p = Problem.of(spec, 3, arena);
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                    () -> Conv2d.plan(OneDnnEngine.NAME, spec, p.w, p.b));
+            assertTrue(e.getMessage().startsWith("engine onednn declines ConvSpec[NHWC float64")
+                    && e.getMessage().endsWith(OneDnnEngine.F64_REASON), e.getMessage());
+        }
+    }
+
+    @Test
+    void float64ReallyIsUnimplementedOnTheCpuEngine() {
+        // the decline is a fact about this oneDNN, checked here so it cannot silently go stale
+        ConvSpec spec = base(Layout.NHWC).dtype(DType.FLOAT64).build();
+        try (Arena arena = Arena.ofConfined()) {
+            Problem p = Problem.of(spec, 3, arena);
+            OneDnnException e = assertThrows(OneDnnException.class, () -> engine.plan(spec, p.w.data(), p.b.data()));
+            assertTrue(e.getMessage().contains("status dnnl_unimplemented (3)"), e.getMessage());
+        }
+    }
+
+    @Test
+    void probeReportsVersionRuntimeAndIsa() {
+        OneDnnEngine.Info info = OneDnnEngine.info().orElseThrow();
+        assertTrue(info.version().startsWith("3.11."), info.version());
+        assertEquals("OpenMP", info.runtime());
+        assertFalse(info.isa().isBlank());
+        assertEquals(info.toString(), engine.probe().reason());
+    }
+}
