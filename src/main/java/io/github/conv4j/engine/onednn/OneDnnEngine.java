@@ -6,6 +6,7 @@ import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -92,6 +93,12 @@ public final class OneDnnEngine implements ConvEngine {
     @Override
     public Availability probe() {
         return Loaded.AVAILABILITY;
+    }
+
+    @Override
+    public Map<String, String> properties() {
+        return info().map(i -> Map.of("onednn_version", i.version(), "onednn_runtime", i.runtime(),
+                "onednn_isa", i.isa())).orElse(Map.of());
     }
 
     @Override
