@@ -30,6 +30,16 @@ final class Im2colKernel implements ConvKernel {
     private final String implementation;
     private final PatchView view;
     private final boolean f64, nhwc, direct;
+    /**
+     * NHWC groups with fewer input channels than this are merged into one GEMM over block-diagonal weights:
+     * the packer then copies whole-pixel runs instead of a few elements per group (depthwise: one), which
+     * costs far more than the extra multiplications by zero.
+     */
+    private static final int MERGE_BELOW_ICG = 8;
+    /** ... unless there are so many groups that the zero blocks would swamp the GEMM and the weights. */
+    private static final int MERGE_MAX_GROUPS = 64;
+
+    /** {@code groups}, {@code ocg}, {@code kGroup}: the GEMMs per tile and their shape (1, oc, kTotal if merged). */
     private final int esz, oc, groups, ocg, kGroup, kTotal, tileRows;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment weights;
@@ -40,13 +50,15 @@ final class Im2colKernel implements ConvKernel {
     Im2colKernel(ConvSpec spec, MemorySegment w, MemorySegment bias, Gemm gemm, String binding, long bound) {
         this.s = spec;
         this.gemm = gemm;
-        this.view = new PatchView(spec);
+        boolean merged = spec.layout() == Layout.NHWC && spec.groups() > 1
+                && spec.icPerGroup() < MERGE_BELOW_ICG && spec.groups() <= MERGE_MAX_GROUPS;
+        this.view = new PatchView(spec, !merged);
         f64 = spec.dtype() == DType.FLOAT64;
         nhwc = spec.layout() == Layout.NHWC;
         esz = spec.dtype().byteSize();
         oc = spec.oc();
-        groups = spec.groups();
-        ocg = spec.ocPerGroup();
+        groups = merged ? 1 : spec.groups();
+        ocg = merged ? spec.oc() : spec.ocPerGroup();
         kTotal = Math.toIntExact(view.patchLength());
         kGroup = kTotal / groups;
         direct = spec.kh() == 1 && spec.kw() == 1 && spec.sh() == 1 && spec.sw() == 1 && spec.padTop() == 0
@@ -55,8 +67,12 @@ final class Im2colKernel implements ConvKernel {
         long perPixel = (long) (kTotal + oc) * esz;
         tileRows = (int) Math.max(1, Math.min(Math.min(bound / perPixel, pixels), Integer.MAX_VALUE));
         try {
-            weights = arena.allocate(spec.weightElements() * esz, 64);
-            repack(w);
+            weights = arena.allocate((long) kTotal * ocg * esz, 64);
+            if (merged) {
+                repackMerged(spec, w);
+            } else {
+                repack(w);
+            }
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -64,12 +80,27 @@ final class Im2colKernel implements ConvKernel {
         biasF = bias == null || f64 ? null : bias.toArray(ValueLayout.JAVA_FLOAT);
         biasD = bias == null || !f64 ? null : bias.toArray(ValueLayout.JAVA_DOUBLE);
         implementation = "im2col + cblas_" + (f64 ? "d" : "s") + "gemm via " + binding + ", "
-                + (direct ? "no packing (1x1)" : "tiles of " + tileRows + " pixels") + ", " + groups + " group(s)";
+                + (direct ? "no packing (1x1)" : "tiles of " + tileRows + " pixels") + ", " + (merged ? spec.groups() + " groups merged into one GEMM" : groups + " group(s)");
     }
 
     /** The pixels one tile covers: a packing and a round of GEMMs. */
     int tileRows() {
         return tileRows;
+    }
+
+    /** The split this kernel packs from. */
+    PatchView view() {
+        return view;
+    }
+
+    /** GEMMs per tile: the groups, or 1 when they are merged. */
+    int gemmsPerTile() {
+        return groups;
+    }
+
+    /** Output channels each GEMM computes. */
+    int gemmColumns() {
+        return ocg;
     }
 
     /** Whether the input is used as the patch matrix as is. */
@@ -87,6 +118,20 @@ final class Im2colKernel implements ConvKernel {
             for (int k = 0; k < kGroup; k++) {
                 MemorySegment.copy(w, ((long) k * oc + (long) g * ocg) * esz,
                         weights, ((long) g * kGroup + k) * ocg * esz, (long) ocg * esz);
+            }
+        }
+    }
+
+    // w[kh][kw][icg][oc] -> w[kh][kw][ic][oc], zero where input and output channel are in different groups
+    private void repackMerged(ConvSpec spec, MemorySegment w) {
+        int icg = spec.icPerGroup(), spatial = spec.kh() * spec.kw(), ic = spec.ic(), g0cg = spec.ocPerGroup();
+        for (int k = 0; k < spatial; k++) {
+            for (int g = 0; g < spec.groups(); g++) {
+                for (int i = 0; i < icg; i++) {
+                    MemorySegment.copy(w, (((long) k * icg + i) * oc + (long) g * g0cg) * esz,
+                            weights, (((long) k * ic + (long) g * icg + i) * oc + (long) g * g0cg) * esz,
+                            (long) g0cg * esz);
+                }
             }
         }
     }

@@ -21,11 +21,13 @@ final class PatchView {
     /** A zeroed block that padding is copied from: one memcpy instead of a slice and a fill per run. */
     private static final MemorySegment ZEROS = Arena.global().allocate(16 * 1024, 64);
     /** Runs shorter than this many elements are copied element by element: cheaper than a bulk copy call. */
-    private static final int SHORT_RUN = 8;
+    private static final int SHORT_RUN = 16;
 
     private final int mb, ih, iw, ic, oh, ow, kh, kw, sh, sw, dh, dw, padTop, padLeft, groups, icg;
     private final int esz;
     private final boolean nhwc;
+    /** Whether NHWC patch rows are laid out group by group, or as the input has them, {@code [kh][kw][ic]}. */
+    private final boolean groupMajor;
     /** Input element strides of the batch, row, column and channel axes. */
     private final long sMb, sIh, sIw, sIc;
     /** For each {@code (oh, kh)}: the input row, or -1 in the padding. */
@@ -36,9 +38,12 @@ final class PatchView {
     /**
      * Builds the view of {@code spec}'s input and proves its bounds.
      *
+     * @param groupMajor lay NHWC patch rows out group by group ({@code [g][kh][kw][icg]}), so each group's
+     *     part is one contiguous block; otherwise as the input has them ({@code [kh][kw][ic]})
      * @throws IllegalArgumentException if the view would reach outside the input (a bug, not a user error)
      */
-    PatchView(ConvSpec spec) {
+    PatchView(ConvSpec spec, boolean groupMajor) {
+        this.groupMajor = groupMajor && spec.groups() > 1;
         mb = spec.mb(); ih = spec.ih(); iw = spec.iw(); ic = spec.ic(); oh = spec.oh(); ow = spec.ow();
         kh = spec.kh(); kw = spec.kw(); sh = spec.sh(); sw = spec.sw(); dh = spec.dh(); dw = spec.dw();
         padTop = spec.padTop(); padLeft = spec.padLeft(); groups = spec.groups(); icg = spec.icPerGroup();
@@ -89,7 +94,7 @@ final class PatchView {
      * Packs output pixels {@code [p0, p0 + rows)} (counted over {@code mb * oh * ow}) of an NHWC input as patch
      * rows, one row of {@code patchLength()} elements per pixel.
      */
-    // patches[pixel][g][kh][kw][icg] <- split(x[mb][ih][iw][ic])
+    // patches[pixel][g][kh][kw][icg] (or [pixel][kh][kw][ic]) <- split(x[mb][ih][iw][ic])
     void packRows(MemorySegment x, long p0, int rows, MemorySegment patches) {
         long perImage = (long) oh * ow;
         long p = p0;
@@ -99,7 +104,7 @@ final class PatchView {
             int rem = (int) (p - n * perImage);
             int y = rem / ow, x0 = rem - y * ow;
             int count = Math.min(ow - x0, rows - r);
-            if (groups == 1) {
+            if (!groupMajor) {
                 packRowSegment(x, n, y, x0, count, patches, r);
             } else {
                 packGroupedRowSegment(x, n, y, x0, count, patches, r);
@@ -109,7 +114,7 @@ final class PatchView {
         }
     }
 
-    /** One output row's pixels {@code [x0, x0 + count)} of image {@code n}, groups == 1. */
+    /** One output row's pixels {@code [x0, x0 + count)} of image {@code n}, laid out as {@code [kh][kw][ic]}. */
     private void packRowSegment(MemorySegment x, long n, int y, int x0, int count, MemorySegment dst, int r0) {
         long rowBytes = patchLength() * esz;
         long kwRun = (long) kw * ic;   // one kernel row of a patch: kw pixels of ic channels

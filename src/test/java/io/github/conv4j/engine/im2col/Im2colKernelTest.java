@@ -83,9 +83,10 @@ class Im2colKernelTest {
         System.setProperty(Im2colEngine.WORKSPACE, Long.toString(bound));
         try (Arena arena = Arena.ofConfined()) {
             for (Layout layout : Layout.values()) {
-                for (int groups : new int[] {1, 3}) {
-                    // 3x3 over 6 channels: 54-element patches; 3*9*11 pixels would need 64 KiB of patches at once
-                    ConvSpec spec = ConvSpec.builder().layout(layout).input(3, 9, 11, 6).kernel(3, 3, 6)
+                // 8 input channels per group and more are packed group by group, fewer merged into one GEMM
+                for (int groups : new int[] {1, 3, 12}) {
+                    // 3x3 over 24 channels: 216-element patches; 3*10*8 pixels need 200 KiB of patches at once
+                    ConvSpec spec = ConvSpec.builder().layout(layout).input(3, 9, 11, 24).kernel(3, 3, 12)
                             .groups(groups).padding(Padding.explicit(1, 2, 0, 1)).stride(1, 1).dilation(1, 2)
                             .bias(true).relu(true).build();
                     Inputs in = Inputs.of(spec, 11, arena);
@@ -96,6 +97,8 @@ class Im2colKernelTest {
                         long full = (long) spec.mb() * spec.oh() * spec.ow() * 9 * spec.ic() * 4;
                         assertTrue(full > 4 * bound, "the spec should need many tiles: " + full);
                         assertTrue(k.tileRows() % spec.ow() != 0, "tiles should split output rows");
+                        int gemms = layout == Layout.NHWC && spec.icPerGroup() < 8 ? 1 : groups;
+                        assertEquals(gemms, k.gemmsPerTile(), k.implementation());
                         k.forward(in.x().data(), y.data());
                     }
                     assertSame(name + " bounded " + spec, naive(spec, in, arena), y);
