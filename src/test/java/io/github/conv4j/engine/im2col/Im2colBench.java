@@ -20,10 +20,15 @@ import java.util.SplittableRandom;
  * forward (packing alone and GEMM alone over the same tiles), and the per-call cost of each binding on a
  * tiny GEMM. Prints Markdown. Run it through {@code bench/im2col-bench.sh}, which holds the bench lock.
  *
- * <p>Arguments: thread counts (default {@code 1 2}); {@code -Dbench.seconds=} per measurement (default 0.5).
+ * <p>Arguments: thread counts (default {@code 1 2}); {@code -Dbench.seconds=} per measurement (default 0.5),
+ * {@code -Dbench.shapes=S1,R1} to run a subset.
  */
 public final class Im2colBench {
     private static final double SECONDS = Double.parseDouble(System.getProperty("bench.seconds", "0.5"));
+
+    /** {@code -Dbench.shapes=R1,R3} runs only those shapes. */
+    private static final java.util.List<String> ONLY = Arrays.stream(System.getProperty("bench.shapes", "")
+            .split(",")).filter(x -> !x.isBlank()).toList();
 
     private Im2colBench() {
     }
@@ -85,6 +90,9 @@ public final class Im2colBench {
             System.out.println("| shape | engine | median us | min us | GFLOP/s | pack us | GEMM us | pack+epilogue share |");
             System.out.println("|---|---|---:|---:|---:|---:|---:|---:|");
             for (Map.Entry<String, ConvSpec> e : shapes().entrySet()) {
+                if (!ONLY.isEmpty() && !ONLY.contains(e.getKey())) {
+                    continue;
+                }
                 for (String engine : new String[] {"im2col-jni", "im2col-ffm"}) {
                     run(e.getKey(), e.getValue(), engine);
                 }
