@@ -1,0 +1,94 @@
+package io.github.conv4j.engine.im2col;
+
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.Layout;
+import io.github.conv4j.spi.Availability;
+import io.github.conv4j.spi.ConvEngine;
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.MemorySegment;
+import java.util.Optional;
+
+/**
+ * The strided split packed into off-heap patch tiles, then OpenBLAS GEMM: everything but the GEMM binding,
+ * which the two subclasses ({@code im2col-jni}, {@code im2col-ffm}) choose.
+ *
+ * <p>The patch workspace per {@code forward} is bounded by the system property {@value #WORKSPACE} (bytes,
+ * read when a plan is made; default {@value #DEFAULT_WORKSPACE}), whatever the batch size.
+ */
+public abstract sealed class Im2colEngine implements ConvEngine permits Im2colJniEngine, Im2colFfmEngine {
+    /** System property: the most bytes of patch and output scratch one {@code forward} call uses. */
+    public static final String WORKSPACE = "conv4j.im2col.workspace";
+    /**
+     * The default workspace bound: 1 MiB, so a tile's patches are still in L2 when the GEMM reads them; measured
+     * here, packing R1 took 1.4 ms with 1 MiB tiles and 2.6 ms with 4 MiB ones, for the same GEMM time.
+     */
+    public static final long DEFAULT_WORKSPACE = 1L << 20;
+
+    private volatile Availability availability;
+
+    /** The GEMM binding; called only once {@link #probe()} said the engine is available. */
+    abstract Gemm gemm();
+
+    /** The binding's name as shown in the plan's implementation string. */
+    abstract String binding();
+
+    @Override
+    public Availability probe() {
+        Availability a = availability;
+        if (a == null) {
+            try {
+                a = OpenBlas.availability();
+                if (a.available()) {
+                    gemm();    // resolves the binding's own classes now, not in the first forward
+                    a = Availability.yes(binding() + ": " + a.reason());
+                }
+            } catch (LinkageError | RuntimeException e) {
+                a = Availability.no(binding() + " binding did not load: " + e + "; fix: put org.bytedeco:openblas"
+                        + " and org.bytedeco:javacpp (with linux-x86_64 classifier jars) on the class path");
+            }
+            availability = a;
+        }
+        return a;
+    }
+
+    @Override
+    public Optional<String> declines(ConvSpec spec) {
+        long k = (long) spec.kh() * spec.kw() * spec.ic();
+        if (k > Integer.MAX_VALUE) {
+            return Optional.of("patch length overflows BLAS's int: kh*kw*ic = " + spec.kh() + "*" + spec.kw() + "*"
+                    + spec.ic() + " = " + k);
+        }
+        long pixels = (long) spec.oh() * spec.ow();
+        if (spec.layout() == Layout.NCHW && pixels > Integer.MAX_VALUE) {
+            return Optional.of("output plane overflows BLAS's int leading dimension: oh*ow = " + spec.oh() + "*"
+                    + spec.ow() + " = " + pixels);
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
+        return new Im2colKernel(spec, weights, bias, gemm(), binding(), workspaceBound());
+    }
+
+    /**
+     * The workspace bound in bytes: {@value #WORKSPACE}, or {@value #DEFAULT_WORKSPACE}.
+     *
+     * @throws IllegalArgumentException if the property is not a positive integer
+     */
+    public static long workspaceBound() {
+        String v = System.getProperty(WORKSPACE);
+        if (v == null) {
+            return DEFAULT_WORKSPACE;
+        }
+        try {
+            long bytes = Long.parseLong(v.trim());
+            if (bytes > 0) {
+                return bytes;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the error below
+        }
+        throw new IllegalArgumentException(WORKSPACE + " must be a positive number of bytes: " + v);
+    }
+}

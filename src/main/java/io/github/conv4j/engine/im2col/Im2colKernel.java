@@ -1,0 +1,307 @@
+package io.github.conv4j.engine.im2col;
+
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
+import io.github.conv4j.Layout;
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.ConcurrentLinkedDeque;
+
+/**
+ * A planned im2col convolution: weights repacked once per group into GEMM-ready form, then for each tile of
+ * output pixels, pack the tile's patches, one GEMM per group straight into the output, and bias and ReLU
+ * on the tile while it is still in cache.
+ *
+ * <p>GEMM shapes. NHWC: {@code y[pixels][g*ocg..] = patches[pixels][g*K..] * w[g][K][ocg]}, so the output
+ * rows land in place. NCHW: {@code y[n][g*ocg..][pixels] = w[g][ocg][K] * cols[g*K..][pixels]}, again in
+ * place. For 1x1, stride 1, unpadded convolutions the input already is the patch matrix (NHWC) or its
+ * transpose (NCHW), and nothing is packed.
+ *
+ * <p>Memory. Each concurrent {@code forward} takes a {@link Workspace} from a pool and returns it, so calls
+ * never share scratch; a workspace holds at most {@code tileRows * (patchLength + oc)} elements, kept under
+ * the configured bound (at least one pixel). Weights and every workspace live in one shared arena that
+ * {@link #close()} frees.
+ */
+final class Im2colKernel implements ConvKernel {
+    private final ConvSpec s;
+    private final Gemm gemm;
+    private final String implementation;
+    private final PatchView view;
+    private final boolean f64, nhwc, direct;
+    /**
+     * NHWC groups with fewer input channels than this are merged into one GEMM over block-diagonal weights:
+     * the packer then copies whole-pixel runs instead of a few elements per group (depthwise: one), which
+     * costs far more than the extra multiplications by zero.
+     */
+    private static final int MERGE_BELOW_ICG = 8;
+    /** ... unless there are so many groups that the zero blocks would swamp the GEMM and the weights. */
+    private static final int MERGE_MAX_GROUPS = 64;
+
+    /** {@code groups}, {@code ocg}, {@code kGroup}: the GEMMs per tile and their shape (1, oc, kTotal if merged). */
+    private final int esz, oc, groups, ocg, kGroup, kTotal, tileRows;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment weights;
+    private final float[] biasF;
+    private final double[] biasD;
+    private final ConcurrentLinkedDeque<Workspace> idle = new ConcurrentLinkedDeque<>();
+
+    Im2colKernel(ConvSpec spec, MemorySegment w, MemorySegment bias, Gemm gemm, String binding, long bound) {
+        this.s = spec;
+        this.gemm = gemm;
+        boolean merged = spec.layout() == Layout.NHWC && spec.groups() > 1
+                && spec.icPerGroup() < MERGE_BELOW_ICG && spec.groups() <= MERGE_MAX_GROUPS;
+        this.view = new PatchView(spec, !merged);
+        f64 = spec.dtype() == DType.FLOAT64;
+        nhwc = spec.layout() == Layout.NHWC;
+        esz = spec.dtype().byteSize();
+        oc = spec.oc();
+        groups = merged ? 1 : spec.groups();
+        ocg = merged ? spec.oc() : spec.ocPerGroup();
+        kTotal = Math.toIntExact(view.patchLength());
+        kGroup = kTotal / groups;
+        direct = spec.kh() == 1 && spec.kw() == 1 && spec.sh() == 1 && spec.sw() == 1 && spec.padTop() == 0
+                && spec.padBottom() == 0 && spec.padLeft() == 0 && spec.padRight() == 0;
+        long pixels = nhwc ? (long) spec.mb() * spec.oh() * spec.ow() : (long) spec.oh() * spec.ow();
+        long perPixel = (long) (kTotal + oc) * esz;
+        tileRows = (int) Math.max(1, Math.min(Math.min(bound / perPixel, pixels), Integer.MAX_VALUE));
+        try {
+            weights = arena.allocate((long) kTotal * ocg * esz, 64);
+            if (merged) {
+                repackMerged(spec, w);
+            } else {
+                repack(w);
+            }
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+        biasF = bias == null || f64 ? null : bias.toArray(ValueLayout.JAVA_FLOAT);
+        biasD = bias == null || !f64 ? null : bias.toArray(ValueLayout.JAVA_DOUBLE);
+        implementation = "im2col + cblas_" + (f64 ? "d" : "s") + "gemm via " + binding + ", "
+                + (direct ? "no packing (1x1)" : "tiles of " + tileRows + " pixels") + ", " + (merged ? spec.groups() + " groups merged into one GEMM" : groups + " group(s)");
+    }
+
+    /** The pixels one tile covers: a packing and a round of GEMMs. */
+    int tileRows() {
+        return tileRows;
+    }
+
+    /** The split this kernel packs from. */
+    PatchView view() {
+        return view;
+    }
+
+    /** GEMMs per tile: the groups, or 1 when they are merged. */
+    int gemmsPerTile() {
+        return groups;
+    }
+
+    /** Output channels each GEMM computes. */
+    int gemmColumns() {
+        return ocg;
+    }
+
+    /** Whether the input is used as the patch matrix as is. */
+    boolean direct() {
+        return direct;
+    }
+
+    // NHWC: w[kh][kw][icg][oc] -> w[g][kh][kw][icg][ocg]; NCHW: w[oc][icg][kh][kw] is already w[g][ocg][K]
+    private void repack(MemorySegment w) {
+        if (!nhwc) {
+            MemorySegment.copy(w, 0, weights, 0, weights.byteSize());
+            return;
+        }
+        for (int g = 0; g < groups; g++) {
+            for (int k = 0; k < kGroup; k++) {
+                MemorySegment.copy(w, ((long) k * oc + (long) g * ocg) * esz,
+                        weights, ((long) g * kGroup + k) * ocg * esz, (long) ocg * esz);
+            }
+        }
+    }
+
+    // w[kh][kw][icg][oc] -> w[kh][kw][ic][oc], zero where input and output channel are in different groups
+    private void repackMerged(ConvSpec spec, MemorySegment w) {
+        int icg = spec.icPerGroup(), spatial = spec.kh() * spec.kw(), ic = spec.ic(), g0cg = spec.ocPerGroup();
+        for (int k = 0; k < spatial; k++) {
+            for (int g = 0; g < spec.groups(); g++) {
+                for (int i = 0; i < icg; i++) {
+                    MemorySegment.copy(w, (((long) k * icg + i) * oc + (long) g * g0cg) * esz,
+                            weights, (((long) k * ic + (long) g * icg + i) * oc + (long) g * g0cg) * esz,
+                            (long) g0cg * esz);
+                }
+            }
+        }
+    }
+
+    @Override
+    public String implementation() {
+        return implementation;
+    }
+
+    @Override
+    public void forward(MemorySegment x, MemorySegment y) {
+        OpenBlas.applyThreads();
+        Workspace ws = idle.pollFirst();
+        if (ws == null) {
+            ws = new Workspace();
+        }
+        try {
+            if (nhwc) {
+                forwardNhwc(x, y, ws);
+            } else {
+                forwardNchw(x, y, ws);
+            }
+        } finally {
+            idle.offerFirst(ws);
+        }
+    }
+
+    private void forwardNhwc(MemorySegment x, MemorySegment y, Workspace ws) {
+        boolean unpacked = direct && (x.isNative() || gemm.takesHeapSegments());
+        boolean staged = !y.isNative() && !gemm.takesHeapSegments();
+        long pixels = (long) s.mb() * s.oh() * s.ow();
+        for (long p0 = 0; p0 < pixels; p0 += tileRows) {
+            int rows = (int) Math.min(tileRows, pixels - p0);
+            MemorySegment a = x;
+            long aOffset = p0 * kTotal * esz;
+            if (!unpacked) {
+                a = ws.patches();
+                aOffset = 0;
+                view.packRows(x, p0, rows, a);
+            }
+            MemorySegment c = staged ? ws.staging() : y;
+            long cOffset = staged ? 0 : p0 * oc * esz;
+            for (int g = 0; g < groups; g++) {
+                gemm(rows, ocg, kGroup, a, aOffset + (long) g * kGroup * esz, kTotal,
+                        weights, (long) g * kGroup * ocg * esz, ocg, c, cOffset + (long) g * ocg * esz, oc);
+            }
+            epilogueRows(c, cOffset / esz, rows);
+            if (staged) {
+                MemorySegment.copy(c, 0, y, p0 * oc * esz, (long) rows * oc * esz);
+            }
+        }
+    }
+
+    private void forwardNchw(MemorySegment x, MemorySegment y, Workspace ws) {
+        boolean unpacked = direct && (x.isNative() || gemm.takesHeapSegments());
+        boolean staged = !y.isNative() && !gemm.takesHeapSegments();
+        int pixels = s.oh() * s.ow();
+        for (long n = 0; n < s.mb(); n++) {
+            for (int p0 = 0; p0 < pixels; p0 += tileRows) {
+                int cols = Math.min(tileRows, pixels - p0);
+                MemorySegment b = x;
+                long bOffset = (n * kTotal * pixels + p0) * esz;
+                int ldb = pixels;
+                if (!unpacked) {
+                    b = ws.patches();
+                    bOffset = 0;
+                    ldb = cols;
+                    view.packColumns(x, n, p0, cols, b);
+                }
+                MemorySegment c = staged ? ws.staging() : y;
+                long cOffset = staged ? 0 : (n * oc * pixels + p0) * esz;
+                int ldc = staged ? cols : pixels;
+                for (int g = 0; g < groups; g++) {
+                    gemm(ocg, cols, kGroup, weights, (long) g * ocg * kGroup * esz, kGroup,
+                            b, bOffset + (long) g * kGroup * ldb * esz, ldb, c, cOffset + (long) g * ocg * ldc * esz, ldc);
+                }
+                epilogueChannels(c, cOffset / esz, ldc, cols);
+                if (staged) {
+                    for (int o = 0; o < oc; o++) {
+                        MemorySegment.copy(c, (long) o * cols * esz, y, ((n * oc + o) * pixels + p0) * esz,
+                                (long) cols * esz);
+                    }
+                }
+            }
+        }
+    }
+
+    private void gemm(int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset,
+            int ldb, MemorySegment c, long cOffset, int ldc) {
+        if (f64) {
+            gemm.dgemm(m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+        } else {
+            gemm.sgemm(m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+        }
+    }
+
+    /** Bias and ReLU on {@code rows} output rows of {@code oc} elements from element {@code at}. */
+    // y[pixel][oc] += bias[oc]; relu
+    private void epilogueRows(MemorySegment c, long at, int rows) {
+        if (!s.hasBias() && !s.relu()) {
+            return;
+        }
+        boolean relu = s.relu();
+        for (int r = 0; r < rows; r++, at += oc) {
+            if (f64) {
+                for (int o = 0; o < oc; o++) {
+                    double v = c.getAtIndex(ValueLayout.JAVA_DOUBLE, at + o) + (biasD == null ? 0 : biasD[o]);
+                    c.setAtIndex(ValueLayout.JAVA_DOUBLE, at + o, relu && v < 0 ? 0 : v);
+                }
+            } else {
+                for (int o = 0; o < oc; o++) {
+                    float v = c.getAtIndex(ValueLayout.JAVA_FLOAT, at + o) + (biasF == null ? 0 : biasF[o]);
+                    c.setAtIndex(ValueLayout.JAVA_FLOAT, at + o, relu && v < 0 ? 0 : v);
+                }
+            }
+        }
+    }
+
+    /** Bias and ReLU on {@code oc} channel rows of {@code cols} elements, {@code ld} apart, from element {@code at}. */
+    // y[oc][pixel] += bias[oc]; relu
+    private void epilogueChannels(MemorySegment c, long at, int ld, int cols) {
+        if (!s.hasBias() && !s.relu()) {
+            return;
+        }
+        boolean relu = s.relu();
+        for (int o = 0; o < oc; o++, at += ld) {
+            if (f64) {
+                double bias = biasD == null ? 0 : biasD[o];
+                for (int i = 0; i < cols; i++) {
+                    double v = c.getAtIndex(ValueLayout.JAVA_DOUBLE, at + i) + bias;
+                    c.setAtIndex(ValueLayout.JAVA_DOUBLE, at + i, relu && v < 0 ? 0 : v);
+                }
+            } else {
+                float bias = biasF == null ? 0 : biasF[o];
+                for (int i = 0; i < cols; i++) {
+                    float v = c.getAtIndex(ValueLayout.JAVA_FLOAT, at + i) + bias;
+                    c.setAtIndex(ValueLayout.JAVA_FLOAT, at + i, relu && v < 0 ? 0 : v);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        idle.clear();
+        arena.close();
+    }
+
+    /** One call's scratch: a patch tile and an output staging tile, each allocated on first use. */
+    private final class Workspace {
+        private MemorySegment patches, staging;
+
+        MemorySegment patches() {
+            if (patches == null) {
+                patches = allocate((long) tileRows * kTotal * esz);
+            }
+            return patches;
+        }
+
+        MemorySegment staging() {
+            if (staging == null) {
+                staging = allocate((long) tileRows * oc * esz);
+            }
+            return staging;
+        }
+    }
+
+    private MemorySegment allocate(long bytes) {
+        synchronized (arena) {
+            return arena.allocate(bytes, 64);
+        }
+    }
+}

@@ -1,0 +1,306 @@
+package io.github.conv4j.engine.im2col;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.conv4j.Conv2d;
+import io.github.conv4j.ConvPlan;
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
+import io.github.conv4j.Layout;
+import io.github.conv4j.Padding;
+import io.github.conv4j.Settings;
+import io.github.conv4j.Tensor;
+import io.github.conv4j.spi.Availability;
+import io.github.conv4j.spi.ConvEngine;
+import io.github.conv4j.testing.Tensors;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What the engine contract does not reach: the workspace bound and tiling, the 1x1 path that packs nothing,
+ * heap segments, concurrent calls on one plan, the lifecycle, threads and declines. Both bindings, always
+ * against {@code naive} on small integers, so every comparison is exact.
+ */
+class Im2colKernelTest {
+
+    private static ConvEngine engine(String name) {
+        ConvEngine e = Conv2d.engine(name);
+        Availability a = e.probe();
+        assumeTrue(a.available(), () -> name + " is unavailable here: " + a.reason());
+        return e;
+    }
+
+    /** Seeded small-integer x, w and bias for {@code spec}. */
+    private record Inputs(Tensor x, Tensor w, Tensor b) {
+        static Inputs of(ConvSpec spec, long seed, Arena arena) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            DType t = spec.dtype();
+            return new Inputs(Tensors.smallIntegers(arena, t, rnd, spec.inputShape()),
+                    Tensors.smallIntegers(arena, t, rnd, spec.weightShape()),
+                    spec.hasBias() ? Tensors.smallIntegers(arena, t, rnd, spec.oc()) : null);
+        }
+    }
+
+    private static Tensor naive(ConvSpec spec, Inputs in, Arena arena) {
+        Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+        Conv2d.forward(Conv2d.NAIVE, spec, in.x(), in.w(), in.b(), y);
+        return y;
+    }
+
+    private static void assertSame(String what, Tensor want, Tensor got) {
+        for (long i = 0; i < want.elementCount(); i++) {
+            if (want.getDouble(i) != got.getDouble(i)) {
+                fail(what + " at flat index " + i + ": got " + got.getDouble(i) + ", naive " + want.getDouble(i));
+            }
+        }
+    }
+
+    private static Im2colKernel kernel(ConvEngine e, ConvSpec spec, Inputs in) {
+        return (Im2colKernel) e.plan(spec, in.w().data(), in.b() == null ? null : in.b().data());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
+    void workspaceStaysUnderASmallBoundAndStillMatchesNaive(String name) {
+        ConvEngine e = engine(name);
+        long bound = 6000;
+        String before = System.getProperty(Im2colEngine.WORKSPACE);
+        System.setProperty(Im2colEngine.WORKSPACE, Long.toString(bound));
+        try (Arena arena = Arena.ofConfined()) {
+            for (Layout layout : Layout.values()) {
+                // 8 input channels per group and more are packed group by group, fewer merged into one GEMM
+                for (int groups : new int[] {1, 3, 12}) {
+                    // 3x3 over 24 channels: 216-element patches; 3*10*8 pixels need 200 KiB of patches at once
+                    ConvSpec spec = ConvSpec.builder().layout(layout).input(3, 9, 11, 24).kernel(3, 3, 12)
+                            .groups(groups).padding(Padding.explicit(1, 2, 0, 1)).stride(1, 1).dilation(1, 2)
+                            .bias(true).relu(true).build();
+                    Inputs in = Inputs.of(spec, 11, arena);
+                    Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                    try (Im2colKernel k = kernel(e, spec, in)) {
+                        long scratch = (long) k.tileRows() * (9 * spec.ic() + spec.oc()) * spec.dtype().byteSize();
+                        assertTrue(scratch <= bound, "scratch " + scratch + " bytes > bound " + bound);
+                        long full = (long) spec.mb() * spec.oh() * spec.ow() * 9 * spec.ic() * 4;
+                        assertTrue(full > 4 * bound, "the spec should need many tiles: " + full);
+                        assertTrue(k.tileRows() % spec.ow() != 0, "tiles should split output rows");
+                        int gemms = layout == Layout.NHWC && spec.icPerGroup() < 8 ? 1 : groups;
+                        assertEquals(gemms, k.gemmsPerTile(), k.implementation());
+                        k.forward(in.x().data(), y.data());
+                    }
+                    assertSame(name + " bounded " + spec, naive(spec, in, arena), y);
+                }
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty(Im2colEngine.WORKSPACE);
+            } else {
+                System.setProperty(Im2colEngine.WORKSPACE, before);
+            }
+        }
+    }
+
+    @Test
+    void aBadWorkspacePropertyIsAnErrorNamingIt() {
+        String before = System.getProperty(Im2colEngine.WORKSPACE);
+        System.setProperty(Im2colEngine.WORKSPACE, "lots");
+        try {
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, Im2colEngine::workspaceBound);
+            assertEquals("conv4j.im2col.workspace must be a positive number of bytes: lots", ex.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty(Im2colEngine.WORKSPACE);
+            } else {
+                System.setProperty(Im2colEngine.WORKSPACE, before);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
+    void oneByOneStrideOneUnpaddedPacksNothing(String name) {
+        ConvEngine e = engine(name);
+        try (Arena arena = Arena.ofConfined()) {
+            for (Layout layout : Layout.values()) {
+                for (int groups : new int[] {1, 2}) {
+                    for (DType dtype : DType.values()) {
+                        ConvSpec spec = ConvSpec.builder().layout(layout).dtype(dtype).input(2, 5, 7, 8)
+                                .kernel(1, 1, 6).groups(groups).bias(true).build();
+                        Inputs in = Inputs.of(spec, 5, arena);
+                        Tensor y = Tensor.allocate(arena, dtype, spec.outputShape());
+                        try (Im2colKernel k = kernel(e, spec, in)) {
+                            assertTrue(k.direct(), "1x1 s1 unpadded should not pack: " + spec);
+                            assertTrue(k.implementation().contains("no packing"), k.implementation());
+                            k.forward(in.x().data(), y.data());
+                        }
+                        assertSame(name + " 1x1 " + spec, naive(spec, in, arena), y);
+                    }
+                }
+            }
+            ConvSpec strided = ConvSpec.builder().input(1, 5, 5, 4).kernel(1, 1, 3).stride(2).build();
+            ConvSpec padded = ConvSpec.builder().input(1, 5, 5, 4).kernel(1, 1, 3)
+                    .padding(Padding.explicit(0, 1, 0, 0)).build();
+            ConvSpec dilatedOnly = ConvSpec.builder().input(1, 5, 5, 4).kernel(1, 1, 3).dilation(3).build();
+            for (ConvSpec spec : List.of(strided, padded)) {
+                try (Im2colKernel k = kernel(e, spec, Inputs.of(spec, 1, arena))) {
+                    assertFalse(k.direct(), "a strided or padded 1x1 must pack: " + spec);
+                }
+            }
+            try (Im2colKernel k = kernel(e, dilatedOnly, Inputs.of(dilatedOnly, 1, arena))) {
+                assertTrue(k.direct(), "dilation does not matter to a 1x1 kernel");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
+    void heapArraysGiveTheSameResultsAsNativeSegments(String name) {
+        engine(name);
+        try (Arena arena = Arena.ofConfined()) {
+            for (Layout layout : Layout.values()) {
+                for (int k : new int[] {1, 3}) {
+                    for (DType dtype : DType.values()) {
+                        ConvSpec spec = ConvSpec.builder().layout(layout).dtype(dtype).input(2, 6, 5, 4)
+                                .kernel(k, k, 5).padding(k == 1 ? Padding.VALID : Padding.SAME).bias(true)
+                                .relu(true).build();
+                        Inputs in = Inputs.of(spec, 3, arena);
+                        Tensor want = naive(spec, in, arena);
+                        try (ConvPlan plan = Conv2d.plan(name, spec, in.w(), in.b())) {
+                            if (dtype == DType.FLOAT32) {
+                                float[] y = new float[(int) spec.outputElements()];
+                                plan.forward(in.x().toFloatArray(), y);
+                                assertArrayEquals(want.toFloatArray(), y, name + " heap " + spec);
+                                // heap input, native output and the other way round
+                                Tensor yn = Tensor.allocate(arena, dtype, spec.outputShape());
+                                plan.forward(MemorySegment.ofArray(in.x().toFloatArray()), yn.data());
+                                assertArrayEquals(want.toFloatArray(), yn.toFloatArray(), name + " heap x " + spec);
+                                float[] y2 = new float[y.length];
+                                plan.forward(in.x().data(), MemorySegment.ofArray(y2));
+                                assertArrayEquals(want.toFloatArray(), y2, name + " heap y " + spec);
+                            } else {
+                                double[] y = new double[(int) spec.outputElements()];
+                                plan.forward(in.x().toDoubleArray(), y);
+                                assertArrayEquals(want.toDoubleArray(), y, name + " heap " + spec);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
+    void concurrentForwardsOnOnePlanMatchASingleThread(String name) throws Exception {
+        engine(name);
+        String before = System.getProperty(Im2colEngine.WORKSPACE);
+        System.setProperty(Im2colEngine.WORKSPACE, "20000");   // several tiles per call
+        int threads = 4, calls = 25;
+        try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            for (Layout layout : Layout.values()) {
+                ConvSpec spec = ConvSpec.builder().layout(layout).input(4, 13, 12, 8).kernel(3, 3, 16)
+                        .padding(Padding.SAME).bias(true).relu(true).build();
+                List<Inputs> inputs = new ArrayList<>();
+                List<Tensor> single = new ArrayList<>();
+                Inputs weights = Inputs.of(spec, 99, arena);
+                try (ConvPlan plan = Conv2d.plan(name, spec, weights.w(), weights.b())) {
+                    for (int i = 0; i < threads; i++) {
+                        Inputs in = Inputs.of(spec, 1000 + i, arena);
+                        Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                        plan.forward(in.x(), y);
+                        inputs.add(in);
+                        single.add(y);
+                    }
+                    List<Future<?>> done = new ArrayList<>();
+                    for (int t = 0; t < threads; t++) {
+                        Inputs in = inputs.get(t);
+                        Tensor want = single.get(t);
+                        Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                        done.add(pool.submit(() -> {
+                            for (int c = 0; c < calls; c++) {
+                                Tensors.poison(y);
+                                plan.forward(in.x(), y);
+                                assertArrayEquals(want.toFloatArray(), y.toFloatArray(), name + " call " + c);
+                            }
+                            return null;
+                        }));
+                    }
+                    for (Future<?> f : done) {
+                        f.get();
+                    }
+                }
+                Inputs first = new Inputs(inputs.get(0).x(), weights.w(), weights.b());
+                assertSame(name + " single-threaded " + spec, naive(spec, first, arena), single.get(0));
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty(Im2colEngine.WORKSPACE);
+            } else {
+                System.setProperty(Im2colEngine.WORKSPACE, before);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
+    void closeIsIdempotentAndForwardAfterCloseIsAnError(String name) {
+        engine(name);
+        try (Arena arena = Arena.ofConfined()) {
+            ConvSpec spec = ConvSpec.builder().input(1, 4, 4, 2).kernel(3, 3, 2).build();
+            Inputs in = Inputs.of(spec, 2, arena);
+            Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+            ConvPlan plan = Conv2d.plan(name, spec, in.w(), null);
+            plan.forward(in.x(), y);
+            plan.close();
+            plan.close();
+            assertTrue(plan.isClosed());
+            IllegalStateException ex = assertThrows(IllegalStateException.class, () -> plan.forward(in.x(), y));
+            assertTrue(ex.getMessage().startsWith("plan is closed: " + name), ex.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
+    void threadSettingReachesOpenBlas(String name) {
+        ConvEngine e = engine(name);
+        try (Arena arena = Arena.ofConfined()) {
+            ConvSpec spec = ConvSpec.builder().input(1, 4, 4, 2).kernel(3, 3, 2).build();
+            Inputs in = Inputs.of(spec, 2, arena);
+            Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+            try (ConvPlan plan = Conv2d.plan(name, spec, in.w(), null)) {
+                for (int n : new int[] {1, 2, 1}) {
+                    Settings.setThreads(n);
+                    plan.forward(in.x(), y);
+                    assertEquals(n, OpenBlas.threads(), "openblas_get_num_threads after setThreads(" + n + ")");
+                }
+            } finally {
+                Settings.setThreads(0);
+            }
+            assertTrue(e.probe().reason().contains("core " + OpenBlas.corename()), e.probe().reason());
+            assertTrue(OpenBlas.info().startsWith("OpenBLAS 0.3."), OpenBlas.info());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
+    void declinesPatchesLongerThanAnInt(String name) {
+        ConvEngine e = engine(name);
+        ConvSpec huge = ConvSpec.builder().input(1, 1, 1, 1 << 28).kernel(3, 3, 1).padding(Padding.SAME).build();
+        assertEquals("patch length overflows BLAS's int: kh*kw*ic = 3*3*268435456 = 2415919104",
+                e.declines(huge).orElseThrow());
+        assertTrue(e.declines(ConvSpec.builder().input(1, 8, 8, 3).kernel(3, 3, 4).build()).isEmpty());
+    }
+}
