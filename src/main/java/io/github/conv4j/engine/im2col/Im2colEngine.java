@@ -6,6 +6,7 @@ import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -49,6 +50,15 @@ public abstract sealed class Im2colEngine implements ConvEngine permits Im2colJn
             availability = a;
         }
         return a;
+    }
+
+    @Override
+    public Map<String, String> properties() {
+        if (!probe().available()) {
+            return Map.of();
+        }
+        return Map.of("openblas_config", OpenBlas.config(), "openblas_core", OpenBlas.corename(),
+                "openblas_threads", Integer.toString(OpenBlas.threads()));
     }
 
     @Override
