@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times the im2col engines on the DESIGN.md shapes (Im2colBench), with OPENBLAS_CORETYPE=Haswell
 # OPENBLAS_L2_SIZE=512 and with both unset, 1 and 2 threads, and writes bench/results/im2col-<date>.md.
-# Holds /work/bench.lock while timing, since the machine's cores are shared. Build first: ./mvnw test-compile
+# Run it on a quiet machine: other load distorts the 2-thread rows most. Build first: ./mvnw test-compile
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${JAVA_HOME:?set JAVA_HOME to a JDK 22+}"
@@ -24,9 +24,9 @@ java=("$JAVA_HOME/bin/java" "@native-config/jvm.args" -Xmx2g -cp "$cp" io.github
   echo
   echo "## OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512"
   echo
-  flock /work/bench.lock env OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512 "${java[@]}"
+  env OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512 "${java[@]}"
   echo "## OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"
   echo
-  flock /work/bench.lock env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${java[@]}"
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${java[@]}"
 } | tee "$out"
 echo "wrote $out" >&2

@@ -27,8 +27,8 @@ final class InfoCommand {
         out.printf("cpu:      %s, %d processors, %s %s%n", cpuModel(), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.name"), System.getProperty("os.arch"));
         out.printf("threads:  %d (conv4j.threads; 0 = all processors)%n", Settings.threads());
-        out.printf("env:      OPENBLAS_CORETYPE=%s OMP_NUM_THREADS=%s%n", env("OPENBLAS_CORETYPE"),
-                env("OMP_NUM_THREADS"));
+        out.printf("env:      OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s OMP_NUM_THREADS=%s%n",
+                env("OPENBLAS_CORETYPE"), env("OPENBLAS_L2_SIZE"), env("OMP_NUM_THREADS"));
         List<String> order = Settings.engineOrder();
         out.printf("auto:     tries %s%s%n", String.join(", ", order), order.contains(Conv2d.NAIVE) ? "" : ", then naive");
         out.println("engines:");

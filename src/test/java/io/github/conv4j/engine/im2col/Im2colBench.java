@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
  * A small timing harness for the im2col engines until the benchmark module lands: the DESIGN.md shapes
  * S1..D1, median microseconds and GFLOP/s of {@code forward} on a prepared plan, the share of packing in a
  * forward (packing alone and GEMM alone over the same tiles), and the per-call cost of each binding on a
- * tiny GEMM. Prints Markdown. Run it through {@code bench/im2col-bench.sh}, which holds the bench lock.
+ * tiny GEMM. Prints Markdown. Run it through {@code bench/im2col-bench.sh}.
  *
  * <p>Arguments: thread counts (default {@code 1 2}); {@code -Dbench.seconds=} per measurement (default 0.5),
  * {@code -Dbench.shapes=S1,R1} to run a subset.
