@@ -103,7 +103,49 @@ public final class OneDnnEngine implements ConvEngine {
 
     @Override
     public Optional<String> declines(ConvSpec spec) {
-        return spec.dtype() == DType.FLOAT64 ? Optional.of(F64_REASON) : Optional.empty();
+        if (spec.dtype() == DType.FLOAT64) {
+            return Optional.of(F64_REASON);
+        }
+        if (spec.hasBias()) {
+            // Found by conv4j's fuzzing: oneDNN 3.11's brgemm convolution dereferences null in perform_outwork
+            // (a SIGSEGV that kills the JVM) on a biased convolution where every output column reads padding
+            // only, e.g. NHWC x=[1,5,2,5] w=[2,1,5,3] stride 2,4 dilation 1,3 pads 0,0,2,3. Windows that see no
+            // input at all are rare in real networks, so decline any biased spec that has one.
+            String rows = blindWindow(spec.ih(), spec.oh(), spec.sh(), spec.dh(), spec.kh(), spec.padTop());
+            String cols = blindWindow(spec.iw(), spec.ow(), spec.sw(), spec.dw(), spec.kw(), spec.padLeft());
+            if (rows != null || cols != null) {
+                return Optional.of("bias with an output " + (rows != null ? "row " + rows : "column " + cols)
+                        + " that reads only padding: oneDNN 3.11 can crash on such specs (SIGSEGV in"
+                        + " brgemm_convolution_fwd_t::perform_outwork)");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The first output position along one axis whose kernel taps all fall in the padding, described, or null
+     * when every window sees at least one input element.
+     */
+    static String blindWindow(int in, int out, int stride, int dilation, int k, int padBefore) {
+        // a window whose first tap lies in the input sees it: those are o in [lo, hi]; only the rest need a look
+        long lo = (padBefore + (long) stride - 1) / stride, hi = (in - 1L + padBefore) / stride;
+        for (long o = 0; o < out; o++) {
+            if (o == lo && hi >= lo) {
+                o = hi;
+                continue;
+            }
+            long first = o * stride - padBefore;
+            boolean sees = false;
+            for (long t = 0; t < k && !sees; t++) {
+                long p = first + t * dilation;
+                sees = p >= 0 && p < in;
+            }
+            if (!sees) {
+                return o + " (taps at " + first + ".." + (first + (long) (k - 1) * dilation) + " step " + dilation
+                        + ", input 0.." + (in - 1) + ")";
+            }
+        }
+        return null;
     }
 
     /**

@@ -32,7 +32,7 @@ import org.bytedeco.javacpp.Pointer;
  * objects made once, execute + wait in a loop), measured interleaved in one JVM.
  *
  * <p>Not a unit test and not JMH: a minimal program so the raw primitive and conv4j share one process, one
- * oneDNN and one OpenMP. Run (on a quiet machine; here under {@code flock /work/bench.lock}):
+ * oneDNN and one OpenMP. Run (on a quiet machine):
  * <pre>
  * ./mvnw -q test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
  * java @native-config/jvm.args -cp target/classes:target/test-classes:$(cat target/cp.txt) \
