@@ -71,7 +71,7 @@ final class CompareCommand {
         int threads = Settings.threads();
         List<Measurement> results = new ArrayList<>();
         List<String> notes = new ArrayList<>();
-        Progress progress = new Progress(err, shapes.size() * engines.size(), System.console() != null);
+        Progress progress = new Progress(err, shapes.size() * engines.size());
         for (String name : shapes) {
             ConvSpec spec = Shapes.spec(name, dtype, layout);
             results.addAll(compare(name, spec, engines, threads, seconds, progress, notes));
