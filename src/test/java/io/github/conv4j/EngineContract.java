@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.conv4j.spi.Availability;
+import io.github.conv4j.testing.AgainstNaive;
 import io.github.conv4j.testing.Golden;
 import io.github.conv4j.testing.RandomSpecs;
 import io.github.conv4j.testing.Tensors;
@@ -185,29 +186,7 @@ abstract class EngineContract {
                 continue;
             }
             ran++;
-            SplittableRandom rnd = new SplittableRandom(seed * 31 + 7);
-            try (Arena arena = Arena.ofConfined()) {
-                DType t = spec.dtype();
-                Tensor x = integers ? Tensors.smallIntegers(arena, t, rnd, spec.inputShape())
-                        : Tensors.uniform(arena, t, rnd, spec.inputShape());
-                Tensor w = integers ? Tensors.smallIntegers(arena, t, rnd, spec.weightShape())
-                        : Tensors.uniform(arena, t, rnd, spec.weightShape());
-                Tensor b = !spec.hasBias() ? null : integers ? Tensors.smallIntegers(arena, t, rnd, spec.oc())
-                        : Tensors.uniform(arena, t, rnd, spec.oc());
-                Tensor want = Tensor.allocate(arena, t, spec.outputShape());
-                Conv2d.forward(Conv2d.NAIVE, spec, x, w, b, want);
-                Tensor got = run(spec, x, w, b, arena);
-                double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
-                double eps = t == DType.FLOAT32 ? 0x1p-23 : 0x1p-52;
-                double tol = integers ? 0 : 8 * eps * (k + 1);
-                for (long i = 0; i < want.elementCount(); i++) {
-                    double ref = want.getDouble(i), v = got.getDouble(i);
-                    if (!(Math.abs(v - ref) <= tol)) {
-                        fail(engine() + " differs from naive, seed " + seed + " " + spec + " at flat index " + i
-                                + ": got " + v + ", naive " + ref + " (tolerance " + tol + ")");
-                    }
-                }
-            }
+            AgainstNaive.check(engine(), spec, seed, integers);
         }
         assumeTrue(ran > 0, () -> engine() + " declined every random spec");
     }

@@ -1,15 +1,12 @@
 package io.github.conv4j;
 
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.github.conv4j.spi.ConvEngine;
+import io.github.conv4j.testing.AgainstNaive;
 import io.github.conv4j.testing.Engines;
 import io.github.conv4j.testing.RandomSpecs;
-import io.github.conv4j.testing.Tensors;
-import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -48,37 +45,11 @@ class FuzzTest {
                 continue;
             }
             ran++;
-            SplittableRandom rnd = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
-            boolean integers = rnd.nextBoolean();
-            try (Arena arena = Arena.ofConfined()) {
-                DType t = spec.dtype();
-                Tensor x = integers ? Tensors.smallIntegers(arena, t, rnd, spec.inputShape())
-                        : Tensors.uniform(arena, t, rnd, spec.inputShape());
-                Tensor w = integers ? Tensors.smallIntegers(arena, t, rnd, spec.weightShape())
-                        : Tensors.uniform(arena, t, rnd, spec.weightShape());
-                Tensor b = !spec.hasBias() ? null : integers ? Tensors.smallIntegers(arena, t, rnd, spec.oc())
-                        : Tensors.uniform(arena, t, rnd, spec.oc());
-                Tensor want = Tensor.allocate(arena, t, spec.outputShape());
-                Conv2d.forward(Conv2d.NAIVE, spec, x, w, b, want);
-                Tensor got = Tensor.allocate(arena, t, spec.outputShape());
-                Tensors.poison(got);
-                try {
-                    Conv2d.forward(engine.name(), spec, x, w, b, got);
-                } catch (RuntimeException ex) {
-                    throw new AssertionError(engine.name() + " threw on seed " + seed + " " + spec + ": " + ex, ex);
-                }
-                double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
-                double eps = t == DType.FLOAT32 ? 0x1p-23 : 0x1p-52;
-                double tol = integers ? 0 : 8 * eps * (k + 1);
-                for (long i = 0; i < want.elementCount(); i++) {
-                    double ref = want.getDouble(i), v = got.getDouble(i);
-                    if (!(Math.abs(v - ref) <= tol)) {
-                        fail(engine.name() + " differs from naive, seed " + seed + " (" + (integers ? "integers"
-                                : "floats") + ") " + spec + " at flat index " + i + ": got " + v + ", naive " + ref
-                                + " (tolerance " + tol + "); replay with -Dconv4j.fuzz.seed=" + seed
-                                + " -Dconv4j.fuzz.count=1");
-                    }
-                }
+            try {
+                AgainstNaive.check(engine.name(), spec, seed, (seed & 1) == 0);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; replay with -Dconv4j.fuzz.seed=" + seed
+                        + " -Dconv4j.fuzz.count=1", e);
             }
         }
         System.out.printf("fuzz %s: %d specs agree with naive, %d declined (seeds %d..%d)%n", engine.name(), ran,
