@@ -48,6 +48,21 @@ class BlindWindowTest {
                 + " oneDNN 3.11 can crash on such specs (SIGSEGV in brgemm_convolution_fwd_t::perform_outwork)",
                 reason);
         assertTrue(new OneDnnEngine().declines(crash.toBuilder().bias(false).build()).isEmpty());
+        ConvSpec relu = ConvSpec.builder().input(3, 26, 1, 4).kernel(4, 2, 3).stride(2, 4).dilation(3, 2)
+                .padding(Padding.explicit(0, 2, 3, 3)).relu(true).build();
+        assertEquals("relu with an output column 0 (taps at -3..-1 step 2, input 0..0) that reads only padding:"
+                + " oneDNN 3.11 can crash on such specs (SIGSEGV in brgemm_convolution_fwd_t::perform_outwork)",
+                new OneDnnEngine().declines(relu).orElseThrow());
         assertNull(OneDnnEngine.blindWindow(56, 56, 1, 1, 3, 1));
+    }
+
+    @Test
+    void declinesOneOutputWithStride() {
+        ConvSpec wrong = ConvSpec.builder().layout(io.github.conv4j.Layout.NCHW).input(2, 2, 2, 1).kernel(5, 5, 2)
+                .stride(1, 4).dilation(2, 1).padding(Padding.SAME_LOWER).bias(true).build();
+        assertEquals("one output column with stride sw=4: oneDNN 3.11 computes wrong results for such specs",
+                new OneDnnEngine().declines(wrong).orElseThrow());
+        assertTrue(new OneDnnEngine().declines(wrong.toBuilder().stride(1, 1).padding(Padding.explicit(4, 4, 2, 2))
+                .build()).isEmpty());
     }
 }
