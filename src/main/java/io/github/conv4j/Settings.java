@@ -21,6 +21,8 @@ public final class Settings {
     public static final String ENGINES = "conv4j.engines";
 
     private static final Properties DEFAULTS = load();
+    /** Read once: in a container the JVM may consult cgroup files on every call, and forward asks often. */
+    private static final int PROCESSORS = Runtime.getRuntime().availableProcessors();
     private static volatile int threads = parseThreads(value(THREADS, "0"), THREADS);
 
     private Settings() {
@@ -58,7 +60,7 @@ public final class Settings {
     /** Threads that native engines use: the setting, or all available processors when it is 0. */
     public static int threads() {
         int n = threads;
-        return n > 0 ? n : Runtime.getRuntime().availableProcessors();
+        return n > 0 ? n : PROCESSORS;
     }
 
     /**
