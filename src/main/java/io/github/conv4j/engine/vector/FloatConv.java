@@ -1,0 +1,471 @@
+package io.github.conv4j.engine.vector;
+
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.Layout;
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The float32 kernels: a GEMM of packed patch rows by packed weight panels, and a direct depthwise loop.
+ * Both compute NHWC; an NCHW image is transposed into scratch on the way in and out.
+ *
+ * <p>{@code DoubleConv} is this file with float replaced by double; change both together.
+ */
+final class FloatConv implements ConvKernel {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int L = SPECIES.length();
+    private static final int BYTES = Float.BYTES;
+    private static final ValueLayout.OfFloat ELEMENT = ValueLayout.JAVA_FLOAT;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final int MR = VectorConv.ROWS;
+    /** Patch tile size: small enough to stay in L2 beside a weight panel while the panels sweep over it. */
+    private static final int TILE_BYTES = 256 * 1024;
+    /** Output pixels per register block of the depthwise loop. */
+    private static final int DW_PIXELS = 4;
+
+    private final ConvSpec s;
+    private final boolean nchw, depthwise;
+    private final int ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, padTop, padLeft, groups, icg, ocg;
+    private final boolean relu;
+    /** GEMM reduction length per group: {@code kh * kw * icg}. */
+    private final int k;
+    /** Vectors per weight panel (1 or 2) and the panel width in columns. */
+    private final int nv, nr, panels;
+    private final int tileRows;
+    /** GEMM: {@code w[g][p][k][nr]}; depthwise: {@code w[kh][kw][ocPad]}; zeros past the real channels. */
+    private final float[] w;
+    /** GEMM: {@code bias[g][p][nr]}; depthwise: {@code bias[ocPad]}; zeros without a bias. */
+    private final float[] bias;
+    private final int ocPad;
+
+    FloatConv(ConvSpec spec, MemorySegment weights, MemorySegment biasIn) {
+        s = spec;
+        nchw = spec.layout() == Layout.NCHW;
+        depthwise = spec.isDepthwise();
+        ih = spec.ih(); iw = spec.iw(); ic = spec.ic(); oh = spec.oh(); ow = spec.ow(); oc = spec.oc();
+        kh = spec.kh(); kw = spec.kw(); sh = spec.sh(); sw = spec.sw(); dh = spec.dh(); dw = spec.dw();
+        padTop = spec.padTop(); padLeft = spec.padLeft(); groups = spec.groups();
+        icg = spec.icPerGroup(); ocg = spec.ocPerGroup(); relu = spec.relu();
+        k = kh * kw * icg;
+        nv = ocg <= L ? 1 : 2;
+        nr = nv * L;
+        panels = (ocg + nr - 1) / nr;
+        ocPad = VectorConv.roundUp(oc, L);
+        int rows = Math.max(MR, TILE_BYTES / BYTES / k / MR * MR);
+        long pixels = (long) oh * ow * (nchw ? 1 : spec.mb());
+        tileRows = (int) Math.min(rows, (pixels + MR - 1) / MR * MR);
+        if (depthwise) {
+            w = new float[kh * kw * ocPad];
+            bias = new float[ocPad];
+            for (int y = 0; y < kh; y++) {
+                for (int x = 0; x < kw; x++) {
+                    for (int o = 0; o < oc; o++) {
+                        w[(y * kw + x) * ocPad + o] = weight(weights, y, x, 0, o);
+                    }
+                }
+            }
+            for (int o = 0; biasIn != null && o < oc; o++) {
+                bias[o] = biasIn.getAtIndex(ELEMENT, o);
+            }
+        } else {
+            w = new float[groups * panels * k * nr];
+            bias = new float[groups * panels * nr];
+            for (int g = 0; g < groups; g++) {
+                for (int p = 0; p < panels; p++) {
+                    int base = (g * panels + p) * k * nr;
+                    for (int c = 0; c < nr && p * nr + c < ocg; c++) {
+                        int o = g * ocg + p * nr + c;
+                        for (int y = 0; y < kh; y++) {
+                            for (int x = 0; x < kw; x++) {
+                                for (int i = 0; i < icg; i++) {
+                                    w[base + ((y * kw + x) * icg + i) * nr + c] = weight(weights, y, x, i, o);
+                                }
+                            }
+                        }
+                        if (biasIn != null) {
+                            bias[(g * panels + p) * nr + c] = biasIn.getAtIndex(ELEMENT, o);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** One weight from HWIO {@code w[kh][kw][i][oc]} or OIHW {@code w[oc][i][kh][kw]}. */
+    private float weight(MemorySegment weights, int y, int x, int i, int o) {
+        long index = nchw
+                ? (((long) o * icg + i) * kh + y) * kw + x
+                : (((long) y * kw + x) * icg + i) * oc + o;
+        return weights.getAtIndex(ELEMENT, index);
+    }
+
+    @Override
+    public String implementation() {
+        return (depthwise ? "depthwise direct loop" : "packed GEMM " + MR + "x" + nr) + ", float32 x" + L
+                + (nchw ? ", NCHW via NHWC scratch" : "");
+    }
+
+    @Override
+    public void forward(MemorySegment x, MemorySegment y) {
+        if (nchw) {
+            VectorConv.split(s.mb(), x, y, (from, to) -> nchwImages(x, y, from, to));
+        } else if (depthwise) {
+            VectorConv.split(s.mb() * oh, x, y, (from, to) -> depthwiseRows(x, y, from, to, scratchRows()));
+        } else {
+            long pixels = (long) s.mb() * oh * ow;
+            int tiles = (int) ((pixels + tileRows - 1) / tileRows);
+            VectorConv.split(tiles, x, y, (from, to) -> {
+                float[] a = new float[tileRows * k];
+                for (int t = from; t < to; t++) {
+                    long m0 = (long) t * tileRows;
+                    gemmTile(x, y, m0, (int) Math.min(tileRows, pixels - m0), a);
+                }
+            });
+        }
+    }
+
+    private float[] scratchRows() {
+        return ocg == 1 ? null : new float[kh * iw * oc];
+    }
+
+    /** NCHW images {@code [from, to)}: transpose each into NHWC scratch, compute, transpose back. */
+    private void nchwImages(MemorySegment x, MemorySegment y, int from, int to) {
+        float[] xi = new float[ih * iw * ic], yi = new float[oh * ow * oc];
+        MemorySegment xs = MemorySegment.ofArray(xi), ys = MemorySegment.ofArray(yi);
+        float[] a = depthwise ? scratchRows() : new float[tileRows * k];
+        int inPlane = ih * iw, outPlane = oh * ow;
+        for (int n = from; n < to; n++) {
+            // xi[h][w][c] <- x[n][c][h][w]
+            for (int c = 0; c < ic; c++) {
+                long src = ((long) n * ic + c) * inPlane;
+                for (int p = 0; p < inPlane; p++) {
+                    xi[p * ic + c] = x.getAtIndex(ELEMENT, src + p);
+                }
+            }
+            if (depthwise) {
+                depthwiseRows(xs, ys, 0, oh, a);
+            } else {
+                for (int m0 = 0; m0 < outPlane; m0 += tileRows) {
+                    gemmTile(xs, ys, m0, Math.min(tileRows, outPlane - m0), a);
+                }
+            }
+            // y[n][c][h][w] <- yi[h][w][c]
+            for (int c = 0; c < oc; c++) {
+                long dst = ((long) n * oc + c) * outPlane;
+                for (int p = 0; p < outPlane; p++) {
+                    y.setAtIndex(ELEMENT, dst + p, yi[p * oc + c]);
+                }
+            }
+        }
+    }
+
+    // ---- GEMM --------------------------------------------------------------------------------------------
+
+    /** Output pixels {@code [m0, m0 + rows)} of NHWC {@code y}, all groups, from NHWC {@code x}. */
+    private void gemmTile(MemorySegment x, MemorySegment y, long m0, int rows, float[] a) {
+        long rowBytes = (long) oc * BYTES;
+        for (int g = 0; g < groups; g++) {
+            pack(x, m0, rows, g, a);
+            for (int p = 0; p < panels; p++) {
+                int cols = Math.min(nr, ocg - p * nr);
+                int panel = (g * panels + p) * k * nr, biasAt = (g * panels + p) * nr;
+                long col = (long) (g * ocg + p * nr) * BYTES;
+                for (int r = 0; r < rows; r += MR) {
+                    long out = (m0 + r) * rowBytes + col;
+                    int live = Math.min(MR, rows - r);
+                    if (nv == 2) {
+                        block8x2(a, r * k, panel, biasAt, y, out, rowBytes, live, cols);
+                    } else {
+                        block8x1(a, r * k, panel, biasAt, y, out, rowBytes, live, cols);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs patch rows of group {@code g} for output pixels {@code [m0, m0 + rows)}, zero rows up to a whole block.
+     * Layout: {@code a[row][kh][kw][icg] <- x[n][oh*sh - padTop + kh*dh][ow*sw - padLeft + kw*dw][g*icg + i]}.
+     */
+    private void pack(MemorySegment x, long m0, int rows, int g, float[] a) {
+        long plane = (long) oh * ow;
+        int n = (int) (m0 / plane), rem = (int) (m0 % plane), y = rem / ow, xo = rem % ow;
+        for (int r = 0; r < rows; r++) {
+            packRow(x, n, y, xo, g, a, r * k);
+            if (++xo == ow) {
+                xo = 0;
+                if (++y == oh) {
+                    y = 0;
+                    n++;
+                }
+            }
+        }
+        Arrays.fill(a, rows * k, VectorConv.roundUp(rows, MR) * k, 0f);
+    }
+
+    private void packRow(MemorySegment x, int n, int y, int xo, int g, float[] a, int dst) {
+        int span = kw * icg, x0 = xo * sw - padLeft;
+        // with one group and no horizontal dilation the kw taps of a kernel row are one run of input
+        boolean run = dw == 1 && icg == ic;
+        for (int ky = 0; ky < kh; ky++, dst += span) {
+            int yi = y * sh - padTop + ky * dh;
+            if (yi < 0 || yi >= ih) {
+                Arrays.fill(a, dst, dst + span, 0f);
+                continue;
+            }
+            long row = ((long) n * ih + yi) * iw * ic + (long) g * icg;
+            if (run) {
+                int lo = Math.min(kw, Math.max(0, -x0)), hi = Math.max(lo, Math.min(kw, iw - x0));
+                Arrays.fill(a, dst, dst + lo * icg, 0f);
+                copy(x, row + (long) (x0 + lo) * ic, a, dst + lo * icg, (hi - lo) * icg);
+                Arrays.fill(a, dst + hi * icg, dst + span, 0f);
+            } else {
+                for (int kx = 0; kx < kw; kx++) {
+                    int xi = x0 + kx * dw, at = dst + kx * icg;
+                    if (xi < 0 || xi >= iw) {
+                        Arrays.fill(a, at, at + icg, 0f);
+                    } else {
+                        copy(x, row + (long) xi * ic, a, at, icg);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void copy(MemorySegment x, long from, float[] a, int to, int count) {
+        if (count >= 32) {
+            MemorySegment.copy(x, ELEMENT, from * BYTES, a, to, count);
+        } else {
+            // short runs (a few channels) cost less as plain loads than as a bulk copy call
+            for (int i = 0; i < count; i++) {
+                a[to + i] = x.getAtIndex(ELEMENT, from + i);
+            }
+        }
+    }
+
+    /**
+     * Micro-kernel, 8 rows by 2 vectors: {@code y[r][c] = bias[c] + sum_i a[r][i] * w[i][c]}, one broadcast of
+     * {@code a} feeding two FMAs. Layout: {@code a[8][k]} row-major, {@code w[k][2L]} panel, {@code y} rows
+     * {@code stride} bytes apart.
+     */
+    private void block8x2(float[] a, int aOff, int panel, int biasAt, MemorySegment y, long out, long stride,
+            int live, int cols) {
+        FloatVector c00 = FloatVector.fromArray(SPECIES, bias, biasAt);
+        FloatVector c01 = FloatVector.fromArray(SPECIES, bias, biasAt + L);
+        FloatVector c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+        FloatVector c40 = c00, c41 = c01, c50 = c00, c51 = c01, c60 = c00, c61 = c01, c70 = c00, c71 = c01;
+        int a0 = aOff, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k, a6 = a5 + k, a7 = a6 + k;
+        float[] b = w;
+        for (int i = 0, bi = panel; i < k; i++, bi += 2 * L) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, b, bi + L);
+            FloatVector v = FloatVector.broadcast(SPECIES, a[a0 + i]);
+            c00 = v.fma(b0, c00); c01 = v.fma(b1, c01);
+            v = FloatVector.broadcast(SPECIES, a[a1 + i]);
+            c10 = v.fma(b0, c10); c11 = v.fma(b1, c11);
+            v = FloatVector.broadcast(SPECIES, a[a2 + i]);
+            c20 = v.fma(b0, c20); c21 = v.fma(b1, c21);
+            v = FloatVector.broadcast(SPECIES, a[a3 + i]);
+            c30 = v.fma(b0, c30); c31 = v.fma(b1, c31);
+            v = FloatVector.broadcast(SPECIES, a[a4 + i]);
+            c40 = v.fma(b0, c40); c41 = v.fma(b1, c41);
+            v = FloatVector.broadcast(SPECIES, a[a5 + i]);
+            c50 = v.fma(b0, c50); c51 = v.fma(b1, c51);
+            v = FloatVector.broadcast(SPECIES, a[a6 + i]);
+            c60 = v.fma(b0, c60); c61 = v.fma(b1, c61);
+            v = FloatVector.broadcast(SPECIES, a[a7 + i]);
+            c70 = v.fma(b0, c70); c71 = v.fma(b1, c71);
+        }
+        store2(c00, c01, y, out, cols);
+        if (live > 1) store2(c10, c11, y, out + stride, cols);
+        if (live > 2) store2(c20, c21, y, out + 2 * stride, cols);
+        if (live > 3) store2(c30, c31, y, out + 3 * stride, cols);
+        if (live > 4) store2(c40, c41, y, out + 4 * stride, cols);
+        if (live > 5) store2(c50, c51, y, out + 5 * stride, cols);
+        if (live > 6) store2(c60, c61, y, out + 6 * stride, cols);
+        if (live > 7) store2(c70, c71, y, out + 7 * stride, cols);
+    }
+
+    /** Micro-kernel, 8 rows by 1 vector, for groups of at most L output channels; layout as {@link #block8x2}. */
+    private void block8x1(float[] a, int aOff, int panel, int biasAt, MemorySegment y, long out, long stride,
+            int live, int cols) {
+        FloatVector c0 = FloatVector.fromArray(SPECIES, bias, biasAt);
+        FloatVector c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        int a0 = aOff, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k, a6 = a5 + k, a7 = a6 + k;
+        float[] b = w;
+        for (int i = 0, bi = panel; i < k; i++, bi += L) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            c0 = FloatVector.broadcast(SPECIES, a[a0 + i]).fma(b0, c0);
+            c1 = FloatVector.broadcast(SPECIES, a[a1 + i]).fma(b0, c1);
+            c2 = FloatVector.broadcast(SPECIES, a[a2 + i]).fma(b0, c2);
+            c3 = FloatVector.broadcast(SPECIES, a[a3 + i]).fma(b0, c3);
+            c4 = FloatVector.broadcast(SPECIES, a[a4 + i]).fma(b0, c4);
+            c5 = FloatVector.broadcast(SPECIES, a[a5 + i]).fma(b0, c5);
+            c6 = FloatVector.broadcast(SPECIES, a[a6 + i]).fma(b0, c6);
+            c7 = FloatVector.broadcast(SPECIES, a[a7 + i]).fma(b0, c7);
+        }
+        store1(c0, y, out, cols);
+        if (live > 1) store1(c1, y, out + stride, cols);
+        if (live > 2) store1(c2, y, out + 2 * stride, cols);
+        if (live > 3) store1(c3, y, out + 3 * stride, cols);
+        if (live > 4) store1(c4, y, out + 4 * stride, cols);
+        if (live > 5) store1(c5, y, out + 5 * stride, cols);
+        if (live > 6) store1(c6, y, out + 6 * stride, cols);
+        if (live > 7) store1(c7, y, out + 7 * stride, cols);
+    }
+
+    private void store2(FloatVector v0, FloatVector v1, MemorySegment y, long out, int cols) {
+        if (cols <= L) {
+            store1(v0, y, out, cols);
+            return;
+        }
+        store1(v0, y, out, L);
+        store1(v1, y, out + (long) L * BYTES, cols - L);
+    }
+
+    /** Stores the first {@code cols} lanes, after the fused ReLU. */
+    private void store1(FloatVector v, MemorySegment y, long out, int cols) {
+        if (relu) {
+            v = v.max(0f);   // like the reference, NaN stays NaN
+        }
+        if (cols >= L) {
+            v.intoMemorySegment(y, out, ORDER);
+        } else {
+            v.intoMemorySegment(y, out, ORDER, SPECIES.indexInRange(0, cols));
+        }
+    }
+
+    // ---- depthwise ---------------------------------------------------------------------------------------
+
+    /**
+     * NHWC output rows {@code [from, to)} (row = n * oh + y) of a depthwise convolution, vectorised over output
+     * channels. Layout: {@code y[n][y][x][o] = bias[o] + sum x[n][y*sh+..][x*sw+..][o / mult] * w[kh][kw][o]};
+     * with a channel multiplier above 1 each input row is first expanded to {@code oc} channels in {@code wide}.
+     */
+    private void depthwiseRows(MemorySegment x, MemorySegment y, int from, int to, float[] wide) {
+        MemorySegment wideSeg = wide == null ? null : MemorySegment.ofArray(wide);
+        MemorySegment src = wide == null ? x : wideSeg;
+        long pixel = (long) (wide == null ? ic : oc) * BYTES;
+        long[] rowAt = new long[kh];
+        // output columns whose every tap lies inside the input: no per-tap checks there
+        int inLo = Math.min(ow, (padLeft + sw - 1) / sw);
+        int inHi = Math.max(inLo, Math.min(ow, Math.floorDiv(iw - 1 + padLeft - (kw - 1) * dw, sw) + 1));
+        for (int row = from; row < to; row++) {
+            int n = row / oh, yo = row % oh;
+            for (int ky = 0; ky < kh; ky++) {
+                int yi = yo * sh - padTop + ky * dh;
+                if (yi < 0 || yi >= ih) {
+                    rowAt[ky] = -1;
+                } else if (wide == null) {
+                    rowAt[ky] = ((long) n * ih + yi) * iw * pixel;
+                } else {
+                    expand(x, n, yi, wide, ky * iw * oc);
+                    rowAt[ky] = (long) ky * iw * pixel;
+                }
+            }
+            long outRow = (long) row * ow * oc * BYTES;
+            for (int c = 0; c < oc; c += L) {
+                if (c + L <= oc) {
+                    int xo = 0;
+                    for (; xo < inLo; xo++) {
+                        depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, null);
+                    }
+                    for (; xo + DW_PIXELS <= inHi; xo += DW_PIXELS) {
+                        depthwiseInterior4(src, rowAt, pixel, y, outRow, xo, c);
+                    }
+                    for (; xo < ow; xo++) {
+                        depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, null);
+                    }
+                } else {
+                    VectorMask<Float> tail = SPECIES.indexInRange(c, oc);
+                    for (int xo = 0; xo < ow; xo++) {
+                        depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, tail);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code wide[at + x*oc + o] <- x[n][yi][x][o / mult]}: repeats each input channel {@code mult} times. */
+    private void expand(MemorySegment x, int n, int yi, float[] wide, int at) {
+        int mult = ocg;
+        long src = ((long) n * ih + yi) * iw * ic;
+        for (int xi = 0; xi < iw; xi++) {
+            for (int c = 0; c < ic; c++) {
+                float v = x.getAtIndex(ELEMENT, src + (long) xi * ic + c);
+                Arrays.fill(wide, at + (xi * ic + c) * mult, at + (xi * ic + c + 1) * mult, v);
+            }
+        }
+    }
+
+    /** One output pixel, channels {@code [c, c + L)}, checking every tap; {@code tail} masks the last block. */
+    private void depthwisePixel(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow, int xo,
+            int c, VectorMask<Float> tail) {
+        FloatVector acc = FloatVector.fromArray(SPECIES, bias, c);
+        long channel = (long) c * BYTES;
+        for (int ky = 0; ky < kh; ky++) {
+            if (rowAt[ky] < 0) {
+                continue;
+            }
+            for (int kx = 0; kx < kw; kx++) {
+                int xi = xo * sw - padLeft + kx * dw;
+                if (xi < 0 || xi >= iw) {
+                    continue;
+                }
+                long at = rowAt[ky] + xi * pixel + channel;
+                FloatVector v = tail == null ? FloatVector.fromMemorySegment(SPECIES, src, at, ORDER)
+                        : FloatVector.fromMemorySegment(SPECIES, src, at, ORDER, tail);
+                acc = v.fma(FloatVector.fromArray(SPECIES, w, (ky * kw + kx) * ocPad + c), acc);
+            }
+        }
+        long out = outRow + ((long) xo * oc + c) * BYTES;
+        if (relu) {
+            acc = acc.max(0f);
+        }
+        if (tail == null) {
+            acc.intoMemorySegment(y, out, ORDER);
+        } else {
+            acc.intoMemorySegment(y, out, ORDER, tail);
+        }
+    }
+
+    /** Four neighbouring output pixels whose taps are all inside the input rows: one weight load feeds four FMAs. */
+    private void depthwiseInterior4(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow,
+            int xo, int c) {
+        FloatVector acc0 = FloatVector.fromArray(SPECIES, bias, c), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        long step = sw * pixel;
+        for (int ky = 0; ky < kh; ky++) {
+            if (rowAt[ky] < 0) {
+                continue;
+            }
+            long at = rowAt[ky] + (long) (xo * sw - padLeft) * pixel + (long) c * BYTES;
+            int wi = ky * kw * ocPad + c;
+            for (int kx = 0; kx < kw; kx++, at += dw * pixel, wi += ocPad) {
+                FloatVector wv = FloatVector.fromArray(SPECIES, w, wi);
+                acc0 = FloatVector.fromMemorySegment(SPECIES, src, at, ORDER).fma(wv, acc0);
+                acc1 = FloatVector.fromMemorySegment(SPECIES, src, at + step, ORDER).fma(wv, acc1);
+                acc2 = FloatVector.fromMemorySegment(SPECIES, src, at + 2 * step, ORDER).fma(wv, acc2);
+                acc3 = FloatVector.fromMemorySegment(SPECIES, src, at + 3 * step, ORDER).fma(wv, acc3);
+            }
+        }
+        if (relu) {
+            acc0 = acc0.max(0f); acc1 = acc1.max(0f); acc2 = acc2.max(0f); acc3 = acc3.max(0f);
+        }
+        long out = outRow + ((long) xo * oc + c) * BYTES, next = (long) oc * BYTES;
+        acc0.intoMemorySegment(y, out, ORDER);
+        acc1.intoMemorySegment(y, out + next, ORDER);
+        acc2.intoMemorySegment(y, out + 2 * next, ORDER);
+        acc3.intoMemorySegment(y, out + 3 * next, ORDER);
+    }
+
+    @Override
+    public void close() {
+        // holds only Java arrays; scratch is per call
+    }
+}
