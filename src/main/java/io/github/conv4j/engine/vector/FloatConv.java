@@ -24,8 +24,12 @@ final class FloatConv implements ConvKernel {
     private static final ValueLayout.OfFloat ELEMENT = ValueLayout.JAVA_FLOAT;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final int MR = VectorConv.ROWS;
-    /** Patch tile size: small enough to stay in L2 beside a weight panel while the panels sweep over it. */
-    private static final int TILE_BYTES = 256 * 1024;
+    /** Patch tile budget: the tile's rows stay in L2 while each weight chunk sweeps over them. */
+    private static final int TILE_BYTES = 2 * 1024 * 1024;
+    /** Tile rows: enough to reuse each weight chunk many times, few enough to bound the scratch. */
+    private static final int MIN_TILE_ROWS = 96, MAX_TILE_ROWS = 512;
+    /** Reduction chunk: a weight panel chunk of {@code KC * 2L} elements (32 KiB) stays in L1. */
+    private static final int KC = 256;
     /** Output pixels per register block of the depthwise loop. */
     private static final int DW_PIXELS = 4;
 
@@ -33,6 +37,8 @@ final class FloatConv implements ConvKernel {
     private final boolean nchw, depthwise;
     private final int ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, padTop, padLeft, groups, icg, ocg;
     private final boolean relu;
+    /** A 1x1, stride 1, unpadded, ungrouped convolution: patch rows are input pixels. */
+    private final boolean pointwise;
     /** GEMM reduction length per group: {@code kh * kw * icg}. */
     private final int k;
     /** Vectors per weight panel (1 or 2) and the panel width in columns. */
@@ -53,11 +59,13 @@ final class FloatConv implements ConvKernel {
         padTop = spec.padTop(); padLeft = spec.padLeft(); groups = spec.groups();
         icg = spec.icPerGroup(); ocg = spec.ocPerGroup(); relu = spec.relu();
         k = kh * kw * icg;
+        pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && groups == 1
+                && oh == ih && ow == iw;
         nv = ocg <= L ? 1 : 2;
         nr = nv * L;
         panels = (ocg + nr - 1) / nr;
         ocPad = VectorConv.roundUp(oc, L);
-        int rows = Math.max(MR, TILE_BYTES / BYTES / k / MR * MR);
+        int rows = Math.clamp(TILE_BYTES / BYTES / k / MR * MR, MIN_TILE_ROWS, MAX_TILE_ROWS);
         long pixels = (long) oh * ow * (nchw ? 1 : spec.mb());
         tileRows = (int) Math.min(rows, (pixels + MR - 1) / MR * MR);
         if (depthwise) {
@@ -121,10 +129,10 @@ final class FloatConv implements ConvKernel {
             long pixels = (long) s.mb() * oh * ow;
             int tiles = (int) ((pixels + tileRows - 1) / tileRows);
             VectorConv.split(tiles, x, y, (from, to) -> {
-                float[] a = new float[tileRows * k];
+                float[] a = new float[tileRows * k], c = new float[panels * tileRows * nr];
                 for (int t = from; t < to; t++) {
                     long m0 = (long) t * tileRows;
-                    gemmTile(x, y, m0, (int) Math.min(tileRows, pixels - m0), a);
+                    gemmTile(x, y, m0, (int) Math.min(tileRows, pixels - m0), a, c);
                 }
             });
         }
@@ -139,6 +147,7 @@ final class FloatConv implements ConvKernel {
         float[] xi = new float[ih * iw * ic], yi = new float[oh * ow * oc];
         MemorySegment xs = MemorySegment.ofArray(xi), ys = MemorySegment.ofArray(yi);
         float[] a = depthwise ? scratchRows() : new float[tileRows * k];
+        float[] sums = depthwise ? null : new float[panels * tileRows * nr];
         int inPlane = ih * iw, outPlane = oh * ow;
         for (int n = from; n < to; n++) {
             // xi[h][w][c] <- x[n][c][h][w]
@@ -152,7 +161,7 @@ final class FloatConv implements ConvKernel {
                 depthwiseRows(xs, ys, 0, oh, a);
             } else {
                 for (int m0 = 0; m0 < outPlane; m0 += tileRows) {
-                    gemmTile(xs, ys, m0, Math.min(tileRows, outPlane - m0), a);
+                    gemmTile(xs, ys, m0, Math.min(tileRows, outPlane - m0), a, sums);
                 }
             }
             // y[n][c][h][w] <- yi[h][w][c]
@@ -167,23 +176,48 @@ final class FloatConv implements ConvKernel {
 
     // ---- GEMM --------------------------------------------------------------------------------------------
 
-    /** Output pixels {@code [m0, m0 + rows)} of NHWC {@code y}, all groups, from NHWC {@code x}. */
-    private void gemmTile(MemorySegment x, MemorySegment y, long m0, int rows, float[] a) {
-        long rowBytes = (long) oc * BYTES;
+    /**
+     * Output pixels {@code [m0, m0 + rows)} of NHWC {@code y}, all groups, from NHWC {@code x}: per group, pack the
+     * patch rows once, then for each reduction chunk sweep every weight panel over every row block, summing in
+     * {@code c[p][row][nr]}; bias first, ReLU on the way out.
+     */
+    private void gemmTile(MemorySegment x, MemorySegment y, long m0, int rows, float[] a, float[] c) {
+        int blocks = VectorConv.roundUp(rows, MR);
         for (int g = 0; g < groups; g++) {
             pack(x, m0, rows, g, a);
             for (int p = 0; p < panels; p++) {
-                int cols = Math.min(nr, ocg - p * nr);
-                int panel = (g * panels + p) * k * nr, biasAt = (g * panels + p) * nr;
-                long col = (long) (g * ocg + p * nr) * BYTES;
-                for (int r = 0; r < rows; r += MR) {
-                    long out = (m0 + r) * rowBytes + col;
-                    int live = Math.min(MR, rows - r);
-                    if (nv == 2) {
-                        block8x2(a, r * k, panel, biasAt, y, out, rowBytes, live, cols);
-                    } else {
-                        block8x1(a, r * k, panel, biasAt, y, out, rowBytes, live, cols);
+                int biasAt = (g * panels + p) * nr;
+                for (int r = 0; r < blocks; r++) {
+                    System.arraycopy(bias, biasAt, c, (p * tileRows + r) * nr, nr);
+                }
+            }
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                for (int p = 0; p < panels; p++) {
+                    int panel = (g * panels + p) * k * nr + k0 * nr;
+                    for (int r = 0; r < blocks; r += MR) {
+                        int sums = (p * tileRows + r) * nr;
+                        if (nv == 2) {
+                            block8x2(a, r * k + k0, kc, panel, c, sums);
+                        } else {
+                            block8x1(a, r * k + k0, kc, panel, c, sums);
+                        }
                     }
+                }
+            }
+            writeBack(c, rows, y, m0, g);
+        }
+    }
+
+    /** {@code y[m0 + r][g*ocg + p*nr + j] <- relu?(c[p][r][j])} for the real rows and channels, row by row. */
+    private void writeBack(float[] c, int rows, MemorySegment y, long m0, int g) {
+        long rowBytes = (long) oc * BYTES, group = (long) g * ocg * BYTES;
+        for (int r = 0; r < rows; r++) {
+            long out = (m0 + r) * rowBytes + group;
+            for (int p = 0; p < panels; p++) {
+                int cols = Math.min(nr, ocg - p * nr), at = (p * tileRows + r) * nr;
+                for (int j = 0; j < cols; j += L) {
+                    store(FloatVector.fromArray(SPECIES, c, at + j), y, out + (long) (p * nr + j) * BYTES, cols - j);
                 }
             }
         }
@@ -194,6 +228,16 @@ final class FloatConv implements ConvKernel {
      * Layout: {@code a[row][kh][kw][icg] <- x[n][oh*sh - padTop + kh*dh][ow*sw - padLeft + kw*dw][g*icg + i]}.
      */
     private void pack(MemorySegment x, long m0, int rows, int g, float[] a) {
+        if (pointwise) {
+            // output pixel m reads input pixel m: the patch rows already lie one after another in x
+            MemorySegment.copy(x, ELEMENT, m0 * ic * BYTES, a, 0, rows * ic);
+        } else {
+            packRows(x, m0, rows, g, a);
+        }
+        Arrays.fill(a, rows * k, VectorConv.roundUp(rows, MR) * k, 0f);
+    }
+
+    private void packRows(MemorySegment x, long m0, int rows, int g, float[] a) {
         long plane = (long) oh * ow;
         int n = (int) (m0 / plane), rem = (int) (m0 % plane), y = rem / ow, xo = rem % ow;
         for (int r = 0; r < rows; r++) {
@@ -206,7 +250,6 @@ final class FloatConv implements ConvKernel {
                 }
             }
         }
-        Arrays.fill(a, rows * k, VectorConv.roundUp(rows, MR) * k, 0f);
     }
 
     private void packRow(MemorySegment x, int n, int y, int xo, int g, float[] a, int dst) {
@@ -239,30 +282,41 @@ final class FloatConv implements ConvKernel {
     }
 
     private static void copy(MemorySegment x, long from, float[] a, int to, int count) {
-        if (count >= 32) {
+        if (count >= 4 * L) {
             MemorySegment.copy(x, ELEMENT, from * BYTES, a, to, count);
-        } else {
-            // short runs (a few channels) cost less as plain loads than as a bulk copy call
-            for (int i = 0; i < count; i++) {
-                a[to + i] = x.getAtIndex(ELEMENT, from + i);
+            return;
+        }
+        // short runs (a few channels) move as whole vectors; lanes past the run land where the packer writes
+        // next, or in the zero rows it fills after, because it fills a[] strictly front to back
+        for (int i = 0; i < count; i += L) {
+            long src = (from + i) * BYTES;
+            if (to + i + L <= a.length && src + (long) L * BYTES <= x.byteSize()) {
+                FloatVector.fromMemorySegment(SPECIES, x, src, ORDER).intoArray(a, to + i);
+            } else {
+                VectorMask<Float> m = SPECIES.indexInRange(i, count);
+                FloatVector.fromMemorySegment(SPECIES, x, src, ORDER, m).intoArray(a, to + i, m);
             }
         }
     }
 
     /**
-     * Micro-kernel, 8 rows by 2 vectors: {@code y[r][c] = bias[c] + sum_i a[r][i] * w[i][c]}, one broadcast of
-     * {@code a} feeding two FMAs. Layout: {@code a[8][k]} row-major, {@code w[k][2L]} panel, {@code y} rows
-     * {@code stride} bytes apart.
+     * Micro-kernel, 8 rows by 2 vectors: {@code c[r][j] += sum_i a[r][k0 + i] * w[k0 + i][j]}, one broadcast of
+     * {@code a} feeding two FMAs into 16 accumulators. Layout: {@code a[8][k]} row-major from {@code aOff},
+     * {@code w[kc][2L]} panel chunk from {@code panel}, {@code c[8][2L]} from {@code sums}.
      */
-    private void block8x2(float[] a, int aOff, int panel, int biasAt, MemorySegment y, long out, long stride,
-            int live, int cols) {
-        FloatVector c00 = FloatVector.fromArray(SPECIES, bias, biasAt);
-        FloatVector c01 = FloatVector.fromArray(SPECIES, bias, biasAt + L);
-        FloatVector c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
-        FloatVector c40 = c00, c41 = c01, c50 = c00, c51 = c01, c60 = c00, c61 = c01, c70 = c00, c71 = c01;
+    private void block8x2(float[] a, int aOff, int kc, int panel, float[] c, int sums) {
+        int s0 = sums, s1 = s0 + 2 * L, s2 = s1 + 2 * L, s3 = s2 + 2 * L, s4 = s3 + 2 * L, s5 = s4 + 2 * L, s6 = s5 + 2 * L, s7 = s6 + 2 * L;
+        FloatVector c00 = FloatVector.fromArray(SPECIES, c, s0), c01 = FloatVector.fromArray(SPECIES, c, s0 + L);
+        FloatVector c10 = FloatVector.fromArray(SPECIES, c, s1), c11 = FloatVector.fromArray(SPECIES, c, s1 + L);
+        FloatVector c20 = FloatVector.fromArray(SPECIES, c, s2), c21 = FloatVector.fromArray(SPECIES, c, s2 + L);
+        FloatVector c30 = FloatVector.fromArray(SPECIES, c, s3), c31 = FloatVector.fromArray(SPECIES, c, s3 + L);
+        FloatVector c40 = FloatVector.fromArray(SPECIES, c, s4), c41 = FloatVector.fromArray(SPECIES, c, s4 + L);
+        FloatVector c50 = FloatVector.fromArray(SPECIES, c, s5), c51 = FloatVector.fromArray(SPECIES, c, s5 + L);
+        FloatVector c60 = FloatVector.fromArray(SPECIES, c, s6), c61 = FloatVector.fromArray(SPECIES, c, s6 + L);
+        FloatVector c70 = FloatVector.fromArray(SPECIES, c, s7), c71 = FloatVector.fromArray(SPECIES, c, s7 + L);
         int a0 = aOff, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k, a6 = a5 + k, a7 = a6 + k;
         float[] b = w;
-        for (int i = 0, bi = panel; i < k; i++, bi += 2 * L) {
+        for (int i = 0, bi = panel; i < kc; i++, bi += 2 * L) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
             FloatVector b1 = FloatVector.fromArray(SPECIES, b, bi + L);
             FloatVector v = FloatVector.broadcast(SPECIES, a[a0 + i]);
@@ -282,24 +336,30 @@ final class FloatConv implements ConvKernel {
             v = FloatVector.broadcast(SPECIES, a[a7 + i]);
             c70 = v.fma(b0, c70); c71 = v.fma(b1, c71);
         }
-        store2(c00, c01, y, out, cols);
-        if (live > 1) store2(c10, c11, y, out + stride, cols);
-        if (live > 2) store2(c20, c21, y, out + 2 * stride, cols);
-        if (live > 3) store2(c30, c31, y, out + 3 * stride, cols);
-        if (live > 4) store2(c40, c41, y, out + 4 * stride, cols);
-        if (live > 5) store2(c50, c51, y, out + 5 * stride, cols);
-        if (live > 6) store2(c60, c61, y, out + 6 * stride, cols);
-        if (live > 7) store2(c70, c71, y, out + 7 * stride, cols);
+        c00.intoArray(c, s0); c01.intoArray(c, s0 + L);
+        c10.intoArray(c, s1); c11.intoArray(c, s1 + L);
+        c20.intoArray(c, s2); c21.intoArray(c, s2 + L);
+        c30.intoArray(c, s3); c31.intoArray(c, s3 + L);
+        c40.intoArray(c, s4); c41.intoArray(c, s4 + L);
+        c50.intoArray(c, s5); c51.intoArray(c, s5 + L);
+        c60.intoArray(c, s6); c61.intoArray(c, s6 + L);
+        c70.intoArray(c, s7); c71.intoArray(c, s7 + L);
     }
 
     /** Micro-kernel, 8 rows by 1 vector, for groups of at most L output channels; layout as {@link #block8x2}. */
-    private void block8x1(float[] a, int aOff, int panel, int biasAt, MemorySegment y, long out, long stride,
-            int live, int cols) {
-        FloatVector c0 = FloatVector.fromArray(SPECIES, bias, biasAt);
-        FloatVector c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    private void block8x1(float[] a, int aOff, int kc, int panel, float[] c, int sums) {
+        int s0 = sums, s1 = s0 + L, s2 = s1 + L, s3 = s2 + L, s4 = s3 + L, s5 = s4 + L, s6 = s5 + L, s7 = s6 + L;
+        FloatVector c0 = FloatVector.fromArray(SPECIES, c, s0);
+        FloatVector c1 = FloatVector.fromArray(SPECIES, c, s1);
+        FloatVector c2 = FloatVector.fromArray(SPECIES, c, s2);
+        FloatVector c3 = FloatVector.fromArray(SPECIES, c, s3);
+        FloatVector c4 = FloatVector.fromArray(SPECIES, c, s4);
+        FloatVector c5 = FloatVector.fromArray(SPECIES, c, s5);
+        FloatVector c6 = FloatVector.fromArray(SPECIES, c, s6);
+        FloatVector c7 = FloatVector.fromArray(SPECIES, c, s7);
         int a0 = aOff, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k, a6 = a5 + k, a7 = a6 + k;
         float[] b = w;
-        for (int i = 0, bi = panel; i < k; i++, bi += L) {
+        for (int i = 0, bi = panel; i < kc; i++, bi += L) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
             c0 = FloatVector.broadcast(SPECIES, a[a0 + i]).fma(b0, c0);
             c1 = FloatVector.broadcast(SPECIES, a[a1 + i]).fma(b0, c1);
@@ -310,27 +370,18 @@ final class FloatConv implements ConvKernel {
             c6 = FloatVector.broadcast(SPECIES, a[a6 + i]).fma(b0, c6);
             c7 = FloatVector.broadcast(SPECIES, a[a7 + i]).fma(b0, c7);
         }
-        store1(c0, y, out, cols);
-        if (live > 1) store1(c1, y, out + stride, cols);
-        if (live > 2) store1(c2, y, out + 2 * stride, cols);
-        if (live > 3) store1(c3, y, out + 3 * stride, cols);
-        if (live > 4) store1(c4, y, out + 4 * stride, cols);
-        if (live > 5) store1(c5, y, out + 5 * stride, cols);
-        if (live > 6) store1(c6, y, out + 6 * stride, cols);
-        if (live > 7) store1(c7, y, out + 7 * stride, cols);
+        c0.intoArray(c, s0);
+        c1.intoArray(c, s1);
+        c2.intoArray(c, s2);
+        c3.intoArray(c, s3);
+        c4.intoArray(c, s4);
+        c5.intoArray(c, s5);
+        c6.intoArray(c, s6);
+        c7.intoArray(c, s7);
     }
 
-    private void store2(FloatVector v0, FloatVector v1, MemorySegment y, long out, int cols) {
-        if (cols <= L) {
-            store1(v0, y, out, cols);
-            return;
-        }
-        store1(v0, y, out, L);
-        store1(v1, y, out + (long) L * BYTES, cols - L);
-    }
-
-    /** Stores the first {@code cols} lanes, after the fused ReLU. */
-    private void store1(FloatVector v, MemorySegment y, long out, int cols) {
+    /** Stores the first {@code cols} lanes (all when {@code cols >= L}), after the fused ReLU. */
+    private void store(FloatVector v, MemorySegment y, long out, int cols) {
         if (relu) {
             v = v.max(0f);   // like the reference, NaN stays NaN
         }
