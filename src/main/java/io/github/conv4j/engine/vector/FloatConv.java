@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicReference;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -49,6 +50,7 @@ final class FloatConv implements ConvKernel {
     /** GEMM: {@code bias[g][p][nr]}; depthwise: {@code bias[ocPad]}; zeros without a bias. */
     private final float[] bias;
     private final int ocPad;
+    private final AtomicReference<Scratch> spare = new AtomicReference<>();
 
     FloatConv(ConvSpec spec, MemorySegment weights, MemorySegment biasIn) {
         s = spec;
@@ -122,32 +124,70 @@ final class FloatConv implements ConvKernel {
     @Override
     public void forward(MemorySegment x, MemorySegment y) {
         if (nchw) {
-            VectorConv.split(s.mb(), x, y, (from, to) -> nchwImages(x, y, from, to));
+            VectorConv.split(s.mb(), x, y, (from, to) -> {
+                Scratch sc = take();
+                try {
+                    nchwImages(x, y, from, to, sc);
+                } finally {
+                    spare.set(sc);
+                }
+            });
         } else if (depthwise) {
-            VectorConv.split(s.mb() * oh, x, y, (from, to) -> depthwiseRows(x, y, from, to, scratchRows()));
+            VectorConv.split(s.mb() * oh, x, y, (from, to) -> {
+                Scratch sc = take();
+                try {
+                    depthwiseRows(x, y, from, to, sc.wide);
+                } finally {
+                    spare.set(sc);
+                }
+            });
         } else {
             long pixels = (long) s.mb() * oh * ow;
             int tiles = (int) ((pixels + tileRows - 1) / tileRows);
             VectorConv.split(tiles, x, y, (from, to) -> {
-                float[] a = new float[tileRows * k], c = new float[panels * tileRows * nr];
-                for (int t = from; t < to; t++) {
-                    long m0 = (long) t * tileRows;
-                    gemmTile(x, y, m0, (int) Math.min(tileRows, pixels - m0), a, c);
+                Scratch sc = take();
+                try {
+                    for (int t = from; t < to; t++) {
+                        long m0 = (long) t * tileRows;
+                        gemmTile(x, y, m0, (int) Math.min(tileRows, pixels - m0), sc.a, sc.c);
+                    }
+                } finally {
+                    spare.set(sc);
                 }
             });
         }
     }
 
-    private float[] scratchRows() {
-        return ocg == 1 ? null : new float[kh * iw * oc];
+    /**
+     * One worker's buffers. Every element is written before it is read, so a used one serves the next call;
+     * the plan keeps one in {@link #spare}, and a worker that finds none (calls or workers at once) makes its own.
+     */
+    private final class Scratch {
+        /** GEMM patch rows {@code a[tileRows][k]} and sums {@code c[panels][tileRows][nr]}. */
+        final float[] a, c;
+        /** Depthwise with a channel multiplier: input rows widened to {@code [kh][iw][oc]}. */
+        final float[] wide;
+        /** NCHW: one image in and one out, as NHWC. */
+        final float[] xi, yi;
+
+        Scratch() {
+            a = depthwise ? null : new float[tileRows * k];
+            c = depthwise ? null : new float[panels * tileRows * nr];
+            wide = depthwise && ocg > 1 ? new float[kh * iw * oc] : null;
+            xi = nchw ? new float[ih * iw * ic] : null;
+            yi = nchw ? new float[oh * ow * oc] : null;
+        }
+    }
+
+    private Scratch take() {
+        Scratch sc = spare.getAndSet(null);
+        return sc != null ? sc : new Scratch();
     }
 
     /** NCHW images {@code [from, to)}: transpose each into NHWC scratch, compute, transpose back. */
-    private void nchwImages(MemorySegment x, MemorySegment y, int from, int to) {
-        float[] xi = new float[ih * iw * ic], yi = new float[oh * ow * oc];
+    private void nchwImages(MemorySegment x, MemorySegment y, int from, int to, Scratch sc) {
+        float[] xi = sc.xi, yi = sc.yi, a = sc.a, sums = sc.c;
         MemorySegment xs = MemorySegment.ofArray(xi), ys = MemorySegment.ofArray(yi);
-        float[] a = depthwise ? scratchRows() : new float[tileRows * k];
-        float[] sums = depthwise ? null : new float[panels * tileRows * nr];
         int inPlane = ih * iw, outPlane = oh * ow;
         for (int n = from; n < to; n++) {
             // xi[h][w][c] <- x[n][c][h][w]
@@ -158,7 +198,7 @@ final class FloatConv implements ConvKernel {
                 }
             }
             if (depthwise) {
-                depthwiseRows(xs, ys, 0, oh, a);
+                depthwiseRows(xs, ys, 0, oh, sc.wide);
             } else {
                 for (int m0 = 0; m0 < outPlane; m0 += tileRows) {
                     gemmTile(xs, ys, m0, Math.min(tileRows, outPlane - m0), a, sums);
@@ -187,8 +227,11 @@ final class FloatConv implements ConvKernel {
             pack(x, m0, rows, g, a);
             for (int p = 0; p < panels; p++) {
                 int biasAt = (g * panels + p) * nr;
-                for (int r = 0; r < blocks; r++) {
-                    System.arraycopy(bias, biasAt, c, (p * tileRows + r) * nr, nr);
+                for (int j = 0; j < nr; j += L) {
+                    FloatVector b = FloatVector.fromArray(SPECIES, bias, biasAt + j);
+                    for (int r = 0, at = p * tileRows * nr + j; r < blocks; r++, at += nr) {
+                        b.intoArray(c, at);
+                    }
                 }
             }
             for (int k0 = 0; k0 < k; k0 += KC) {
@@ -265,9 +308,14 @@ final class FloatConv implements ConvKernel {
             long row = ((long) n * ih + yi) * iw * ic + (long) g * icg;
             if (run) {
                 int lo = Math.min(kw, Math.max(0, -x0)), hi = Math.max(lo, Math.min(kw, iw - x0));
-                Arrays.fill(a, dst, dst + lo * icg, 0f);
+                // most rows are interior: skip the empty fills
+                if (lo > 0) {
+                    Arrays.fill(a, dst, dst + lo * icg, 0f);
+                }
                 copy(x, row + (long) (x0 + lo) * ic, a, dst + lo * icg, (hi - lo) * icg);
-                Arrays.fill(a, dst + hi * icg, dst + span, 0f);
+                if (hi < kw) {
+                    Arrays.fill(a, dst + hi * icg, dst + span, 0f);
+                }
             } else {
                 for (int kx = 0; kx < kw; kx++) {
                     int xi = x0 + kx * dw, at = dst + kx * icg;
@@ -404,6 +452,7 @@ final class FloatConv implements ConvKernel {
         MemorySegment src = wide == null ? x : wideSeg;
         long pixel = (long) (wide == null ? ic : oc) * BYTES;
         long[] rowAt = new long[kh];
+        boolean threeTaps = kw == 3 && sw == 1 && dw == 1;
         // output columns whose every tap lies inside the input: no per-tap checks there
         int inLo = Math.min(ow, (padLeft + sw - 1) / sw);
         int inHi = Math.max(inLo, Math.min(ow, Math.floorDiv(iw - 1 + padLeft - (kw - 1) * dw, sw) + 1));
@@ -426,6 +475,9 @@ final class FloatConv implements ConvKernel {
                     int xo = 0;
                     for (; xo < inLo; xo++) {
                         depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, null);
+                    }
+                    for (; threeTaps && xo + 8 <= inHi; xo += 8) {
+                        depthwiseInterior8k3(src, rowAt, pixel, y, outRow, xo, c);
                     }
                     for (; xo + DW_PIXELS <= inHi; xo += DW_PIXELS) {
                         depthwiseInterior4(src, rowAt, pixel, y, outRow, xo, c);
@@ -486,6 +538,59 @@ final class FloatConv implements ConvKernel {
         }
     }
 
+    /**
+     * Eight neighbouring output pixels of a 3-wide, stride 1, undilated kernel, all taps inside the input rows:
+     * each input vector is loaded once per kernel row and feeds up to three pixels. Layout as {@link #depthwiseRows}.
+     */
+    private void depthwiseInterior8k3(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow,
+            int xo, int c) {
+        FloatVector a0 = FloatVector.fromArray(SPECIES, bias, c);
+        FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int ky = 0; ky < kh; ky++) {
+            if (rowAt[ky] < 0) {
+                continue;
+            }
+            long at = rowAt[ky] + (long) (xo - padLeft) * pixel + (long) c * BYTES;
+            int wi = ky * 3 * ocPad + c;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wi);
+            FloatVector w1 = FloatVector.fromArray(SPECIES, w, wi + ocPad);
+            FloatVector w2 = FloatVector.fromArray(SPECIES, w, wi + 2 * ocPad);
+            FloatVector x0 = FloatVector.fromMemorySegment(SPECIES, src, at, ORDER);
+            a0 = x0.fma(w0, a0);
+            FloatVector x1 = FloatVector.fromMemorySegment(SPECIES, src, at + 1 * pixel, ORDER);
+            a0 = x1.fma(w1, a0); a1 = x1.fma(w0, a1);
+            FloatVector x2 = FloatVector.fromMemorySegment(SPECIES, src, at + 2 * pixel, ORDER);
+            a0 = x2.fma(w2, a0); a1 = x2.fma(w1, a1); a2 = x2.fma(w0, a2);
+            FloatVector x3 = FloatVector.fromMemorySegment(SPECIES, src, at + 3 * pixel, ORDER);
+            a1 = x3.fma(w2, a1); a2 = x3.fma(w1, a2); a3 = x3.fma(w0, a3);
+            FloatVector x4 = FloatVector.fromMemorySegment(SPECIES, src, at + 4 * pixel, ORDER);
+            a2 = x4.fma(w2, a2); a3 = x4.fma(w1, a3); a4 = x4.fma(w0, a4);
+            FloatVector x5 = FloatVector.fromMemorySegment(SPECIES, src, at + 5 * pixel, ORDER);
+            a3 = x5.fma(w2, a3); a4 = x5.fma(w1, a4); a5 = x5.fma(w0, a5);
+            FloatVector x6 = FloatVector.fromMemorySegment(SPECIES, src, at + 6 * pixel, ORDER);
+            a4 = x6.fma(w2, a4); a5 = x6.fma(w1, a5); a6 = x6.fma(w0, a6);
+            FloatVector x7 = FloatVector.fromMemorySegment(SPECIES, src, at + 7 * pixel, ORDER);
+            a5 = x7.fma(w2, a5); a6 = x7.fma(w1, a6); a7 = x7.fma(w0, a7);
+            FloatVector x8 = FloatVector.fromMemorySegment(SPECIES, src, at + 8 * pixel, ORDER);
+            a6 = x8.fma(w2, a6); a7 = x8.fma(w1, a7);
+            FloatVector x9 = FloatVector.fromMemorySegment(SPECIES, src, at + 9 * pixel, ORDER);
+            a7 = x9.fma(w2, a7);
+        }
+        if (relu) {
+            a0 = a0.max(0f); a1 = a1.max(0f); a2 = a2.max(0f); a3 = a3.max(0f);
+            a4 = a4.max(0f); a5 = a5.max(0f); a6 = a6.max(0f); a7 = a7.max(0f);
+        }
+        long out = outRow + ((long) xo * oc + c) * BYTES, next = (long) oc * BYTES;
+        a0.intoMemorySegment(y, out + 0 * next, ORDER);
+        a1.intoMemorySegment(y, out + 1 * next, ORDER);
+        a2.intoMemorySegment(y, out + 2 * next, ORDER);
+        a3.intoMemorySegment(y, out + 3 * next, ORDER);
+        a4.intoMemorySegment(y, out + 4 * next, ORDER);
+        a5.intoMemorySegment(y, out + 5 * next, ORDER);
+        a6.intoMemorySegment(y, out + 6 * next, ORDER);
+        a7.intoMemorySegment(y, out + 7 * next, ORDER);
+    }
+
     /** Four neighbouring output pixels whose taps are all inside the input rows: one weight load feeds four FMAs. */
     private void depthwiseInterior4(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow,
             int xo, int c) {
@@ -517,6 +622,6 @@ final class FloatConv implements ConvKernel {
 
     @Override
     public void close() {
-        // holds only Java arrays; scratch is per call
+        spare.set(null);   // the rest is Java arrays too
     }
 }

@@ -104,7 +104,7 @@ public final class VectorBench {
                         Tensor xs = Tensor.allocate(shared, dtype, spec.inputShape());
                         xs.data().copyFrom(x.data().asSlice(0, x.byteSize()));
                         Tensor y = Tensor.allocate(shared, dtype, spec.outputShape());
-                        double[] m = median(plan, xs, y, 1.0);
+                        double[] m = median(plan, xs, y, 2.0);
                         double gflops = spec.flops() / m[0] / 1e3;
                         System.out.printf(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %s | %s | %s | %.2g | %s |%n",
                                 name, dtype, t, m[0], m[1], gflops,
