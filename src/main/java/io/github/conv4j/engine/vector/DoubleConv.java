@@ -149,7 +149,7 @@ final class DoubleConv implements ConvKernel {
                 try {
                     for (int t = from; t < to; t++) {
                         long m0 = (long) t * tileRows;
-                        gemmTile(x, y, m0, (int) Math.min(tileRows, pixels - m0), sc.a, sc.c);
+                        gemmTile(x, y, m0, (int) Math.min(tileRows, pixels - m0), sc);
                     }
                 } finally {
                     spare.set(sc);
@@ -165,6 +165,8 @@ final class DoubleConv implements ConvKernel {
     private final class Scratch {
         /** GEMM patch rows {@code a[tileRows][k]} and sums {@code c[panels][tileRows][nr]}. */
         final double[] a, c;
+        /** GEMM: the input rows one output row reads, {@code stage[kh][iw*ic + L]}. */
+        final double[] stage;
         /** Depthwise with a channel multiplier: input rows widened to {@code [kh][iw][oc]}. */
         final double[] wide;
         /** NCHW: one image in and one out, as NHWC. */
@@ -173,6 +175,7 @@ final class DoubleConv implements ConvKernel {
         Scratch() {
             a = depthwise ? null : new double[tileRows * k];
             c = depthwise ? null : new double[panels * tileRows * nr];
+            stage = depthwise || pointwise ? null : new double[kh * (iw * ic + L)];
             wide = depthwise && ocg > 1 ? new double[kh * iw * oc] : null;
             xi = nchw ? new double[ih * iw * ic] : null;
             yi = nchw ? new double[oh * ow * oc] : null;
@@ -186,7 +189,7 @@ final class DoubleConv implements ConvKernel {
 
     /** NCHW images {@code [from, to)}: transpose each into NHWC scratch, compute, transpose back. */
     private void nchwImages(MemorySegment x, MemorySegment y, int from, int to, Scratch sc) {
-        double[] xi = sc.xi, yi = sc.yi, a = sc.a, sums = sc.c;
+        double[] xi = sc.xi, yi = sc.yi;
         MemorySegment xs = MemorySegment.ofArray(xi), ys = MemorySegment.ofArray(yi);
         int inPlane = ih * iw, outPlane = oh * ow;
         for (int n = from; n < to; n++) {
@@ -201,7 +204,7 @@ final class DoubleConv implements ConvKernel {
                 depthwiseRows(xs, ys, 0, oh, sc.wide);
             } else {
                 for (int m0 = 0; m0 < outPlane; m0 += tileRows) {
-                    gemmTile(xs, ys, m0, Math.min(tileRows, outPlane - m0), a, sums);
+                    gemmTile(xs, ys, m0, Math.min(tileRows, outPlane - m0), sc);
                 }
             }
             // y[n][c][h][w] <- yi[h][w][c]
@@ -221,10 +224,11 @@ final class DoubleConv implements ConvKernel {
      * patch rows once, then for each reduction chunk sweep every weight panel over every row block, summing in
      * {@code c[p][row][nr]}; bias first, ReLU on the way out.
      */
-    private void gemmTile(MemorySegment x, MemorySegment y, long m0, int rows, double[] a, double[] c) {
+    private void gemmTile(MemorySegment x, MemorySegment y, long m0, int rows, Scratch sc) {
+        double[] a = sc.a, c = sc.c;
         int blocks = VectorConv.roundUp(rows, MR);
         for (int g = 0; g < groups; g++) {
-            pack(x, m0, rows, g, a);
+            pack(x, m0, rows, g, a, sc.stage);
             for (int p = 0; p < panels; p++) {
                 int biasAt = (g * panels + p) * nr;
                 for (int j = 0; j < nr; j += L) {
@@ -270,33 +274,56 @@ final class DoubleConv implements ConvKernel {
      * Packs patch rows of group {@code g} for output pixels {@code [m0, m0 + rows)}, zero rows up to a whole block.
      * Layout: {@code a[row][kh][kw][icg] <- x[n][oh*sh - padTop + kh*dh][ow*sw - padLeft + kw*dw][g*icg + i]}.
      */
-    private void pack(MemorySegment x, long m0, int rows, int g, double[] a) {
+    private void pack(MemorySegment x, long m0, int rows, int g, double[] a, double[] stage) {
         if (pointwise) {
             // output pixel m reads input pixel m: the patch rows already lie one after another in x
             MemorySegment.copy(x, ELEMENT, m0 * ic * BYTES, a, 0, rows * ic);
         } else {
-            packRows(x, m0, rows, g, a);
+            packRows(x, m0, rows, g, a, stage);
         }
         Arrays.fill(a, rows * k, VectorConv.roundUp(rows, MR) * k, 0d);
     }
 
-    private void packRows(MemorySegment x, long m0, int rows, int g, double[] a) {
+    private void packRows(MemorySegment x, long m0, int rows, int g, double[] a, double[] stage) {
         long plane = (long) oh * ow;
         int n = (int) (m0 / plane), rem = (int) (m0 % plane), y = rem / ow, xo = rem % ow;
+        stage(x, n, y, stage);
         for (int r = 0; r < rows; r++) {
-            packRow(x, n, y, xo, g, a, r * k);
+            packRow(stage, y, xo, g, a, r * k);
             if (++xo == ow) {
                 xo = 0;
                 if (++y == oh) {
                     y = 0;
                     n++;
                 }
+                if (r + 1 < rows) {
+                    stage(x, n, y, stage);
+                }
             }
         }
     }
 
-    private void packRow(MemorySegment x, int n, int y, int xo, int g, double[] a, int dst) {
-        int span = kw * icg, x0 = xo * sw - padLeft;
+    /**
+     * Copies the input rows that output row {@code y} of image {@code n} reads into {@code stage[ky][iw*ic + L]}
+     * with one bulk copy each, so the packer's many short reads come from an array (no per-access segment
+     * checks). Rows above or below the image are left as they are; {@link #packRow} never reads them.
+     */
+    private void stage(MemorySegment x, int n, int y, double[] stage) {
+        int rowLen = iw * ic + L;
+        for (int ky = 0; ky < kh; ky++) {
+            int yi = y * sh - padTop + ky * dh;
+            if (yi >= 0 && yi < ih) {
+                MemorySegment.copy(x, ELEMENT, ((long) n * ih + yi) * iw * ic * BYTES, stage, ky * rowLen, iw * ic);
+            }
+        }
+    }
+
+    /**
+     * One patch row from the staged input rows. Layout: {@code a[kh][kw][icg] <- stage[kh][iw][ic]} at
+     * {@code iw = ow*sw - padLeft + kw*dw}, channels {@code g*icg ..}, zero outside the input.
+     */
+    private void packRow(double[] stage, int y, int xo, int g, double[] a, int dst) {
+        int span = kw * icg, x0 = xo * sw - padLeft, rowLen = iw * ic + L;
         // with one group and no horizontal dilation the kw taps of a kernel row are one run of input
         boolean run = dw == 1 && icg == ic;
         for (int ky = 0; ky < kh; ky++, dst += span) {
@@ -305,14 +332,14 @@ final class DoubleConv implements ConvKernel {
                 Arrays.fill(a, dst, dst + span, 0d);
                 continue;
             }
-            long row = ((long) n * ih + yi) * iw * ic + (long) g * icg;
+            int row = ky * rowLen + g * icg;
             if (run) {
                 int lo = Math.min(kw, Math.max(0, -x0)), hi = Math.max(lo, Math.min(kw, iw - x0));
                 // most rows are interior: skip the empty fills
                 if (lo > 0) {
                     Arrays.fill(a, dst, dst + lo * icg, 0d);
                 }
-                copy(x, row + (long) (x0 + lo) * ic, a, dst + lo * icg, (hi - lo) * icg);
+                move(stage, row + (x0 + lo) * ic, a, dst + lo * icg, (hi - lo) * icg);
                 if (hi < kw) {
                     Arrays.fill(a, dst + hi * icg, dst + span, 0d);
                 }
@@ -322,27 +349,28 @@ final class DoubleConv implements ConvKernel {
                     if (xi < 0 || xi >= iw) {
                         Arrays.fill(a, at, at + icg, 0d);
                     } else {
-                        copy(x, row + (long) xi * ic, a, at, icg);
+                        move(stage, row + xi * ic, a, at, icg);
                     }
                 }
             }
         }
     }
 
-    private static void copy(MemorySegment x, long from, double[] a, int to, int count) {
+    /**
+     * {@code a[to..] <- stage[from..]}, {@code count} elements. Short runs (a few channels) move as whole vectors:
+     * the staged rows have L spare slots, and lanes past the run land where the packer writes next, or in the
+     * zero rows it fills after, because it fills {@code a} strictly front to back.
+     */
+    private static void move(double[] stage, int from, double[] a, int to, int count) {
         if (count >= 4 * L) {
-            MemorySegment.copy(x, ELEMENT, from * BYTES, a, to, count);
+            System.arraycopy(stage, from, a, to, count);
             return;
         }
-        // short runs (a few channels) move as whole vectors; lanes past the run land where the packer writes
-        // next, or in the zero rows it fills after, because it fills a[] strictly front to back
         for (int i = 0; i < count; i += L) {
-            long src = (from + i) * BYTES;
-            if (to + i + L <= a.length && src + (long) L * BYTES <= x.byteSize()) {
-                DoubleVector.fromMemorySegment(SPECIES, x, src, ORDER).intoArray(a, to + i);
+            if (to + i + L <= a.length) {
+                DoubleVector.fromArray(SPECIES, stage, from + i).intoArray(a, to + i);
             } else {
-                VectorMask<Double> m = SPECIES.indexInRange(i, count);
-                DoubleVector.fromMemorySegment(SPECIES, x, src, ORDER, m).intoArray(a, to + i, m);
+                System.arraycopy(stage, from + i, a, to + i, count - i);
             }
         }
     }

@@ -79,7 +79,7 @@ public final class JavaVectorEngine implements ConvEngine {
         long patchRows = 64 * k;   // a patch tile holds at least one register block of rows
         long image = (long) spec.ih() * spec.iw() * spec.ic();
         long outImage = (long) spec.oh() * spec.ow() * spec.oc();
-        long depthwiseRows = (long) spec.kh() * spec.iw() * spec.oc();
+        long depthwiseRows = (long) spec.kh() * spec.iw() * (Math.max(spec.ic(), spec.oc()) + lanes);
         long largest = Math.max(Math.max(packedWeights, patchRows),
                 Math.max(Math.max(image, outImage), depthwiseRows));
         if (largest > MAX_ARRAY) {
