@@ -45,6 +45,8 @@ final class FloatConv implements ConvKernel {
     /** Vectors per weight panel (1 or 2) and the panel width in columns. */
     private final int nv, nr, panels;
     private final int tileRows;
+    /** Reduction chunk length: at most {@link #KC}, equal chunks so no short last one. */
+    private final int kcStep;
     /** GEMM: {@code w[g][p][k][nr]}; depthwise: {@code w[kh][kw][ocPad]}; zeros past the real channels. */
     private final float[] w;
     /** GEMM: {@code bias[g][p][nr]}; depthwise: {@code bias[ocPad]}; zeros without a bias. */
@@ -67,7 +69,9 @@ final class FloatConv implements ConvKernel {
         nr = nv * L;
         panels = (ocg + nr - 1) / nr;
         ocPad = VectorConv.roundUp(oc, L);
-        int rows = Math.clamp(TILE_BYTES / BYTES / k / MR * MR, MIN_TILE_ROWS, MAX_TILE_ROWS);
+        int chunks = (k + KC - 1) / KC;
+        kcStep = (k + chunks - 1) / chunks;
+        int rows = Math.clamp(TILE_BYTES / BYTES / k, MIN_TILE_ROWS, MAX_TILE_ROWS) / MR * MR;
         long pixels = (long) oh * ow * (nchw ? 1 : spec.mb());
         tileRows = (int) Math.min(rows, (pixels + MR - 1) / MR * MR);
         if (depthwise) {
@@ -238,16 +242,16 @@ final class FloatConv implements ConvKernel {
                     }
                 }
             }
-            for (int k0 = 0; k0 < k; k0 += KC) {
-                int kc = Math.min(KC, k - k0);
+            for (int k0 = 0; k0 < k; k0 += kcStep) {
+                int kc = Math.min(kcStep, k - k0);
                 for (int p = 0; p < panels; p++) {
                     int panel = (g * panels + p) * k * nr + k0 * nr;
                     for (int r = 0; r < blocks; r += MR) {
                         int sums = (p * tileRows + r) * nr;
                         if (nv == 2) {
-                            block8x2(a, r * k + k0, kc, panel, c, sums);
+                            block12x2(a, r * k + k0, kc, panel, c, sums);
                         } else {
-                            block8x1(a, r * k + k0, kc, panel, c, sums);
+                            block12x1(a, r * k + k0, kc, panel, c, sums);
                         }
                     }
                 }
@@ -376,12 +380,13 @@ final class FloatConv implements ConvKernel {
     }
 
     /**
-     * Micro-kernel, 8 rows by 2 vectors: {@code c[r][j] += sum_i a[r][k0 + i] * w[k0 + i][j]}, one broadcast of
-     * {@code a} feeding two FMAs into 16 accumulators. Layout: {@code a[8][k]} row-major from {@code aOff},
-     * {@code w[kc][2L]} panel chunk from {@code panel}, {@code c[8][2L]} from {@code sums}.
+     * Micro-kernel, 12 rows by 2 vectors: {@code c[r][j] += sum_i a[r][k0 + i] * w[k0 + i][j]}, one broadcast of
+     * {@code a} feeding two FMAs into 24 accumulators. Layout: {@code a[12][k]} row-major from {@code aOff},
+     * {@code w[kc][2L]} panel chunk from {@code panel}, {@code c[12][2L]} from {@code sums}.
      */
-    private void block8x2(float[] a, int aOff, int kc, int panel, float[] c, int sums) {
-        int s0 = sums, s1 = s0 + 2 * L, s2 = s1 + 2 * L, s3 = s2 + 2 * L, s4 = s3 + 2 * L, s5 = s4 + 2 * L, s6 = s5 + 2 * L, s7 = s6 + 2 * L;
+    private void block12x2(float[] a, int aOff, int kc, int panel, float[] c, int sums) {
+        int s0 = sums, s1 = s0 + 2 * L, s2 = s1 + 2 * L, s3 = s2 + 2 * L, s4 = s3 + 2 * L, s5 = s4 + 2 * L;
+        int s6 = s5 + 2 * L, s7 = s6 + 2 * L, s8 = s7 + 2 * L, s9 = s8 + 2 * L, s10 = s9 + 2 * L, s11 = s10 + 2 * L;
         FloatVector c00 = FloatVector.fromArray(SPECIES, c, s0), c01 = FloatVector.fromArray(SPECIES, c, s0 + L);
         FloatVector c10 = FloatVector.fromArray(SPECIES, c, s1), c11 = FloatVector.fromArray(SPECIES, c, s1 + L);
         FloatVector c20 = FloatVector.fromArray(SPECIES, c, s2), c21 = FloatVector.fromArray(SPECIES, c, s2 + L);
@@ -390,7 +395,12 @@ final class FloatConv implements ConvKernel {
         FloatVector c50 = FloatVector.fromArray(SPECIES, c, s5), c51 = FloatVector.fromArray(SPECIES, c, s5 + L);
         FloatVector c60 = FloatVector.fromArray(SPECIES, c, s6), c61 = FloatVector.fromArray(SPECIES, c, s6 + L);
         FloatVector c70 = FloatVector.fromArray(SPECIES, c, s7), c71 = FloatVector.fromArray(SPECIES, c, s7 + L);
-        int a0 = aOff, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k, a6 = a5 + k, a7 = a6 + k;
+        FloatVector c80 = FloatVector.fromArray(SPECIES, c, s8), c81 = FloatVector.fromArray(SPECIES, c, s8 + L);
+        FloatVector c90 = FloatVector.fromArray(SPECIES, c, s9), c91 = FloatVector.fromArray(SPECIES, c, s9 + L);
+        FloatVector c100 = FloatVector.fromArray(SPECIES, c, s10), c101 = FloatVector.fromArray(SPECIES, c, s10 + L);
+        FloatVector c110 = FloatVector.fromArray(SPECIES, c, s11), c111 = FloatVector.fromArray(SPECIES, c, s11 + L);
+        int a0 = aOff, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k, a6 = a5 + k;
+        int a7 = a6 + k, a8 = a7 + k, a9 = a8 + k, a10 = a9 + k, a11 = a10 + k;
         float[] b = w;
         for (int i = 0, bi = panel; i < kc; i++, bi += 2 * L) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
@@ -411,6 +421,14 @@ final class FloatConv implements ConvKernel {
             c60 = v.fma(b0, c60); c61 = v.fma(b1, c61);
             v = FloatVector.broadcast(SPECIES, a[a7 + i]);
             c70 = v.fma(b0, c70); c71 = v.fma(b1, c71);
+            v = FloatVector.broadcast(SPECIES, a[a8 + i]);
+            c80 = v.fma(b0, c80); c81 = v.fma(b1, c81);
+            v = FloatVector.broadcast(SPECIES, a[a9 + i]);
+            c90 = v.fma(b0, c90); c91 = v.fma(b1, c91);
+            v = FloatVector.broadcast(SPECIES, a[a10 + i]);
+            c100 = v.fma(b0, c100); c101 = v.fma(b1, c101);
+            v = FloatVector.broadcast(SPECIES, a[a11 + i]);
+            c110 = v.fma(b0, c110); c111 = v.fma(b1, c111);
         }
         c00.intoArray(c, s0); c01.intoArray(c, s0 + L);
         c10.intoArray(c, s1); c11.intoArray(c, s1 + L);
@@ -420,11 +438,16 @@ final class FloatConv implements ConvKernel {
         c50.intoArray(c, s5); c51.intoArray(c, s5 + L);
         c60.intoArray(c, s6); c61.intoArray(c, s6 + L);
         c70.intoArray(c, s7); c71.intoArray(c, s7 + L);
+        c80.intoArray(c, s8); c81.intoArray(c, s8 + L);
+        c90.intoArray(c, s9); c91.intoArray(c, s9 + L);
+        c100.intoArray(c, s10); c101.intoArray(c, s10 + L);
+        c110.intoArray(c, s11); c111.intoArray(c, s11 + L);
     }
 
-    /** Micro-kernel, 8 rows by 1 vector, for groups of at most L output channels; layout as {@link #block8x2}. */
-    private void block8x1(float[] a, int aOff, int kc, int panel, float[] c, int sums) {
-        int s0 = sums, s1 = s0 + L, s2 = s1 + L, s3 = s2 + L, s4 = s3 + L, s5 = s4 + L, s6 = s5 + L, s7 = s6 + L;
+    /** Micro-kernel, 12 rows by 1 vector, for groups of at most L output channels; layout as {@link #block12x2}. */
+    private void block12x1(float[] a, int aOff, int kc, int panel, float[] c, int sums) {
+        int s0 = sums, s1 = s0 + L, s2 = s1 + L, s3 = s2 + L, s4 = s3 + L, s5 = s4 + L;
+        int s6 = s5 + L, s7 = s6 + L, s8 = s7 + L, s9 = s8 + L, s10 = s9 + L, s11 = s10 + L;
         FloatVector c0 = FloatVector.fromArray(SPECIES, c, s0);
         FloatVector c1 = FloatVector.fromArray(SPECIES, c, s1);
         FloatVector c2 = FloatVector.fromArray(SPECIES, c, s2);
@@ -433,7 +456,12 @@ final class FloatConv implements ConvKernel {
         FloatVector c5 = FloatVector.fromArray(SPECIES, c, s5);
         FloatVector c6 = FloatVector.fromArray(SPECIES, c, s6);
         FloatVector c7 = FloatVector.fromArray(SPECIES, c, s7);
-        int a0 = aOff, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k, a6 = a5 + k, a7 = a6 + k;
+        FloatVector c8 = FloatVector.fromArray(SPECIES, c, s8);
+        FloatVector c9 = FloatVector.fromArray(SPECIES, c, s9);
+        FloatVector c10 = FloatVector.fromArray(SPECIES, c, s10);
+        FloatVector c11 = FloatVector.fromArray(SPECIES, c, s11);
+        int a0 = aOff, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k, a6 = a5 + k;
+        int a7 = a6 + k, a8 = a7 + k, a9 = a8 + k, a10 = a9 + k, a11 = a10 + k;
         float[] b = w;
         for (int i = 0, bi = panel; i < kc; i++, bi += L) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
@@ -445,6 +473,10 @@ final class FloatConv implements ConvKernel {
             c5 = FloatVector.broadcast(SPECIES, a[a5 + i]).fma(b0, c5);
             c6 = FloatVector.broadcast(SPECIES, a[a6 + i]).fma(b0, c6);
             c7 = FloatVector.broadcast(SPECIES, a[a7 + i]).fma(b0, c7);
+            c8 = FloatVector.broadcast(SPECIES, a[a8 + i]).fma(b0, c8);
+            c9 = FloatVector.broadcast(SPECIES, a[a9 + i]).fma(b0, c9);
+            c10 = FloatVector.broadcast(SPECIES, a[a10 + i]).fma(b0, c10);
+            c11 = FloatVector.broadcast(SPECIES, a[a11 + i]).fma(b0, c11);
         }
         c0.intoArray(c, s0);
         c1.intoArray(c, s1);
@@ -454,6 +486,10 @@ final class FloatConv implements ConvKernel {
         c5.intoArray(c, s5);
         c6.intoArray(c, s6);
         c7.intoArray(c, s7);
+        c8.intoArray(c, s8);
+        c9.intoArray(c, s9);
+        c10.intoArray(c, s10);
+        c11.intoArray(c, s11);
     }
 
     /** Stores the first {@code cols} lanes (all when {@code cols >= L}), after the fused ReLU. */

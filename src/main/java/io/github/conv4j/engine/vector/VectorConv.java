@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorShape;
  * of a forward call over worker threads.
  */
 final class VectorConv {
-    /** Output pixels (NHWC rows) per register block of the GEMM micro-kernel. */
-    static final int ROWS = 8;
+    /** Output pixels (NHWC rows) per register block of the GEMM micro-kernel: 12 x 2 vectors = 24 of 32 registers. */
+    static final int ROWS = 12;
 
     /** Shared by every plan; daemon threads, sized to the machine, each call uses {@link Settings#threads()}. */
     private static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors());

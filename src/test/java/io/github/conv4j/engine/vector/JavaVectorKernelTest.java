@@ -173,7 +173,7 @@ class JavaVectorKernelTest {
                 ConvPlan b = Conv2d.plan(ENGINE, gemm, Tensor.allocate(arena, DType.FLOAT32, gemm.weightShape()),
                         null)) {
             assertEquals(true, a.implementation().startsWith("depthwise direct loop"), a.implementation());
-            assertEquals(true, b.implementation().startsWith("packed GEMM 8x"), b.implementation());
+            assertEquals(true, b.implementation().startsWith("packed GEMM "), b.implementation());
         }
     }
 
