@@ -79,9 +79,10 @@ public final class JavaVectorEngine implements ConvEngine {
         long patchRows = 64 * k;   // a patch tile holds at least one register block of rows
         long image = (long) spec.ih() * spec.iw() * spec.ic();
         long outImage = (long) spec.oh() * spec.ow() * spec.oc();
-        long depthwiseRows = (long) spec.kh() * spec.iw() * (Math.max(spec.ic(), spec.oc()) + lanes);
+        long stagedRows = (long) spec.kh() * spec.iw() * (spec.ic() + lanes);
+        long depthwiseRows = Math.min((long) (spec.kh() - 1) * spec.dh() + 1, spec.ih()) * spec.iw() * spec.oc();
         long largest = Math.max(Math.max(packedWeights, patchRows),
-                Math.max(Math.max(image, outImage), depthwiseRows));
+                Math.max(Math.max(image, outImage), Math.max(stagedRows, depthwiseRows)));
         if (largest > MAX_ARRAY) {
             return Optional.of("scratch or packed weights exceed a Java array: " + largest + " elements (image "
                     + image + ", output image " + outImage + ", packed weights " + packedWeights + ")");

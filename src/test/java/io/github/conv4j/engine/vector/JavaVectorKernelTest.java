@@ -116,6 +116,16 @@ class JavaVectorKernelTest {
         ConvSpec dilated = ConvSpec.builder().input(1, 12, 40, 32).kernel(5, 3, 32).groups(32).dilation(2, 3)
                 .stride(1, 2).padding(Padding.SAME).build();
         tests.add(DynamicTest.dynamicTest(dilated.toString(), () -> compare(dilated, 9, true)));
+        // a multiplier with dilated rows, and with fewer input rows than the dilated kernel spans
+        for (ConvSpec spec : List.of(
+                ConvSpec.builder().input(2, 13, 11, 5).kernel(3, 3, 10).groups(5).dilation(2, 1).build(),
+                ConvSpec.builder().layout(Layout.NCHW).input(1, 3, 9, 4).kernel(5, 3, 12).groups(4).dilation(2, 1)
+                        .padding(Padding.SAME).build())) {
+            for (DType dtype : DType.values()) {
+                ConvSpec typed = spec.toBuilder().dtype(dtype).build();
+                tests.add(DynamicTest.dynamicTest(typed.toString(), () -> compare(typed, 11, false)));
+            }
+        }
         return tests;
     }
 
