@@ -523,7 +523,7 @@ final class DoubleConv implements ConvKernel {
         MemorySegment src = ring == null ? x : MemorySegment.ofArray(ring);
         long pixel = (long) (ring == null ? ic : oc) * BYTES;
         int slots = ringRows();
-        int[] slotRow = new int[slots];
+        long[] slotRow = new long[slots];
         Arrays.fill(slotRow, -1);
         long[] rowAt = new long[kh];
         boolean threeTaps = kw == 3 && sw == 1 && dw == 1;
@@ -539,7 +539,8 @@ final class DoubleConv implements ConvKernel {
                 } else if (ring == null) {
                     rowAt[ky] = ((long) n * ih + yi) * iw * pixel;
                 } else {
-                    int slot = yi % slots, id = n * ih + yi;
+                    int slot = yi % slots;
+                    long id = (long) n * ih + yi;
                     if (slotRow[slot] != id) {
                         stageRow(x, n, yi, ring, slot * iw * oc);
                         slotRow[slot] = id;

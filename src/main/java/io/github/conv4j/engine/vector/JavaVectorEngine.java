@@ -76,13 +76,19 @@ public final class JavaVectorEngine implements ConvEngine {
         long packedWeights = spec.isDepthwise()
                 ? (long) spec.kh() * spec.kw() * (spec.oc() + lanes)
                 : spec.groups() * k * (spec.ocPerGroup() + 2 * lanes);
-        long patchRows = 64 * k;   // a patch tile holds at least one register block of rows
+        // a tile holds at most 512 patch rows and their sums
+        long tile = 512 * (k + spec.ocPerGroup() + 2 * lanes);
         long image = (long) spec.ih() * spec.iw() * spec.ic();
         long outImage = (long) spec.oh() * spec.ow() * spec.oc();
         long stagedRows = (long) spec.kh() * spec.iw() * (spec.ic() + lanes);
         long depthwiseRows = Math.min((long) (spec.kh() - 1) * spec.dh() + 1, spec.ih()) * spec.iw() * spec.oc();
-        long largest = Math.max(Math.max(packedWeights, patchRows),
+        long largest = Math.max(Math.max(packedWeights, tile),
                 Math.max(Math.max(image, outImage), Math.max(stagedRows, depthwiseRows)));
+        // work is split into int-numbered jobs: output rows, or tiles of at least 96 output pixels
+        long jobs = Math.max((long) spec.mb() * spec.oh(), (long) spec.mb() * spec.oh() * spec.ow() / 96);
+        if (jobs > MAX_ARRAY) {
+            return Optional.of("batch too large for one call: " + jobs + " jobs of output rows or tiles");
+        }
         if (largest > MAX_ARRAY) {
             return Optional.of("scratch or packed weights exceed a Java array: " + largest + " elements (image "
                     + image + ", output image " + outImage + ", packed weights " + packedWeights + ")");

@@ -1,6 +1,7 @@
 package io.github.conv4j.engine.vector;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -172,6 +173,15 @@ class JavaVectorKernelTest {
                 }
             }
         }
+    }
+
+    @Test
+    void declinesWhatItsJavaArraysCannotHold() {
+        ConvSpec huge = ConvSpec.builder().input(1, 1, 1, 65536).kernel(1, 1, 65536).build();
+        var no = Conv2d.engine(ENGINE).declines(huge);
+        assertTrue(no.isPresent(), huge::toString);
+        assertTrue(no.get().startsWith("scratch or packed weights exceed a Java array: "), no.get());
+        assertTrue(Conv2d.engine(ENGINE).declines(huge.toBuilder().input(1, 1, 1, 64).build()).isEmpty());
     }
 
     @Test
