@@ -1,0 +1,710 @@
+package io.github.conv4j.engine.vector;
+
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.Layout;
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicReference;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The float32 kernels: a GEMM of packed patch rows by packed weight panels, and a direct depthwise loop.
+ * Both compute NHWC; an NCHW image is transposed into scratch on the way in and out.
+ *
+ * <p>{@code DoubleConv} is this file with float replaced by double; change both together.
+ */
+final class FloatConv implements ConvKernel {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int L = SPECIES.length();
+    private static final int BYTES = Float.BYTES;
+    private static final ValueLayout.OfFloat ELEMENT = ValueLayout.JAVA_FLOAT;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final int MR = VectorConv.ROWS;
+    /** Patch tile budget: the tile's rows stay in L2 while each weight chunk sweeps over them. */
+    private static final int TILE_BYTES = 2 * 1024 * 1024;
+    /** Tile rows: enough to reuse each weight chunk many times, few enough to bound the scratch. */
+    private static final int MIN_TILE_ROWS = 96, MAX_TILE_ROWS = 512;
+    /** Reduction chunk: a weight panel chunk of {@code KC * 2L} elements (32 KiB) stays in L1. */
+    private static final int KC = 256;
+    /** Output pixels per register block of the depthwise loop. */
+    private static final int DW_PIXELS = 4;
+
+    private final ConvSpec s;
+    private final boolean nchw, depthwise;
+    private final int ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, padTop, padLeft, groups, icg, ocg;
+    private final boolean relu;
+    /** A 1x1, stride 1, unpadded, ungrouped convolution: patch rows are input pixels. */
+    private final boolean pointwise;
+    /** GEMM reduction length per group: {@code kh * kw * icg}. */
+    private final int k;
+    /** Vectors per weight panel (1 or 2) and the panel width in columns. */
+    private final int nv, nr, panels;
+    private final int tileRows;
+    /** Reduction chunk length: at most {@link #KC}, equal chunks so no short last one. */
+    private final int kcStep;
+    /** GEMM: {@code w[g][p][k][nr]}; depthwise: {@code w[kh][kw][ocPad]}; zeros past the real channels. */
+    private final float[] w;
+    /** GEMM: {@code bias[g][p][nr]}; depthwise: {@code bias[ocPad]}; zeros without a bias. */
+    private final float[] bias;
+    private final int ocPad;
+    private final AtomicReference<Scratch> spare = new AtomicReference<>();
+
+    FloatConv(ConvSpec spec, MemorySegment weights, MemorySegment biasIn) {
+        s = spec;
+        nchw = spec.layout() == Layout.NCHW;
+        depthwise = spec.isDepthwise();
+        ih = spec.ih(); iw = spec.iw(); ic = spec.ic(); oh = spec.oh(); ow = spec.ow(); oc = spec.oc();
+        kh = spec.kh(); kw = spec.kw(); sh = spec.sh(); sw = spec.sw(); dh = spec.dh(); dw = spec.dw();
+        padTop = spec.padTop(); padLeft = spec.padLeft(); groups = spec.groups();
+        icg = spec.icPerGroup(); ocg = spec.ocPerGroup(); relu = spec.relu();
+        k = kh * kw * icg;
+        pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && groups == 1
+                && oh == ih && ow == iw;
+        nv = ocg <= L ? 1 : 2;
+        nr = nv * L;
+        panels = (ocg + nr - 1) / nr;
+        ocPad = VectorConv.roundUp(oc, L);
+        int chunks = (k + KC - 1) / KC;
+        kcStep = (k + chunks - 1) / chunks;
+        int rows = Math.clamp(TILE_BYTES / BYTES / k, MIN_TILE_ROWS, MAX_TILE_ROWS) / MR * MR;
+        long pixels = (long) oh * ow * (nchw ? 1 : spec.mb());
+        tileRows = (int) Math.min(rows, (pixels + MR - 1) / MR * MR);
+        if (depthwise) {
+            w = new float[kh * kw * ocPad];
+            bias = new float[ocPad];
+            for (int y = 0; y < kh; y++) {
+                for (int x = 0; x < kw; x++) {
+                    for (int o = 0; o < oc; o++) {
+                        w[(y * kw + x) * ocPad + o] = weight(weights, y, x, 0, o);
+                    }
+                }
+            }
+            for (int o = 0; biasIn != null && o < oc; o++) {
+                bias[o] = biasIn.getAtIndex(ELEMENT, o);
+            }
+        } else {
+            w = new float[groups * panels * k * nr];
+            bias = new float[groups * panels * nr];
+            for (int g = 0; g < groups; g++) {
+                for (int p = 0; p < panels; p++) {
+                    int base = (g * panels + p) * k * nr;
+                    for (int c = 0; c < nr && p * nr + c < ocg; c++) {
+                        int o = g * ocg + p * nr + c;
+                        for (int y = 0; y < kh; y++) {
+                            for (int x = 0; x < kw; x++) {
+                                for (int i = 0; i < icg; i++) {
+                                    w[base + ((y * kw + x) * icg + i) * nr + c] = weight(weights, y, x, i, o);
+                                }
+                            }
+                        }
+                        if (biasIn != null) {
+                            bias[(g * panels + p) * nr + c] = biasIn.getAtIndex(ELEMENT, o);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** One weight from HWIO {@code w[kh][kw][i][oc]} or OIHW {@code w[oc][i][kh][kw]}. */
+    private float weight(MemorySegment weights, int y, int x, int i, int o) {
+        long index = nchw
+                ? (((long) o * icg + i) * kh + y) * kw + x
+                : (((long) y * kw + x) * icg + i) * oc + o;
+        return weights.getAtIndex(ELEMENT, index);
+    }
+
+    @Override
+    public String implementation() {
+        return (depthwise ? "depthwise direct loop" : "packed GEMM " + MR + "x" + nr) + ", float32 x" + L
+                + (nchw ? ", NCHW via NHWC scratch" : "");
+    }
+
+    @Override
+    public void forward(MemorySegment x, MemorySegment y) {
+        if (nchw) {
+            VectorConv.split(s.mb(), x, y, (from, to) -> {
+                Scratch sc = take();
+                try {
+                    nchwImages(x, y, from, to, sc);
+                } finally {
+                    spare.set(sc);
+                }
+            });
+        } else if (depthwise) {
+            VectorConv.split(s.mb() * oh, x, y, (from, to) -> {
+                Scratch sc = take();
+                try {
+                    depthwiseRows(x, y, from, to, sc.ring);
+                } finally {
+                    spare.set(sc);
+                }
+            });
+        } else {
+            long pixels = (long) s.mb() * oh * ow;
+            int tiles = (int) ((pixels + tileRows - 1) / tileRows);
+            VectorConv.split(tiles, x, y, (from, to) -> {
+                Scratch sc = take();
+                try {
+                    for (int t = from; t < to; t++) {
+                        long m0 = (long) t * tileRows;
+                        gemmTile(x, y, m0, (int) Math.min(tileRows, pixels - m0), sc);
+                    }
+                } finally {
+                    spare.set(sc);
+                }
+            });
+        }
+    }
+
+    /**
+     * One worker's buffers. Every element is written before it is read, so a used one serves the next call;
+     * the plan keeps one in {@link #spare}, and a worker that finds none (calls or workers at once) makes its own.
+     */
+    private final class Scratch {
+        /** GEMM patch rows {@code a[tileRows][k]} and sums {@code c[panels][tileRows][nr]}. */
+        final float[] a, c;
+        /** GEMM: the input rows one output row reads, {@code stage[kh][iw*ic + L]}. */
+        final float[] stage;
+        /** Depthwise with a channel multiplier: input rows {@code ring[slot][iw][oc]}, channels repeated by the multiplier. */
+        final float[] ring;
+        /** NCHW: one image in and one out, as NHWC. */
+        final float[] xi, yi;
+
+        Scratch() {
+            a = depthwise ? null : new float[tileRows * k];
+            c = depthwise ? null : new float[panels * tileRows * nr];
+            stage = depthwise || pointwise ? null : new float[kh * (iw * ic + L)];
+            // without a multiplier the loops read the input in place: staging measured ~15% slower on D1
+            ring = depthwise && ocg > 1 ? new float[ringRows() * iw * oc] : null;
+            xi = nchw ? new float[ih * iw * ic] : null;
+            yi = nchw ? new float[oh * ow * oc] : null;
+        }
+    }
+
+    private Scratch take() {
+        Scratch sc = spare.getAndSet(null);
+        return sc != null ? sc : new Scratch();
+    }
+
+    /** NCHW images {@code [from, to)}: transpose each into NHWC scratch, compute, transpose back. */
+    private void nchwImages(MemorySegment x, MemorySegment y, int from, int to, Scratch sc) {
+        float[] xi = sc.xi, yi = sc.yi;
+        MemorySegment xs = MemorySegment.ofArray(xi), ys = MemorySegment.ofArray(yi);
+        int inPlane = ih * iw, outPlane = oh * ow;
+        for (int n = from; n < to; n++) {
+            // xi[h][w][c] <- x[n][c][h][w]
+            for (int c = 0; c < ic; c++) {
+                long src = ((long) n * ic + c) * inPlane;
+                for (int p = 0; p < inPlane; p++) {
+                    xi[p * ic + c] = x.getAtIndex(ELEMENT, src + p);
+                }
+            }
+            if (depthwise) {
+                depthwiseRows(xs, ys, 0, oh, sc.ring);
+            } else {
+                for (int m0 = 0; m0 < outPlane; m0 += tileRows) {
+                    gemmTile(xs, ys, m0, Math.min(tileRows, outPlane - m0), sc);
+                }
+            }
+            // y[n][c][h][w] <- yi[h][w][c]
+            for (int c = 0; c < oc; c++) {
+                long dst = ((long) n * oc + c) * outPlane;
+                for (int p = 0; p < outPlane; p++) {
+                    y.setAtIndex(ELEMENT, dst + p, yi[p * oc + c]);
+                }
+            }
+        }
+    }
+
+    // ---- GEMM --------------------------------------------------------------------------------------------
+
+    /**
+     * Output pixels {@code [m0, m0 + rows)} of NHWC {@code y}, all groups, from NHWC {@code x}: per group, pack the
+     * patch rows once, then for each reduction chunk sweep every weight panel over every row block, summing in
+     * {@code c[p][row][nr]}; bias first, ReLU on the way out.
+     */
+    private void gemmTile(MemorySegment x, MemorySegment y, long m0, int rows, Scratch sc) {
+        float[] a = sc.a, c = sc.c;
+        int blocks = VectorConv.roundUp(rows, MR);
+        for (int g = 0; g < groups; g++) {
+            pack(x, m0, rows, g, a, sc.stage);
+            for (int p = 0; p < panels; p++) {
+                int biasAt = (g * panels + p) * nr;
+                for (int j = 0; j < nr; j += L) {
+                    FloatVector b = FloatVector.fromArray(SPECIES, bias, biasAt + j);
+                    for (int r = 0, at = p * tileRows * nr + j; r < blocks; r++, at += nr) {
+                        b.intoArray(c, at);
+                    }
+                }
+            }
+            for (int k0 = 0; k0 < k; k0 += kcStep) {
+                int kc = Math.min(kcStep, k - k0);
+                for (int p = 0; p < panels; p++) {
+                    int panel = (g * panels + p) * k * nr + k0 * nr;
+                    for (int r = 0; r < blocks; r += MR) {
+                        int sums = (p * tileRows + r) * nr;
+                        if (nv == 2) {
+                            block12x2(a, r * k + k0, kc, panel, c, sums);
+                        } else {
+                            block12x1(a, r * k + k0, kc, panel, c, sums);
+                        }
+                    }
+                }
+            }
+            writeBack(c, rows, y, m0, g);
+        }
+    }
+
+    /** {@code y[m0 + r][g*ocg + p*nr + j] <- relu?(c[p][r][j])} for the real rows and channels, row by row. */
+    private void writeBack(float[] c, int rows, MemorySegment y, long m0, int g) {
+        long rowBytes = (long) oc * BYTES, group = (long) g * ocg * BYTES;
+        for (int r = 0; r < rows; r++) {
+            long out = (m0 + r) * rowBytes + group;
+            for (int p = 0; p < panels; p++) {
+                int cols = Math.min(nr, ocg - p * nr), at = (p * tileRows + r) * nr;
+                for (int j = 0; j < cols; j += L) {
+                    store(FloatVector.fromArray(SPECIES, c, at + j), y, out + (long) (p * nr + j) * BYTES, cols - j);
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs patch rows of group {@code g} for output pixels {@code [m0, m0 + rows)}, zero rows up to a whole block.
+     * Layout: {@code a[row][kh][kw][icg] <- x[n][oh*sh - padTop + kh*dh][ow*sw - padLeft + kw*dw][g*icg + i]}.
+     */
+    private void pack(MemorySegment x, long m0, int rows, int g, float[] a, float[] stage) {
+        if (pointwise) {
+            // output pixel m reads input pixel m: the patch rows already lie one after another in x
+            MemorySegment.copy(x, ELEMENT, m0 * ic * BYTES, a, 0, rows * ic);
+        } else {
+            packRows(x, m0, rows, g, a, stage);
+        }
+        Arrays.fill(a, rows * k, VectorConv.roundUp(rows, MR) * k, 0f);
+    }
+
+    private void packRows(MemorySegment x, long m0, int rows, int g, float[] a, float[] stage) {
+        long plane = (long) oh * ow;
+        int n = (int) (m0 / plane), rem = (int) (m0 % plane), y = rem / ow, xo = rem % ow;
+        stage(x, n, y, stage);
+        for (int r = 0; r < rows; r++) {
+            packRow(stage, y, xo, g, a, r * k);
+            if (++xo == ow) {
+                xo = 0;
+                if (++y == oh) {
+                    y = 0;
+                    n++;
+                }
+                if (r + 1 < rows) {
+                    stage(x, n, y, stage);
+                }
+            }
+        }
+    }
+
+    /**
+     * Copies the input rows that output row {@code y} of image {@code n} reads into {@code stage[ky][iw*ic + L]}
+     * with one bulk copy each, so the packer's many short reads come from an array (no per-access segment
+     * checks). Rows above or below the image are left as they are; {@link #packRow} never reads them.
+     */
+    private void stage(MemorySegment x, int n, int y, float[] stage) {
+        int rowLen = iw * ic + L;
+        for (int ky = 0; ky < kh; ky++) {
+            int yi = y * sh - padTop + ky * dh;
+            if (yi >= 0 && yi < ih) {
+                MemorySegment.copy(x, ELEMENT, ((long) n * ih + yi) * iw * ic * BYTES, stage, ky * rowLen, iw * ic);
+            }
+        }
+    }
+
+    /**
+     * One patch row from the staged input rows. Layout: {@code a[kh][kw][icg] <- stage[kh][iw][ic]} at
+     * {@code iw = ow*sw - padLeft + kw*dw}, channels {@code g*icg ..}, zero outside the input.
+     */
+    private void packRow(float[] stage, int y, int xo, int g, float[] a, int dst) {
+        int span = kw * icg, x0 = xo * sw - padLeft, rowLen = iw * ic + L;
+        // with one group and no horizontal dilation the kw taps of a kernel row are one run of input
+        boolean run = dw == 1 && icg == ic;
+        for (int ky = 0; ky < kh; ky++, dst += span) {
+            int yi = y * sh - padTop + ky * dh;
+            if (yi < 0 || yi >= ih) {
+                Arrays.fill(a, dst, dst + span, 0f);
+                continue;
+            }
+            int row = ky * rowLen + g * icg;
+            if (run) {
+                int lo = Math.min(kw, Math.max(0, -x0)), hi = Math.max(lo, Math.min(kw, iw - x0));
+                // most rows are interior: skip the empty fills
+                if (lo > 0) {
+                    Arrays.fill(a, dst, dst + lo * icg, 0f);
+                }
+                move(stage, row + (x0 + lo) * ic, a, dst + lo * icg, (hi - lo) * icg);
+                if (hi < kw) {
+                    Arrays.fill(a, dst + hi * icg, dst + span, 0f);
+                }
+            } else {
+                for (int kx = 0; kx < kw; kx++) {
+                    int xi = x0 + kx * dw, at = dst + kx * icg;
+                    if (xi < 0 || xi >= iw) {
+                        Arrays.fill(a, at, at + icg, 0f);
+                    } else {
+                        move(stage, row + xi * ic, a, at, icg);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code a[to..] <- stage[from..]}, {@code count} elements. Short runs (a few channels) move as whole vectors:
+     * the staged rows have L spare slots, and lanes past the run land where the packer writes next, or in the
+     * zero rows it fills after, because it fills {@code a} strictly front to back.
+     */
+    private static void move(float[] stage, int from, float[] a, int to, int count) {
+        if (count >= 4 * L) {
+            System.arraycopy(stage, from, a, to, count);
+            return;
+        }
+        for (int i = 0; i < count; i += L) {
+            if (to + i + L <= a.length) {
+                FloatVector.fromArray(SPECIES, stage, from + i).intoArray(a, to + i);
+            } else {
+                System.arraycopy(stage, from + i, a, to + i, count - i);
+            }
+        }
+    }
+
+    /**
+     * Micro-kernel, 12 rows by 2 vectors: {@code c[r][j] += sum_i a[r][k0 + i] * w[k0 + i][j]}, one broadcast of
+     * {@code a} feeding two FMAs into 24 accumulators. Layout: {@code a[12][k]} row-major from {@code aOff},
+     * {@code w[kc][2L]} panel chunk from {@code panel}, {@code c[12][2L]} from {@code sums}.
+     */
+    private void block12x2(float[] a, int aOff, int kc, int panel, float[] c, int sums) {
+        int s0 = sums, s1 = s0 + 2 * L, s2 = s1 + 2 * L, s3 = s2 + 2 * L, s4 = s3 + 2 * L, s5 = s4 + 2 * L;
+        int s6 = s5 + 2 * L, s7 = s6 + 2 * L, s8 = s7 + 2 * L, s9 = s8 + 2 * L, s10 = s9 + 2 * L, s11 = s10 + 2 * L;
+        FloatVector c00 = FloatVector.fromArray(SPECIES, c, s0), c01 = FloatVector.fromArray(SPECIES, c, s0 + L);
+        FloatVector c10 = FloatVector.fromArray(SPECIES, c, s1), c11 = FloatVector.fromArray(SPECIES, c, s1 + L);
+        FloatVector c20 = FloatVector.fromArray(SPECIES, c, s2), c21 = FloatVector.fromArray(SPECIES, c, s2 + L);
+        FloatVector c30 = FloatVector.fromArray(SPECIES, c, s3), c31 = FloatVector.fromArray(SPECIES, c, s3 + L);
+        FloatVector c40 = FloatVector.fromArray(SPECIES, c, s4), c41 = FloatVector.fromArray(SPECIES, c, s4 + L);
+        FloatVector c50 = FloatVector.fromArray(SPECIES, c, s5), c51 = FloatVector.fromArray(SPECIES, c, s5 + L);
+        FloatVector c60 = FloatVector.fromArray(SPECIES, c, s6), c61 = FloatVector.fromArray(SPECIES, c, s6 + L);
+        FloatVector c70 = FloatVector.fromArray(SPECIES, c, s7), c71 = FloatVector.fromArray(SPECIES, c, s7 + L);
+        FloatVector c80 = FloatVector.fromArray(SPECIES, c, s8), c81 = FloatVector.fromArray(SPECIES, c, s8 + L);
+        FloatVector c90 = FloatVector.fromArray(SPECIES, c, s9), c91 = FloatVector.fromArray(SPECIES, c, s9 + L);
+        FloatVector c100 = FloatVector.fromArray(SPECIES, c, s10), c101 = FloatVector.fromArray(SPECIES, c, s10 + L);
+        FloatVector c110 = FloatVector.fromArray(SPECIES, c, s11), c111 = FloatVector.fromArray(SPECIES, c, s11 + L);
+        int a0 = aOff, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k, a6 = a5 + k;
+        int a7 = a6 + k, a8 = a7 + k, a9 = a8 + k, a10 = a9 + k, a11 = a10 + k;
+        float[] b = w;
+        for (int i = 0, bi = panel; i < kc; i++, bi += 2 * L) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, b, bi + L);
+            FloatVector v = FloatVector.broadcast(SPECIES, a[a0 + i]);
+            c00 = v.fma(b0, c00); c01 = v.fma(b1, c01);
+            v = FloatVector.broadcast(SPECIES, a[a1 + i]);
+            c10 = v.fma(b0, c10); c11 = v.fma(b1, c11);
+            v = FloatVector.broadcast(SPECIES, a[a2 + i]);
+            c20 = v.fma(b0, c20); c21 = v.fma(b1, c21);
+            v = FloatVector.broadcast(SPECIES, a[a3 + i]);
+            c30 = v.fma(b0, c30); c31 = v.fma(b1, c31);
+            v = FloatVector.broadcast(SPECIES, a[a4 + i]);
+            c40 = v.fma(b0, c40); c41 = v.fma(b1, c41);
+            v = FloatVector.broadcast(SPECIES, a[a5 + i]);
+            c50 = v.fma(b0, c50); c51 = v.fma(b1, c51);
+            v = FloatVector.broadcast(SPECIES, a[a6 + i]);
+            c60 = v.fma(b0, c60); c61 = v.fma(b1, c61);
+            v = FloatVector.broadcast(SPECIES, a[a7 + i]);
+            c70 = v.fma(b0, c70); c71 = v.fma(b1, c71);
+            v = FloatVector.broadcast(SPECIES, a[a8 + i]);
+            c80 = v.fma(b0, c80); c81 = v.fma(b1, c81);
+            v = FloatVector.broadcast(SPECIES, a[a9 + i]);
+            c90 = v.fma(b0, c90); c91 = v.fma(b1, c91);
+            v = FloatVector.broadcast(SPECIES, a[a10 + i]);
+            c100 = v.fma(b0, c100); c101 = v.fma(b1, c101);
+            v = FloatVector.broadcast(SPECIES, a[a11 + i]);
+            c110 = v.fma(b0, c110); c111 = v.fma(b1, c111);
+        }
+        c00.intoArray(c, s0); c01.intoArray(c, s0 + L);
+        c10.intoArray(c, s1); c11.intoArray(c, s1 + L);
+        c20.intoArray(c, s2); c21.intoArray(c, s2 + L);
+        c30.intoArray(c, s3); c31.intoArray(c, s3 + L);
+        c40.intoArray(c, s4); c41.intoArray(c, s4 + L);
+        c50.intoArray(c, s5); c51.intoArray(c, s5 + L);
+        c60.intoArray(c, s6); c61.intoArray(c, s6 + L);
+        c70.intoArray(c, s7); c71.intoArray(c, s7 + L);
+        c80.intoArray(c, s8); c81.intoArray(c, s8 + L);
+        c90.intoArray(c, s9); c91.intoArray(c, s9 + L);
+        c100.intoArray(c, s10); c101.intoArray(c, s10 + L);
+        c110.intoArray(c, s11); c111.intoArray(c, s11 + L);
+    }
+
+    /** Micro-kernel, 12 rows by 1 vector, for groups of at most L output channels; layout as {@link #block12x2}. */
+    private void block12x1(float[] a, int aOff, int kc, int panel, float[] c, int sums) {
+        int s0 = sums, s1 = s0 + L, s2 = s1 + L, s3 = s2 + L, s4 = s3 + L, s5 = s4 + L;
+        int s6 = s5 + L, s7 = s6 + L, s8 = s7 + L, s9 = s8 + L, s10 = s9 + L, s11 = s10 + L;
+        FloatVector c0 = FloatVector.fromArray(SPECIES, c, s0);
+        FloatVector c1 = FloatVector.fromArray(SPECIES, c, s1);
+        FloatVector c2 = FloatVector.fromArray(SPECIES, c, s2);
+        FloatVector c3 = FloatVector.fromArray(SPECIES, c, s3);
+        FloatVector c4 = FloatVector.fromArray(SPECIES, c, s4);
+        FloatVector c5 = FloatVector.fromArray(SPECIES, c, s5);
+        FloatVector c6 = FloatVector.fromArray(SPECIES, c, s6);
+        FloatVector c7 = FloatVector.fromArray(SPECIES, c, s7);
+        FloatVector c8 = FloatVector.fromArray(SPECIES, c, s8);
+        FloatVector c9 = FloatVector.fromArray(SPECIES, c, s9);
+        FloatVector c10 = FloatVector.fromArray(SPECIES, c, s10);
+        FloatVector c11 = FloatVector.fromArray(SPECIES, c, s11);
+        int a0 = aOff, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k, a6 = a5 + k;
+        int a7 = a6 + k, a8 = a7 + k, a9 = a8 + k, a10 = a9 + k, a11 = a10 + k;
+        float[] b = w;
+        for (int i = 0, bi = panel; i < kc; i++, bi += L) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            c0 = FloatVector.broadcast(SPECIES, a[a0 + i]).fma(b0, c0);
+            c1 = FloatVector.broadcast(SPECIES, a[a1 + i]).fma(b0, c1);
+            c2 = FloatVector.broadcast(SPECIES, a[a2 + i]).fma(b0, c2);
+            c3 = FloatVector.broadcast(SPECIES, a[a3 + i]).fma(b0, c3);
+            c4 = FloatVector.broadcast(SPECIES, a[a4 + i]).fma(b0, c4);
+            c5 = FloatVector.broadcast(SPECIES, a[a5 + i]).fma(b0, c5);
+            c6 = FloatVector.broadcast(SPECIES, a[a6 + i]).fma(b0, c6);
+            c7 = FloatVector.broadcast(SPECIES, a[a7 + i]).fma(b0, c7);
+            c8 = FloatVector.broadcast(SPECIES, a[a8 + i]).fma(b0, c8);
+            c9 = FloatVector.broadcast(SPECIES, a[a9 + i]).fma(b0, c9);
+            c10 = FloatVector.broadcast(SPECIES, a[a10 + i]).fma(b0, c10);
+            c11 = FloatVector.broadcast(SPECIES, a[a11 + i]).fma(b0, c11);
+        }
+        c0.intoArray(c, s0);
+        c1.intoArray(c, s1);
+        c2.intoArray(c, s2);
+        c3.intoArray(c, s3);
+        c4.intoArray(c, s4);
+        c5.intoArray(c, s5);
+        c6.intoArray(c, s6);
+        c7.intoArray(c, s7);
+        c8.intoArray(c, s8);
+        c9.intoArray(c, s9);
+        c10.intoArray(c, s10);
+        c11.intoArray(c, s11);
+    }
+
+    /** Stores the first {@code cols} lanes (all when {@code cols >= L}), after the fused ReLU. */
+    private void store(FloatVector v, MemorySegment y, long out, int cols) {
+        if (relu) {
+            v = v.max(0f);   // like the reference, NaN stays NaN
+        }
+        if (cols >= L) {
+            v.intoMemorySegment(y, out, ORDER);
+        } else {
+            v.intoMemorySegment(y, out, ORDER, SPECIES.indexInRange(0, cols));
+        }
+    }
+
+    // ---- depthwise ---------------------------------------------------------------------------------------
+
+    /** Ring slots for staged input rows: every row one output row reads maps to its own slot. */
+    private int ringRows() {
+        return Math.min((kh - 1) * dh + 1, ih);
+    }
+
+    /**
+     * NHWC output rows {@code [from, to)} (row = n * oh + y) of a depthwise convolution, vectorised over output
+     * channels. Layout: {@code y[n][y][x][o] = bias[o] + sum x[n][y*sh+..][x*sw+..][o / mult] * w[kh][kw][o]}.
+     * The loops read the input where it is, or, when {@code ring} is given, from input rows staged in
+     * {@code ring[slot][iw][oc]} (each input channel repeated {@code mult} times); a row that consecutive output
+     * rows share is staged once.
+     */
+    private void depthwiseRows(MemorySegment x, MemorySegment y, int from, int to, float[] ring) {
+        MemorySegment src = ring == null ? x : MemorySegment.ofArray(ring);
+        long pixel = (long) (ring == null ? ic : oc) * BYTES;
+        int slots = ringRows();
+        long[] slotRow = new long[slots];
+        Arrays.fill(slotRow, -1);
+        long[] rowAt = new long[kh];
+        boolean threeTaps = kw == 3 && sw == 1 && dw == 1;
+        // output columns whose every tap lies inside the input: no per-tap checks there
+        int inLo = Math.min(ow, (padLeft + sw - 1) / sw);
+        int inHi = Math.max(inLo, Math.min(ow, Math.floorDiv(iw - 1 + padLeft - (kw - 1) * dw, sw) + 1));
+        for (int row = from; row < to; row++) {
+            int n = row / oh, yo = row % oh;
+            for (int ky = 0; ky < kh; ky++) {
+                int yi = yo * sh - padTop + ky * dh;
+                if (yi < 0 || yi >= ih) {
+                    rowAt[ky] = -1;
+                } else if (ring == null) {
+                    rowAt[ky] = ((long) n * ih + yi) * iw * pixel;
+                } else {
+                    int slot = yi % slots;
+                    long id = (long) n * ih + yi;
+                    if (slotRow[slot] != id) {
+                        stageRow(x, n, yi, ring, slot * iw * oc);
+                        slotRow[slot] = id;
+                    }
+                    rowAt[ky] = (long) slot * iw * pixel;
+                }
+            }
+            long outRow = (long) row * ow * oc * BYTES;
+            for (int c = 0; c < oc; c += L) {
+                if (c + L <= oc) {
+                    int xo = 0;
+                    for (; xo < inLo; xo++) {
+                        depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, null);
+                    }
+                    for (; threeTaps && xo + 8 <= inHi; xo += 8) {
+                        depthwiseInterior8k3(src, rowAt, pixel, y, outRow, xo, c);
+                    }
+                    for (; xo + DW_PIXELS <= inHi; xo += DW_PIXELS) {
+                        depthwiseInterior4(src, rowAt, pixel, y, outRow, xo, c);
+                    }
+                    for (; xo < ow; xo++) {
+                        depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, null);
+                    }
+                } else {
+                    VectorMask<Float> tail = SPECIES.indexInRange(c, oc);
+                    for (int xo = 0; xo < ow; xo++) {
+                        depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, tail);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code ring[at + x*oc + o] <- x[n][yi][x][o / mult]}: one bulk copy without a multiplier. */
+    private void stageRow(MemorySegment x, int n, int yi, float[] ring, int at) {
+        long src = ((long) n * ih + yi) * iw * ic;
+        if (ocg == 1) {
+            MemorySegment.copy(x, ELEMENT, src * BYTES, ring, at, iw * ic);
+            return;
+        }
+        int mult = ocg;
+        for (int xi = 0; xi < iw; xi++) {
+            for (int c = 0; c < ic; c++) {
+                float v = x.getAtIndex(ELEMENT, src + (long) xi * ic + c);
+                Arrays.fill(ring, at + (xi * ic + c) * mult, at + (xi * ic + c + 1) * mult, v);
+            }
+        }
+    }
+
+    /** One output pixel, channels {@code [c, c + L)}, checking every tap; {@code tail} masks the last block. */
+    private void depthwisePixel(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow, int xo,
+            int c, VectorMask<Float> tail) {
+        FloatVector acc = FloatVector.fromArray(SPECIES, bias, c);
+        long channel = (long) c * BYTES;
+        for (int ky = 0; ky < kh; ky++) {
+            if (rowAt[ky] < 0) {
+                continue;
+            }
+            for (int kx = 0; kx < kw; kx++) {
+                int xi = xo * sw - padLeft + kx * dw;
+                if (xi < 0 || xi >= iw) {
+                    continue;
+                }
+                long at = rowAt[ky] + xi * pixel + channel;
+                FloatVector v = tail == null ? FloatVector.fromMemorySegment(SPECIES, src, at, ORDER)
+                        : FloatVector.fromMemorySegment(SPECIES, src, at, ORDER, tail);
+                acc = v.fma(FloatVector.fromArray(SPECIES, w, (ky * kw + kx) * ocPad + c), acc);
+            }
+        }
+        long out = outRow + ((long) xo * oc + c) * BYTES;
+        if (relu) {
+            acc = acc.max(0f);
+        }
+        if (tail == null) {
+            acc.intoMemorySegment(y, out, ORDER);
+        } else {
+            acc.intoMemorySegment(y, out, ORDER, tail);
+        }
+    }
+
+    /**
+     * Eight neighbouring output pixels of a 3-wide, stride 1, undilated kernel, all taps inside the input rows:
+     * each input vector is loaded once per kernel row and feeds up to three pixels. Layout as {@link #depthwiseRows}.
+     */
+    private void depthwiseInterior8k3(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow,
+            int xo, int c) {
+        FloatVector a0 = FloatVector.fromArray(SPECIES, bias, c);
+        FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int ky = 0; ky < kh; ky++) {
+            if (rowAt[ky] < 0) {
+                continue;
+            }
+            long at = rowAt[ky] + (long) (xo - padLeft) * pixel + (long) c * BYTES;
+            int wi = ky * 3 * ocPad + c;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wi);
+            FloatVector w1 = FloatVector.fromArray(SPECIES, w, wi + ocPad);
+            FloatVector w2 = FloatVector.fromArray(SPECIES, w, wi + 2 * ocPad);
+            FloatVector x0 = FloatVector.fromMemorySegment(SPECIES, src, at, ORDER);
+            a0 = x0.fma(w0, a0);
+            FloatVector x1 = FloatVector.fromMemorySegment(SPECIES, src, at + 1 * pixel, ORDER);
+            a0 = x1.fma(w1, a0); a1 = x1.fma(w0, a1);
+            FloatVector x2 = FloatVector.fromMemorySegment(SPECIES, src, at + 2 * pixel, ORDER);
+            a0 = x2.fma(w2, a0); a1 = x2.fma(w1, a1); a2 = x2.fma(w0, a2);
+            FloatVector x3 = FloatVector.fromMemorySegment(SPECIES, src, at + 3 * pixel, ORDER);
+            a1 = x3.fma(w2, a1); a2 = x3.fma(w1, a2); a3 = x3.fma(w0, a3);
+            FloatVector x4 = FloatVector.fromMemorySegment(SPECIES, src, at + 4 * pixel, ORDER);
+            a2 = x4.fma(w2, a2); a3 = x4.fma(w1, a3); a4 = x4.fma(w0, a4);
+            FloatVector x5 = FloatVector.fromMemorySegment(SPECIES, src, at + 5 * pixel, ORDER);
+            a3 = x5.fma(w2, a3); a4 = x5.fma(w1, a4); a5 = x5.fma(w0, a5);
+            FloatVector x6 = FloatVector.fromMemorySegment(SPECIES, src, at + 6 * pixel, ORDER);
+            a4 = x6.fma(w2, a4); a5 = x6.fma(w1, a5); a6 = x6.fma(w0, a6);
+            FloatVector x7 = FloatVector.fromMemorySegment(SPECIES, src, at + 7 * pixel, ORDER);
+            a5 = x7.fma(w2, a5); a6 = x7.fma(w1, a6); a7 = x7.fma(w0, a7);
+            FloatVector x8 = FloatVector.fromMemorySegment(SPECIES, src, at + 8 * pixel, ORDER);
+            a6 = x8.fma(w2, a6); a7 = x8.fma(w1, a7);
+            FloatVector x9 = FloatVector.fromMemorySegment(SPECIES, src, at + 9 * pixel, ORDER);
+            a7 = x9.fma(w2, a7);
+        }
+        if (relu) {
+            a0 = a0.max(0f); a1 = a1.max(0f); a2 = a2.max(0f); a3 = a3.max(0f);
+            a4 = a4.max(0f); a5 = a5.max(0f); a6 = a6.max(0f); a7 = a7.max(0f);
+        }
+        long out = outRow + ((long) xo * oc + c) * BYTES, next = (long) oc * BYTES;
+        a0.intoMemorySegment(y, out + 0 * next, ORDER);
+        a1.intoMemorySegment(y, out + 1 * next, ORDER);
+        a2.intoMemorySegment(y, out + 2 * next, ORDER);
+        a3.intoMemorySegment(y, out + 3 * next, ORDER);
+        a4.intoMemorySegment(y, out + 4 * next, ORDER);
+        a5.intoMemorySegment(y, out + 5 * next, ORDER);
+        a6.intoMemorySegment(y, out + 6 * next, ORDER);
+        a7.intoMemorySegment(y, out + 7 * next, ORDER);
+    }
+
+    /** Four neighbouring output pixels whose taps are all inside the input rows: one weight load feeds four FMAs. */
+    private void depthwiseInterior4(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow,
+            int xo, int c) {
+        FloatVector acc0 = FloatVector.fromArray(SPECIES, bias, c), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        long step = sw * pixel;
+        for (int ky = 0; ky < kh; ky++) {
+            if (rowAt[ky] < 0) {
+                continue;
+            }
+            long at = rowAt[ky] + (long) (xo * sw - padLeft) * pixel + (long) c * BYTES;
+            int wi = ky * kw * ocPad + c;
+            for (int kx = 0; kx < kw; kx++, at += dw * pixel, wi += ocPad) {
+                FloatVector wv = FloatVector.fromArray(SPECIES, w, wi);
+                acc0 = FloatVector.fromMemorySegment(SPECIES, src, at, ORDER).fma(wv, acc0);
+                acc1 = FloatVector.fromMemorySegment(SPECIES, src, at + step, ORDER).fma(wv, acc1);
+                acc2 = FloatVector.fromMemorySegment(SPECIES, src, at + 2 * step, ORDER).fma(wv, acc2);
+                acc3 = FloatVector.fromMemorySegment(SPECIES, src, at + 3 * step, ORDER).fma(wv, acc3);
+            }
+        }
+        if (relu) {
+            acc0 = acc0.max(0f); acc1 = acc1.max(0f); acc2 = acc2.max(0f); acc3 = acc3.max(0f);
+        }
+        long out = outRow + ((long) xo * oc + c) * BYTES, next = (long) oc * BYTES;
+        acc0.intoMemorySegment(y, out, ORDER);
+        acc1.intoMemorySegment(y, out + next, ORDER);
+        acc2.intoMemorySegment(y, out + 2 * next, ORDER);
+        acc3.intoMemorySegment(y, out + 3 * next, ORDER);
+    }
+
+    @Override
+    public void close() {
+        spare.set(null);   // the rest is Java arrays too
+    }
+}

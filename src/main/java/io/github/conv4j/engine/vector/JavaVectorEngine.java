@@ -1,0 +1,106 @@
+package io.github.conv4j.engine.vector;
+
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.spi.Availability;
+import io.github.conv4j.spi.ConvEngine;
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.MemorySegment;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
+
+/**
+ * The pure-Java SIMD engine: a register-blocked GEMM over packed patch rows, and a separate vectorised loop
+ * for depthwise convolutions, written with the incubating Vector API ({@code jdk.incubator.vector}).
+ *
+ * <p>This class never touches {@code jdk.incubator.vector} itself, so it loads, and {@link #probe()} answers,
+ * in a JVM started without {@code --add-modules jdk.incubator.vector}. Every vector class is reached through
+ * {@link VectorConv}, which is only loaded once the probe has seen the module in the boot layer.
+ */
+public final class JavaVectorEngine implements ConvEngine {
+    static final String MODULE = "jdk.incubator.vector";
+    /** The widest vector of any Vector API platform (ARM SVE's 2048 bits). */
+    private static final long MAX_VECTOR_BYTES = 256;
+    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+    static final String FIX = "pass --add-modules " + MODULE + " (native-config/jvm.args)";
+
+    /** Computed once: the module lookup and the class loading behind it do not change in a running JVM. */
+    private static final class Probe {
+        // a lambda, not a method reference: VectorConv must not even be resolved before the module check
+        static final Availability RESULT = probe(name -> ModuleLayer.boot().findModule(name),
+                () -> VectorConv.preferredBitSize());
+    }
+
+    @Override
+    public String name() {
+        return "java-vector";
+    }
+
+    @Override
+    public Availability probe() {
+        return Probe.RESULT;
+    }
+
+    /**
+     * The guard chain behind {@link #probe()}, with the module lookup and the vector size injectable for tests.
+     * {@code bitSize} is only called once the module was found, because it loads the Vector API.
+     */
+    static Availability probe(Function<String, Optional<Module>> findModule, IntSupplier bitSize) {
+        Optional<Module> module;
+        try {
+            module = findModule.apply(MODULE);
+        } catch (RuntimeException e) {
+            return Availability.no("module lookup failed for " + MODULE + ": " + e + "; " + FIX);
+        }
+        if (module.isEmpty()) {
+            return Availability.no(MODULE + " is not in the boot layer: " + FIX);
+        }
+        int bits;
+        try {
+            bits = bitSize.getAsInt();
+        } catch (LinkageError | RuntimeException e) {
+            return Availability.no("vector API failed to load: " + e + "; " + FIX);
+        }
+        // Below 128 bits the API falls back to scalar code that is slower than the plain loops.
+        if (bits < 128) {
+            return Availability.no("preferred vector size is " + bits + " bits, under 128: no usable SIMD here");
+        }
+        return Availability.yes("Vector API, " + bits + "-bit preferred species");
+    }
+
+    @Override
+    public Optional<String> declines(ConvSpec spec) {
+        // Scratch and packed weights live in Java arrays; size them with the widest species any CPU offers.
+        long lanes = MAX_VECTOR_BYTES / spec.dtype().byteSize();
+        long k = (long) spec.kh() * spec.kw() * spec.icPerGroup();
+        long packedWeights = spec.isDepthwise()
+                ? (long) spec.kh() * spec.kw() * (spec.oc() + lanes)
+                : spec.groups() * k * (spec.ocPerGroup() + 2 * lanes);
+        // a tile holds at most 512 patch rows and their sums
+        long tile = 512 * (k + spec.ocPerGroup() + 2 * lanes);
+        long image = (long) spec.ih() * spec.iw() * spec.ic();
+        long outImage = (long) spec.oh() * spec.ow() * spec.oc();
+        long stagedRows = (long) spec.kh() * spec.iw() * (spec.ic() + lanes);
+        long depthwiseRows = Math.min((long) (spec.kh() - 1) * spec.dh() + 1, spec.ih()) * spec.iw() * spec.oc();
+        long largest = Math.max(Math.max(packedWeights, tile),
+                Math.max(Math.max(image, outImage), Math.max(stagedRows, depthwiseRows)));
+        // work is split into int-numbered jobs: output rows, or tiles of at least 96 output pixels
+        long jobs = Math.max((long) spec.mb() * spec.oh(), (long) spec.mb() * spec.oh() * spec.ow() / 96);
+        if (jobs > MAX_ARRAY) {
+            return Optional.of("batch too large for one call: " + jobs + " jobs of output rows or tiles");
+        }
+        if (largest > MAX_ARRAY) {
+            return Optional.of("scratch or packed weights exceed a Java array: " + largest + " elements (image "
+                    + image + ", output image " + outImage + ", packed weights " + packedWeights + ")");
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
+        if (!probe().available()) {
+            throw new UnsupportedOperationException("engine java-vector is unavailable: " + probe().reason());
+        }
+        return VectorConv.plan(spec, weights, bias);
+    }
+}

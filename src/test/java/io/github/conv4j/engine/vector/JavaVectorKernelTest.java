@@ -1,0 +1,234 @@
+package io.github.conv4j.engine.vector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.conv4j.Conv2d;
+import io.github.conv4j.ConvPlan;
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
+import io.github.conv4j.Layout;
+import io.github.conv4j.Padding;
+import io.github.conv4j.Tensor;
+import io.github.conv4j.testing.Tensors;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * java-vector against naive where SIMD code goes wrong: channel counts around the vector length, widths that
+ * are not multiples of it, register-block tails, depthwise multipliers, heap and native segments, and several
+ * threads sharing one plan. Inputs are small integers, so every sum is exact and the comparison is exact.
+ */
+class JavaVectorKernelTest {
+    private static final String ENGINE = "java-vector";
+
+    @BeforeEach
+    void requireAvailable() {
+        var a = Conv2d.engine(ENGINE).probe();
+        assumeTrue(a.available(), () -> "java-vector is unavailable here: " + a.reason());
+    }
+
+    @TestFactory
+    List<DynamicTest> awkwardChannelsAndWidths() {
+        List<DynamicTest> tests = new ArrayList<>();
+        long seed = 1;
+        for (int ic : new int[] {1, 13, 17, 33}) {
+            for (int oc : new int[] {1, 13, 17, 33}) {
+                for (int iw : new int[] {1, 7, 19, 37}) {
+                    for (Layout layout : Layout.values()) {
+                        DType dtype = (seed & 1) == 0 ? DType.FLOAT32 : DType.FLOAT64;
+                        ConvSpec spec = ConvSpec.builder().layout(layout).dtype(dtype).input(2, 5, iw, ic)
+                                .kernel(3, Math.min(3, iw), oc).padding(Padding.SAME).bias(true).relu(oc % 2 == 1)
+                                .build();
+                        long s = seed++;
+                        tests.add(DynamicTest.dynamicTest(spec.toString(), () -> compare(spec, s, false)));
+                    }
+                }
+            }
+        }
+        return tests;
+    }
+
+    @TestFactory
+    List<DynamicTest> stridesDilationsGroupsAndHeapSegments() {
+        List<ConvSpec> specs = List.of(
+                // 1x1 stride 1: the patch rows are the input itself
+                ConvSpec.builder().input(3, 7, 9, 33).kernel(1, 1, 65).build(),
+                // 1x1 but strided, and 1x1 with padding: no longer a plain copy
+                ConvSpec.builder().input(2, 7, 9, 17).kernel(1, 1, 31).stride(2).build(),
+                ConvSpec.builder().input(2, 5, 6, 17).kernel(1, 1, 20).padding(Padding.explicit(1, 0, 2, 1)).build(),
+                ConvSpec.builder().input(2, 11, 13, 6).kernel(3, 2, 40).stride(2, 3).dilation(2, 1)
+                        .padding(Padding.SAME_LOWER).build(),
+                ConvSpec.builder().input(1, 9, 10, 12).kernel(3, 3, 18).groups(3).dilation(1, 2)
+                        .padding(Padding.explicit(2, 0, 0, 3)).bias(true).build(),
+                // more reduction than one chunk (kh*kw*ic = 2 * 3 * 50 > 256) and a panel tail
+                ConvSpec.builder().input(2, 6, 7, 50).kernel(2, 3, 47).padding(Padding.SAME).bias(true).relu(true)
+                        .build(),
+                // more output pixels than one tile
+                ConvSpec.builder().input(3, 30, 31, 5).kernel(3, 3, 9).padding(Padding.SAME).build(),
+                ConvSpec.builder().input(2, 224, 20, 3).kernel(7, 7, 64).stride(2)
+                        .padding(Padding.explicit(3, 3, 3, 3)).build());
+        List<DynamicTest> tests = new ArrayList<>();
+        long seed = 100;
+        for (ConvSpec base : specs) {
+            for (Layout layout : Layout.values()) {
+                for (DType dtype : DType.values()) {
+                    ConvSpec spec = base.toBuilder().layout(layout).dtype(dtype).build();
+                    long s = seed++;
+                    tests.add(DynamicTest.dynamicTest(spec + " native", () -> compare(spec, s, false)));
+                    tests.add(DynamicTest.dynamicTest(spec + " heap", () -> compare(spec, s, true)));
+                }
+            }
+        }
+        return tests;
+    }
+
+    @TestFactory
+    List<DynamicTest> depthwiseWithMultipliers() {
+        List<DynamicTest> tests = new ArrayList<>();
+        long seed = 500;
+        for (int channels : new int[] {1, 3, 16, 17, 33}) {
+            for (int mult : new int[] {1, 2, 3}) {
+                for (Layout layout : Layout.values()) {
+                    for (DType dtype : DType.values()) {
+                        int c = Math.max(2, channels);   // groups == ic == 1 is an ordinary convolution
+                        ConvSpec spec = ConvSpec.builder().layout(layout).dtype(dtype).input(2, 9, 23, c)
+                                .kernel(3, 3, c * mult).groups(c).stride(1 + (int) (seed % 2))
+                                .padding(Padding.explicit(1, 1, 1, 1)).bias(mult != 2).relu(mult == 3).build();
+                        long s = seed++;
+                        tests.add(DynamicTest.dynamicTest(spec.toString(), () -> compare(spec, s, false)));
+                    }
+                }
+            }
+        }
+        ConvSpec dilated = ConvSpec.builder().input(1, 12, 40, 32).kernel(5, 3, 32).groups(32).dilation(2, 3)
+                .stride(1, 2).padding(Padding.SAME).build();
+        tests.add(DynamicTest.dynamicTest(dilated.toString(), () -> compare(dilated, 9, true)));
+        // a multiplier with dilated rows, and with fewer input rows than the dilated kernel spans
+        for (ConvSpec spec : List.of(
+                ConvSpec.builder().input(2, 13, 11, 5).kernel(3, 3, 10).groups(5).dilation(2, 1).build(),
+                ConvSpec.builder().layout(Layout.NCHW).input(1, 3, 9, 4).kernel(5, 3, 12).groups(4).dilation(2, 1)
+                        .padding(Padding.SAME).build())) {
+            for (DType dtype : DType.values()) {
+                ConvSpec typed = spec.toBuilder().dtype(dtype).build();
+                tests.add(DynamicTest.dynamicTest(typed.toString(), () -> compare(typed, 11, false)));
+            }
+        }
+        return tests;
+    }
+
+    /** One plan, eight threads, each with its own input and output, many times over: all must match naive. */
+    @Test
+    void concurrentForwardsOnOnePlan() throws Exception {
+        for (ConvSpec spec : List.of(
+                ConvSpec.builder().input(2, 20, 21, 17).kernel(3, 3, 40).padding(Padding.SAME).bias(true).build(),
+                ConvSpec.builder().layout(Layout.NCHW).dtype(DType.FLOAT64).input(2, 20, 21, 16).kernel(3, 3, 32)
+                        .groups(16).padding(Padding.SAME).build())) {
+            int threads = 8;
+            try (Arena arena = Arena.ofShared()) {
+                SplittableRandom rnd = new SplittableRandom(77);
+                Tensor w = Tensors.smallIntegers(arena, spec.dtype(), rnd, spec.weightShape());
+                Tensor b = spec.hasBias() ? Tensors.smallIntegers(arena, spec.dtype(), rnd, spec.oc()) : null;
+                List<Tensor> xs = new ArrayList<>(), wants = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    Tensor x = Tensors.smallIntegers(arena, spec.dtype(), rnd, spec.inputShape());
+                    Tensor want = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                    Conv2d.forward(Conv2d.NAIVE, spec, x, w, b, want);
+                    xs.add(x);
+                    wants.add(want);
+                }
+                ExecutorService pool = Executors.newFixedThreadPool(threads);
+                try (ConvPlan plan = Conv2d.plan(ENGINE, spec, w, b)) {
+                    List<Future<?>> done = new ArrayList<>();
+                    for (int t = 0; t < threads; t++) {
+                        int me = t;
+                        done.add(pool.submit(() -> {
+                            Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                            for (int round = 0; round < 20; round++) {
+                                Tensors.poison(y);
+                                plan.forward(xs.get(me), y);
+                                assertSame(wants.get(me), y, spec, "thread " + me + " round " + round);
+                            }
+                            return null;
+                        }));
+                    }
+                    for (Future<?> f : done) {
+                        f.get();
+                    }
+                } finally {
+                    pool.shutdown();
+                }
+            }
+        }
+    }
+
+    @Test
+    void declinesWhatItsJavaArraysCannotHold() {
+        ConvSpec huge = ConvSpec.builder().input(1, 1, 1, 65536).kernel(1, 1, 65536).build();
+        var no = Conv2d.engine(ENGINE).declines(huge);
+        assertTrue(no.isPresent(), huge::toString);
+        assertTrue(no.get().startsWith("scratch or packed weights exceed a Java array: "), no.get());
+        assertTrue(Conv2d.engine(ENGINE).declines(huge.toBuilder().input(1, 1, 1, 64).build()).isEmpty());
+    }
+
+    @Test
+    void implementationNamesTheKernel() {
+        ConvSpec dw = ConvSpec.builder().input(1, 4, 4, 8).kernel(3, 3, 8).groups(8).build();
+        ConvSpec gemm = ConvSpec.builder().input(1, 4, 4, 8).kernel(3, 3, 8).build();
+        try (Arena arena = Arena.ofConfined();
+                ConvPlan a = Conv2d.plan(ENGINE, dw, Tensor.allocate(arena, DType.FLOAT32, dw.weightShape()), null);
+                ConvPlan b = Conv2d.plan(ENGINE, gemm, Tensor.allocate(arena, DType.FLOAT32, gemm.weightShape()),
+                        null)) {
+            assertEquals(true, a.implementation().startsWith("depthwise direct loop"), a.implementation());
+            assertEquals(true, b.implementation().startsWith("packed GEMM "), b.implementation());
+        }
+    }
+
+    private static void compare(ConvSpec spec, long seed, boolean heap) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        try (Arena arena = Arena.ofConfined()) {
+            DType t = spec.dtype();
+            Tensor x = Tensors.smallIntegers(arena, t, rnd, spec.inputShape());
+            Tensor w = Tensors.smallIntegers(arena, t, rnd, spec.weightShape());
+            Tensor b = spec.hasBias() ? Tensors.smallIntegers(arena, t, rnd, spec.oc()) : null;
+            Tensor want = Tensor.allocate(arena, t, spec.outputShape());
+            Conv2d.forward(Conv2d.NAIVE, spec, x, w, b, want);
+            Tensor y = heap ? onHeap(Tensor.allocate(arena, t, spec.outputShape())) : Tensor.allocate(arena, t,
+                    spec.outputShape());
+            Tensors.poison(y);
+            Conv2d.forward(ENGINE, spec, heap ? onHeap(x) : x, w, b, y);
+            assertSame(want, y, spec, "seed " + seed + (heap ? " heap" : " native"));
+        }
+    }
+
+    /** The same elements in a Java array. */
+    private static Tensor onHeap(Tensor t) {
+        MemorySegment s = t.dtype() == DType.FLOAT32
+                ? MemorySegment.ofArray(t.data().asSlice(0, t.byteSize()).toArray(ValueLayout.JAVA_FLOAT))
+                : MemorySegment.ofArray(t.data().asSlice(0, t.byteSize()).toArray(ValueLayout.JAVA_DOUBLE));
+        return new Tensor(s, t.dtype(), t.shape());
+    }
+
+    private static void assertSame(Tensor want, Tensor got, ConvSpec spec, String what) {
+        for (long i = 0; i < want.elementCount(); i++) {
+            double ref = want.getDouble(i), v = got.getDouble(i);
+            if (Double.compare(ref + 0.0, v + 0.0) != 0) {
+                fail("java-vector differs from naive, " + what + " " + spec + " at flat index " + i + ": got " + v
+                        + ", naive " + ref);
+            }
+        }
+    }
+}
