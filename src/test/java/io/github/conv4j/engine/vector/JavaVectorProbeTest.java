@@ -5,13 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.conv4j.spi.Availability;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -65,12 +68,17 @@ class JavaVectorProbeTest {
         assertTrue(a.reason().startsWith("Vector API, "), a.reason());
     }
 
-    /** A JVM started without the flag: the engine class loads, reports the hint, and auto falls back to naive. */
+    /**
+     * A JVM started without the flag (and without the native jars): the engine class loads, reports the hint, and
+     * auto falls back to naive.
+     */
     @Test
     void forkedJvmWithoutTheModuleFallsBackToNaive() throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> cmd = new ArrayList<>(List.of(java.toString(), "-cp", System.getProperty("java.class.path"),
-                WithoutModule.class.getName()));
+        // without the native jars too, so auto has nothing but naive left
+        String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(e -> !e.contains("bytedeco")).collect(Collectors.joining(File.pathSeparator));
+        List<String> cmd = new ArrayList<>(List.of(java.toString(), "-cp", classPath, WithoutModule.class.getName()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         p.getOutputStream().close();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "forked JVM did not finish");
