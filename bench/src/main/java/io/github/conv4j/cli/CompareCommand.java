@@ -52,7 +52,7 @@ final class CompareCommand {
         for (String s : shapes) {
             Shapes.spec(s, dtype, layout);   // an unknown shape fails before anything runs
         }
-        List<ConvEngine> engines = engines(f.get("--engines", "all"));
+        List<String> engines = engines(f.get("--engines", "all"));
         if (f.has("--threads")) {
             Settings.setThreads(f.integer("--threads", 0, 0, 4096));
         }
@@ -109,19 +109,24 @@ final class CompareCommand {
         throw new UsageException("--seconds must be a number in (0, 600]: " + text);
     }
 
-    /** The engines to time, in conv4j's order; {@code all} means every engine found. */
-    private static List<ConvEngine> engines(String list) {
+    /** The engines to time, in conv4j's order; {@code all} means every engine found, then {@code auto}. */
+    private static List<String> engines(String list) {
+        List<String> out = new ArrayList<>();
         if (list.equals("all")) {
-            return Conv2d.engines();
+            Conv2d.engines().forEach(e -> out.add(e.name()));
+            out.add(Conv2d.AUTO);
+            return out;
         }
-        List<ConvEngine> out = new ArrayList<>();
         for (String name : split(list)) {
-            out.add(Conv2d.engine(name));
+            if (!name.equals(Conv2d.AUTO)) {
+                Conv2d.engine(name);   // an unknown name fails before anything runs
+            }
+            out.add(name);
         }
         return out;
     }
 
-    private static List<Measurement> compare(String name, ConvSpec spec, List<ConvEngine> engines, int threads,
+    private static List<Measurement> compare(String name, ConvSpec spec, List<String> engines, int threads,
             double seconds, Progress progress, List<String> notes) {
         List<Measurement> out = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
@@ -138,34 +143,40 @@ final class CompareCommand {
             Conv2d.forward(Conv2d.NAIVE, one, x0, w, null, ref);
 
             double naiveUs = Double.NaN;
-            for (ConvEngine e : engines) {
-                progress.step(name + " " + e.name());
-                Availability a = e.probe();
-                if (!a.available()) {
-                    notes.add(name + " " + e.name() + ": unavailable: " + a.reason());
-                    continue;
+            for (String engine : engines) {
+                progress.step(name + " " + engine);
+                if (!engine.equals(Conv2d.AUTO)) {
+                    ConvEngine e = Conv2d.engine(engine);
+                    Availability a = e.probe();
+                    if (!a.available()) {
+                        notes.add(name + " " + engine + ": unavailable: " + a.reason());
+                        continue;
+                    }
+                    Optional<String> no = e.declines(spec);
+                    if (no.isPresent()) {
+                        notes.add(name + " " + engine + ": declined: " + no.get());
+                        continue;
+                    }
                 }
-                Optional<String> no = e.declines(spec);
-                if (no.isPresent()) {
-                    notes.add(name + " " + e.name() + ": declined: " + no.get());
-                    continue;
-                }
-                boolean slice = e.name().equals(Conv2d.NAIVE) && spec.mb() > 1 && spec.flops() > NAIVE_FULL_BATCH_FLOPS;
+                boolean slice = engine.equals(Conv2d.NAIVE) && spec.mb() > 1 && spec.flops() > NAIVE_FULL_BATCH_FLOPS;
                 ConvSpec timed = slice ? one : spec;
                 Tensor tx = slice ? x0 : x;
                 Tensor ty = slice ? new Tensor(y.data(), spec.dtype(), one.outputShape()) : y;
                 long p0 = System.nanoTime();
                 Measurement m;
-                try (ConvPlan plan = Conv2d.plan(e.name(), timed, w, null)) {
+                try (ConvPlan plan = Conv2d.plan(engine, timed, w, null)) {
+                    if (engine.equals(Conv2d.AUTO)) {
+                        notes.add(name + " auto: uses " + plan.engine());
+                    }
                     double planUs = (System.nanoTime() - p0) / 1e3;
                     long budget = (long) (seconds * 1e9);
                     Timer.Result t = Timer.time(() -> plan.forward(tx, ty), budget / 4, budget, slice ? 1 : 5);
                     double scale = slice ? spec.mb() : 1;
                     double medianUs = t.medianNs() / 1e3 * scale, minUs = t.minNs() / 1e3 * scale;
-                    m = new Measurement(name, e.name(), spec.dtype().toString(), threads, medianUs, minUs,
+                    m = new Measurement(name, engine, spec.dtype().toString(), threads, medianUs, minUs,
                             spec.flops() / (medianUs * 1e3), Double.NaN, maxAbsErr(ty, ref), planUs, slice);
                 }
-                if (e.name().equals(Conv2d.NAIVE)) {
+                if (engine.equals(Conv2d.NAIVE)) {
                     naiveUs = m.medianUs();
                 }
                 out.add(m);
