@@ -84,9 +84,11 @@ public final class ConvPlan implements AutoCloseable {
             state.getAndDecrement();
             throw new IllegalStateException("plan is closed: " + engine + " " + spec);
         }
+        Settings.enter();
         try {
             kernel.forward(x, y);
         } finally {
+            Settings.exit();
             state.getAndDecrement();
         }
     }

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.TestFactory;
  * ({@code -Dconv4j.leak.plans}, {@code -Dconv4j.leak.forwards}); {@code bench/results/} records the long one.
  */
 class NativeMemoryTest {
-    static final long PLANS = Long.getLong("conv4j.leak.plans", 4_000);
+    static final long PLANS = Long.getLong("conv4j.leak.plans", 10_000);
     static final long FORWARDS = Long.getLong("conv4j.leak.forwards", 20_000);
-    /** A leak of one weight copy (4.6 KB) per plan would grow 18 MiB over 4,000 plans: stay well below. */
+    /** A leak of one weight copy (4.6 KB) per plan would grow 45 MiB over 10,000 plans: stay well below. */
     static final long SLACK = 4L << 20;
 
     @TestFactory

@@ -1,6 +1,7 @@
 package io.github.conv4j.engine.im2col;
 
 import io.github.conv4j.ConvSpec;
+import io.github.conv4j.Settings;
 import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
 import io.github.conv4j.spi.ConvKernel;
@@ -143,7 +144,7 @@ final class Im2colKernel implements ConvKernel {
 
     @Override
     public void forward(MemorySegment x, MemorySegment y) {
-        OpenBlas.applyThreads();
+        OpenBlas.applyThreads(Settings.threadsFor(s));
         Workspace ws = idle.pollFirst();
         if (ws == null) {
             ws = new Workspace();

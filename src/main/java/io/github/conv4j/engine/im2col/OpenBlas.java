@@ -115,11 +115,10 @@ public final class OpenBlas {
     }
 
     /**
-     * Sets OpenBLAS's thread count to {@link Settings#threads()} when it changed since the last call; OpenBLAS
-     * holds one process-wide setting, so this is cheap and shared by every plan.
+     * Sets OpenBLAS's thread count to {@code wanted} (from {@link Settings#threadsFor}) when it changed since the
+     * last call; OpenBLAS holds one process-wide setting, so this is cheap and shared by every plan.
      */
-    static void applyThreads() {
-        int wanted = Settings.threads();
+    static void applyThreads(int wanted) {
         if (wanted == appliedThreads) {
             return;
         }

@@ -70,7 +70,7 @@ final class OneDnnKernel implements ConvKernel {
         this.outputBytes = spec.outputElements() * spec.dtype().byteSize();
         try {
             this.bias = bias == null ? null : arena.allocate(bias.byteSize(), 64).copyFrom(bias);
-            int threads = Settings.threads();
+            int threads = Settings.threadsFor(spec);
             runtime.useThreads(threads);
             synchronized (this) {
                 latest = createPrimitive(threads, weights);
@@ -83,7 +83,7 @@ final class OneDnnKernel implements ConvKernel {
 
     @Override
     public void forward(MemorySegment x, MemorySegment y) {
-        int threads = Settings.threads();
+        int threads = Settings.threadsFor(spec);
         runtime.useThreads(threads);
         Primitive p = primitive(threads);
         Execution e = p.acquire();

@@ -128,7 +128,7 @@ final class DoubleConv implements ConvKernel {
     @Override
     public void forward(MemorySegment x, MemorySegment y) {
         if (nchw) {
-            VectorConv.split(s.mb(), x, y, (from, to) -> {
+            VectorConv.split(s, s.mb(), x, y, (from, to) -> {
                 Scratch sc = take();
                 try {
                     nchwImages(x, y, from, to, sc);
@@ -137,7 +137,7 @@ final class DoubleConv implements ConvKernel {
                 }
             });
         } else if (depthwise) {
-            VectorConv.split(s.mb() * oh, x, y, (from, to) -> {
+            VectorConv.split(s, s.mb() * oh, x, y, (from, to) -> {
                 Scratch sc = take();
                 try {
                     depthwiseRows(x, y, from, to, sc.ring);
@@ -148,7 +148,7 @@ final class DoubleConv implements ConvKernel {
         } else {
             long pixels = (long) s.mb() * oh * ow;
             int tiles = (int) ((pixels + tileRows - 1) / tileRows);
-            VectorConv.split(tiles, x, y, (from, to) -> {
+            VectorConv.split(s, tiles, x, y, (from, to) -> {
                 Scratch sc = take();
                 try {
                     for (int t = from; t < to; t++) {

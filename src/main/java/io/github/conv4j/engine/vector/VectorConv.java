@@ -45,11 +45,11 @@ final class VectorConv {
     }
 
     /**
-     * Runs {@code jobs} independent jobs in up to {@link Settings#threads()} contiguous chunks, the calling thread
-     * taking the first; stays on the calling thread when a segment is confined to it.
+     * Runs {@code jobs} independent jobs in up to {@link Settings#threadsFor} contiguous chunks, the calling
+     * thread taking the first; stays on the calling thread when a segment is confined to it.
      */
-    static void split(int jobs, MemorySegment x, MemorySegment y, Range body) {
-        int threads = Math.min(Settings.threads(), jobs);
+    static void split(ConvSpec spec, int jobs, MemorySegment x, MemorySegment y, Range body) {
+        int threads = Math.min(Settings.threadsFor(spec), jobs);
         if (threads <= 1 || !x.isAccessibleBy(STRANGER) || !y.isAccessibleBy(STRANGER)) {
             body.run(0, jobs);
             return;

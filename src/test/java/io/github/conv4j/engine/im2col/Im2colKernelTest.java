@@ -259,7 +259,8 @@ class Im2colKernelTest {
     void closeIsIdempotentAndForwardAfterCloseIsAnError(String name) {
         engine(name);
         try (Arena arena = Arena.ofConfined()) {
-            ConvSpec spec = ConvSpec.builder().input(1, 4, 4, 2).kernel(3, 3, 2).build();
+            // enough work (4.7 MFLOP) that Settings.threadsFor gives this call every thread it asks for
+            ConvSpec spec = ConvSpec.builder().input(1, 16, 16, 32).kernel(3, 3, 32).padding(Padding.SAME).build();
             Inputs in = Inputs.of(spec, 2, arena);
             Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
             ConvPlan plan = Conv2d.plan(name, spec, in.w(), null);
@@ -277,7 +278,8 @@ class Im2colKernelTest {
     void threadSettingReachesOpenBlas(String name) {
         ConvEngine e = engine(name);
         try (Arena arena = Arena.ofConfined()) {
-            ConvSpec spec = ConvSpec.builder().input(1, 4, 4, 2).kernel(3, 3, 2).build();
+            // enough work (4.7 MFLOP) that Settings.threadsFor gives this call every thread it asks for
+            ConvSpec spec = ConvSpec.builder().input(1, 16, 16, 32).kernel(3, 3, 32).padding(Padding.SAME).build();
             Inputs in = Inputs.of(spec, 2, arena);
             Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
             try (ConvPlan plan = Conv2d.plan(name, spec, in.w(), null)) {
