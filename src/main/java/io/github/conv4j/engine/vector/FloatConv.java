@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * The float32 kernels: a GEMM of packed patch rows by packed weight panels, and a direct depthwise loop.
  * Both compute NHWC; an NCHW image is transposed into scratch on the way in and out.
  *
- * <p>{@code DoubleConv} is this file with float replaced by double; change both together.
+ * <p>DoubleConv, the float64 kernels, is generated from this file when the project builds (pom.xml).
  */
 final class FloatConv implements ConvKernel {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
