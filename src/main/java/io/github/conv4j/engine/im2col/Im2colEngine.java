@@ -20,10 +20,13 @@ public abstract sealed class Im2colEngine implements ConvEngine permits Im2colJn
     /** System property: the most bytes of patch and output scratch one {@code forward} call uses. */
     public static final String WORKSPACE = "conv4j.im2col.workspace";
     /**
-     * The default workspace bound: 1 MiB, so a tile's patches are still in L2 when the GEMM reads them; measured
-     * here, packing R1 took 1.4 ms with 1 MiB tiles and 2.6 ms with 4 MiB ones, for the same GEMM time.
+     * The default workspace bound: 8 MiB. Within it a plan takes tiles of about 1 MiB of patches (they stay in L2
+     * between packing and the GEMM), or at least 512 rows when patch rows are long (fewer rows leave OpenBLAS
+     * repacking the weights for little work). Measured interleaved in one JVM, 1 thread (GFLOP/s for bounds of
+     * 1, 4 and 16 MiB; 8 MiB gives the 16 MiB tiles on these shapes): R1 107, 105, 106; R3 118, 118, 117;
+     * R4 91, 102, 99; R5 47, 84, 106.
      */
-    public static final long DEFAULT_WORKSPACE = 1L << 20;
+    public static final long DEFAULT_WORKSPACE = 8L << 20;
 
     private volatile Availability availability;
 
