@@ -4,6 +4,7 @@ import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A prepared convolution: one spec, its weights and bias, and the engine that computes it.
@@ -121,8 +122,13 @@ public final class ConvPlan implements AutoCloseable {
         int s = state.get();
         while (s >= 0) {
             if (state.compareAndSet(s, s + CLOSED)) {
-                while (state.get() != CLOSED) {
-                    Thread.onSpinWait();
+                // wait for calls in flight; a forward can take milliseconds, so park rather than spin for long
+                for (int spins = 0; state.get() != CLOSED; spins++) {
+                    if (spins < 1000) {
+                        Thread.onSpinWait();
+                    } else {
+                        LockSupport.parkNanos(50_000);
+                    }
                 }
                 kernel.close();
                 return;
