@@ -3,14 +3,13 @@ package io.github.conv4j.engine.im2col;
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.ConvPlan;
 import io.github.conv4j.ConvSpec;
-import io.github.conv4j.Padding;
 import io.github.conv4j.Settings;
 import io.github.conv4j.Tensor;
 import io.github.conv4j.testing.Tensors;
+import io.github.conv4j.testing.BenchShapes;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -34,21 +33,7 @@ public final class Im2colBench {
     }
 
     static Map<String, ConvSpec> shapes() {
-        Map<String, ConvSpec> m = new LinkedHashMap<>();
-        m.put("S1", shape(2, 12, 10, 3, 3, 16, 2, Padding.VALID, 1));
-        m.put("S2", shape(32, 28, 28, 3, 3, 16, 2, Padding.VALID, 1));
-        m.put("R1", shape(8, 56, 56, 64, 3, 64, 1, Padding.explicit(1, 1, 1, 1), 1));
-        m.put("R2", shape(8, 56, 56, 64, 1, 256, 1, Padding.VALID, 1));
-        m.put("R3", shape(8, 28, 28, 128, 3, 128, 1, Padding.explicit(1, 1, 1, 1), 1));
-        m.put("R4", shape(8, 14, 14, 256, 3, 256, 1, Padding.explicit(1, 1, 1, 1), 1));
-        m.put("R5", shape(8, 7, 7, 512, 3, 512, 1, Padding.explicit(1, 1, 1, 1), 1));
-        m.put("R6", shape(8, 224, 224, 3, 7, 64, 2, Padding.explicit(3, 3, 3, 3), 1));
-        m.put("D1", shape(8, 112, 112, 32, 3, 32, 1, Padding.explicit(1, 1, 1, 1), 32));
-        return m;
-    }
-
-    private static ConvSpec shape(int mb, int h, int w, int c, int k, int oc, int s, Padding p, int groups) {
-        return ConvSpec.builder().input(mb, h, w, c).kernel(k, k, oc).stride(s).padding(p).groups(groups).build();
+        return BenchShapes.all();
     }
 
     /** Median and minimum nanoseconds of {@code task}, after a warm-up, over about {@link #SECONDS}. */
