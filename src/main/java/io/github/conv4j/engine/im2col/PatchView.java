@@ -20,8 +20,6 @@ import java.lang.foreign.ValueLayout;
 final class PatchView {
     /** A zeroed block that padding is copied from: one memcpy instead of a slice and a fill per run. */
     private static final MemorySegment ZEROS = Arena.global().allocate(16 * 1024, 64);
-    /** Runs shorter than this many elements are copied element by element: cheaper than a bulk copy call. */
-    private static final int SHORT_RUN = 16;
 
     private final int mb, ih, iw, ic, oh, ow, kh, kw, sh, sw, dh, dw, padTop, padLeft, groups, icg;
     private final int esz;
@@ -218,13 +216,13 @@ final class PatchView {
         }
     }
 
-    /** Copies {@code count} contiguous elements from input element {@code src} to byte offset {@code dst}. */
+    /**
+     * Copies {@code count} contiguous elements from input element {@code src} to byte offset {@code dst}: one bulk
+     * copy even for short runs, which measured faster than an element loop (S1 packing 1.8 to 1.3 us, S2 243 to
+     * 160 us; their runs are 9 elements).
+     */
     private void copy(MemorySegment x, long src, MemorySegment dst, long dstByte, long count) {
-        if (count < SHORT_RUN) {
-            copyStrided(x, src, 1, dst, dstByte, (int) count);
-        } else {
-            MemorySegment.copy(x, src * esz, dst, dstByte, count * esz);
-        }
+        MemorySegment.copy(x, src * esz, dst, dstByte, count * esz);
     }
 
     /** Copies {@code count} elements {@code stride} apart from input element {@code src}, as raw bits. */
