@@ -141,7 +141,7 @@ public final class Conv2d {
      * @throws IllegalStateException if a segment's arena is closed or confined to another thread
      */
     public static ConvPlan plan(String engine, ConvSpec spec, Tensor weights, Tensor bias) {
-        requireParameter("weights", weights, spec.weightShape(), spec);
+        requireParameter("weights", weights, spec.weightShape(), spec.layout().weightOrder(), spec);
         if (spec.hasBias() && bias == null) {
             throw new IllegalArgumentException("bias is missing: spec has bias, none given");
         }
@@ -150,7 +150,7 @@ public final class Conv2d {
                     + Arrays.toString(bias.shape()));
         }
         if (bias != null) {
-            requireParameter("bias", bias, spec.biasShape(), spec);
+            requireParameter("bias", bias, spec.biasShape(), "", spec);
         }
         ConvEngine e = AUTO.equals(engine) ? select(spec) : engine(engine);
         if (!AUTO.equals(engine)) {
@@ -169,19 +169,11 @@ public final class Conv2d {
         return new ConvPlan(spec, e.name(), kernel);
     }
 
-    private static void requireParameter(String name, Tensor t, long[] shape, ConvSpec spec) {
+    private static void requireParameter(String name, Tensor t, long[] shape, String order, ConvSpec spec) {
         if (t == null) {
             throw new IllegalArgumentException(name + " is null");
         }
-        if (t.dtype() != spec.dtype()) {
-            throw new IllegalArgumentException("dtype differs: " + name + " is " + t.dtype() + ", spec is "
-                    + spec.dtype());
-        }
-        if (!Arrays.equals(t.shape(), shape)) {
-            throw new IllegalArgumentException(name + " shape differs from spec: " + name + " "
-                    + Arrays.toString(t.shape()) + ", spec wants "
-                    + (name.equals("weights") ? spec.layout().weightOrder() + " " : "") + Arrays.toString(shape));
-        }
+        ConvPlan.requireTensor(name, t, shape, order, spec.dtype());
         ConvPlan.requireSegment(name, t.data(), t.byteSize(), shape, spec.dtype());
     }
 

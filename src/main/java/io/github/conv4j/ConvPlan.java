@@ -57,8 +57,8 @@ public final class ConvPlan implements AutoCloseable {
      *     another thread
      */
     public void forward(Tensor x, Tensor y) {
-        requireTensor("x", x, spec.inputShape());
-        requireTensor("y", y, spec.outputShape());
+        requireTensor("x", x, spec.inputShape(), spec.layout().name(), spec.dtype());
+        requireTensor("y", y, spec.outputShape(), spec.layout().name(), spec.dtype());
         forward(x.data(), y.data());
     }
 
@@ -148,14 +148,18 @@ public final class ConvPlan implements AutoCloseable {
         }
     }
 
-    private void requireTensor(String name, Tensor t, long[] shape) {
-        if (t.dtype() != spec.dtype()) {
-            throw new IllegalArgumentException("dtype differs: " + name + " is " + t.dtype() + ", spec is "
-                    + spec.dtype());
+    /**
+     * Checks a tensor's dtype and shape against the spec's; {@code order} names the expected memory order in the
+     * message ({@code NHWC}, {@code HWIO}, ...), or is empty.
+     */
+    static void requireTensor(String name, Tensor t, long[] shape, String order, DType dtype) {
+        if (t.dtype() != dtype) {
+            throw new IllegalArgumentException("dtype differs: " + name + " is " + t.dtype() + ", spec is " + dtype);
         }
         if (!Arrays.equals(t.shape(), shape)) {
             throw new IllegalArgumentException(name + " shape differs from spec: " + name + " "
-                    + Arrays.toString(t.shape()) + ", spec wants " + spec.layout() + " " + Arrays.toString(shape));
+                    + Arrays.toString(t.shape()) + ", spec wants " + (order.isEmpty() ? "" : order + " ")
+                    + Arrays.toString(shape));
         }
     }
 
