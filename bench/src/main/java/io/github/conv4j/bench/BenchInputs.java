@@ -12,12 +12,16 @@ import java.lang.foreign.ValueLayout;
 import java.util.Optional;
 import java.util.SplittableRandom;
 
-/** Seeded inputs for one benchmark shape, and the check that an engine's output matches naive's. */
-final class BenchInputs {
-    final ConvSpec spec;
-    final Tensor x, w, y;
+/**
+ * Seeded inputs for one benchmark shape (uniform in [-1, 1), weights scaled by 1/sqrt(fan-in)), naive's output
+ * for the first image, and the check that an engine's output matches it. Shared by {@code compare} and JMH.
+ */
+public final class BenchInputs {
+    public final ConvSpec spec;
+    public final Tensor x, w, y;
 
-    BenchInputs(Arena arena, ConvSpec spec, long seed) {
+    /** Allocates and fills the input, weights and an output in {@code arena}. */
+    public BenchInputs(Arena arena, ConvSpec spec, long seed) {
         this.spec = spec;
         SplittableRandom rnd = new SplittableRandom(seed);
         x = fill(Tensor.allocate(arena, spec.dtype(), spec.inputShape()), 1, rnd);
@@ -41,7 +45,7 @@ final class BenchInputs {
     /**
      * Fails unless {@code engine} is available and accepts the spec, so a benchmark never times the wrong thing.
      */
-    static void requireEngine(String engine, ConvSpec spec) {
+    public static void requireEngine(String engine, ConvSpec spec) {
         ConvEngine e = Conv2d.engine(engine);
         Availability a = e.probe();
         if (!a.available()) {
@@ -57,13 +61,9 @@ final class BenchInputs {
      * Runs {@code plan} once and compares batch element 0 of its output with naive's, within the float32
      * tolerance the tests use; throws if they differ.
      */
-    void checkAgainstNaive(ConvPlan plan, Arena arena) {
+    public void checkAgainstNaive(ConvPlan plan, Arena arena) {
         plan.forward(x, y);
-        ConvSpec one = spec.toBuilder().input(1, spec.ih(), spec.iw(), spec.ic()).build();
-        Tensor x0 = new Tensor(x.data().asSlice(0, one.inputElements() * spec.dtype().byteSize()), spec.dtype(),
-                one.inputShape());
-        Tensor ref = Tensor.allocate(arena, spec.dtype(), one.outputShape());
-        Conv2d.forward(Conv2d.NAIVE, one, x0, w, null, ref);
+        Tensor ref = naiveFirstImage(arena);
         double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
         for (long i = 0; i < ref.elementCount(); i++) {
             double want = ref.getDouble(i), got = y.getDouble(i);
@@ -73,5 +73,25 @@ final class BenchInputs {
                         + want + " on " + spec);
             }
         }
+    }
+
+    /** The spec of batch element 0 alone. */
+    public ConvSpec firstImageSpec() {
+        return spec.toBuilder().input(1, spec.ih(), spec.iw(), spec.ic()).build();
+    }
+
+    /** Batch element 0 of {@link #x} (a view, no copy). */
+    public Tensor firstImage() {
+        ConvSpec one = firstImageSpec();
+        return new Tensor(x.data().asSlice(0, one.inputElements() * spec.dtype().byteSize()), spec.dtype(),
+                one.inputShape());
+    }
+
+    /** naive's output for batch element 0, allocated in {@code arena}: the reference outputs are compared with. */
+    public Tensor naiveFirstImage(Arena arena) {
+        ConvSpec one = firstImageSpec();
+        Tensor ref = Tensor.allocate(arena, spec.dtype(), one.outputShape());
+        Conv2d.forward(Conv2d.NAIVE, one, firstImage(), w, null, ref);
+        return ref;
     }
 }

@@ -7,6 +7,7 @@ import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
 import io.github.conv4j.Settings;
 import io.github.conv4j.Tensor;
+import io.github.conv4j.bench.BenchInputs;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import java.io.IOException;
@@ -18,7 +19,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.SplittableRandom;
 
 /**
  * {@code conv4j compare}: for each shape and engine, time {@code forward} on a prepared plan and check its
@@ -130,17 +130,12 @@ final class CompareCommand {
             double seconds, Progress progress, List<String> notes) {
         List<Measurement> out = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
-            SplittableRandom rnd = new SplittableRandom(name.hashCode());
-            Tensor x = uniform(arena, spec.dtype(), spec.inputShape(), 1.0, rnd);
-            Tensor w = uniform(arena, spec.dtype(), spec.weightShape(),
-                    1.0 / Math.sqrt((double) spec.kh() * spec.kw() * spec.icPerGroup()), rnd);
-            Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+            BenchInputs in = new BenchInputs(arena, spec, name.hashCode());
+            Tensor x = in.x, w = in.w, y = in.y;
             // the reference: naive on batch element 0
-            ConvSpec one = spec.toBuilder().input(1, spec.ih(), spec.iw(), spec.ic()).build();
-            Tensor x0 = new Tensor(x.data().asSlice(0, one.inputElements() * spec.dtype().byteSize()), spec.dtype(),
-                    one.inputShape());
-            Tensor ref = Tensor.allocate(arena, spec.dtype(), one.outputShape());
-            Conv2d.forward(Conv2d.NAIVE, one, x0, w, null, ref);
+            ConvSpec one = in.firstImageSpec();
+            Tensor x0 = in.firstImage();
+            Tensor ref = in.naiveFirstImage(arena);
 
             double naiveUs = Double.NaN;
             for (String engine : engines) {
@@ -195,19 +190,6 @@ final class CompareCommand {
             max = Math.max(max, Math.abs(y.getDouble(i) - ref.getDouble(i)));
         }
         return max;
-    }
-
-    private static Tensor uniform(Arena arena, DType dtype, long[] shape, double scale, SplittableRandom rnd) {
-        Tensor t = Tensor.allocate(arena, dtype, shape);
-        for (long i = 0; i < t.elementCount(); i++) {
-            double v = rnd.nextDouble(-scale, scale);
-            if (dtype == DType.FLOAT32) {
-                t.data().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) v);
-            } else {
-                t.data().setAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE, i, v);
-            }
-        }
-        return t;
     }
 
     private static void printTable(PrintStream out, List<Measurement> results, List<String> notes, DType dtype,
