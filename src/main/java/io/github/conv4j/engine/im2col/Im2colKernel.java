@@ -15,10 +15,12 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * output pixels, pack the tile's patches, one GEMM per group straight into the output, and bias and ReLU
  * on the tile while it is still in cache.
  *
- * <p>GEMM shapes. NHWC: {@code y[pixels][g*ocg..] = patches[pixels][g*K..] * w[g][K][ocg]}, so the output
- * rows land in place. NCHW: {@code y[n][g*ocg..][pixels] = w[g][ocg][K] * cols[g*K..][pixels]}, again in
- * place. For 1x1, stride 1, unpadded convolutions the input already is the patch matrix (NHWC) or its
- * transpose (NCHW), and nothing is packed.
+ * <p>GEMM shapes. NHWC: {@code y[pixels][g*ocg..] = patches[pixels][g*K..] * w[g][ocg][K]^T}, so the output
+ * rows land in place; large weights are kept transposed, which OpenBLAS runs faster (see
+ * {@link #TRANSPOSE_FROM}). NCHW:
+ * {@code y[n][g*ocg..][pixels] = w[g][ocg][K] * cols[g*K..][pixels]}, again in place. For 1x1, stride 1,
+ * unpadded convolutions the input already is the patch matrix (NHWC) or its transpose (NCHW), and nothing is
+ * packed.
  *
  * <p>Memory. Each concurrent {@code forward} takes a {@link Workspace} from a pool and returns it, so calls
  * never share scratch; a workspace holds at most {@code tileRows * (patchLength + oc)} elements, kept under
@@ -40,13 +42,31 @@ final class Im2colKernel implements ConvKernel {
     /** ... unless there are so many groups that the zero blocks would swamp the GEMM and the weights. */
     private static final int MERGE_MAX_GROUPS = 64;
 
-    /** {@code groups}, {@code ocg}, {@code kGroup}: the GEMMs per tile and their shape (1, oc, kTotal if merged). */
     /** Patch tiles up to this size stay in L2 between packing and the GEMM (2 MiB per core here). */
     private static final long CACHE_BYTES = 1L << 20;
     /** Fewer GEMM rows than this per call leave OpenBLAS mostly repacking weights. */
     private static final long MIN_GEMM_ROWS = 512;
+    /**
+     * ... and large weights want longer tiles still: each GEMM call repacks all of its weights, so a tile has
+     * at least one row per this many weight elements. Measured interleaved in one JVM, 1 thread, GEMM alone on
+     * a hot tile: R3 (147,456 weights) 146 GFLOP/s at 512 rows and 152-154 at 1,024-2,048; R4 (589,824)
+     * 153-160 at 512 and 162-163 at 1,024 or all 1,568; R1 (36,864) best at 512, 125 at 2,048.
+     */
+    private static final long WEIGHTS_PER_ROW = 64;
+    /**
+     * NHWC float32 weights of at least this many elements per GEMM are stored {@code [ocg][K]} and multiplied transposed
+     * ({@code CblasTrans}), rather than {@code [K][ocg]} as they arrive. Whole im2col-ffm forwards, interleaved
+     * in one JVM, 1 thread, OpenBLAS 0.3.31 SkylakeX kernel, GFLOP/s {@code [K][ocg]} against {@code [ocg][K]}:
+     * R5 (2,359,296 weights) 118-120 vs 151-153, R4 (589,824) 135 vs 141-144; R1 to R3 and R6 within 2%;
+     * but S1 (432) 22.4-22.6 vs 20.0-20.3: tiny GEMMs run faster on the weights as they arrive. Float32 only:
+     * {@code cblas_dgemm} measured the same both ways on R1, R3, R4 and R5.
+     */
+    static final long TRANSPOSE_FROM = 1 << 16;
 
+    /** {@code groups}, {@code ocg}, {@code kGroup}: the GEMMs per tile and their shape (1, oc, kTotal if merged). */
     private final int esz, oc, groups, ocg, kGroup, kTotal, tileRows;
+    /** Whether the weights are stored {@code [g][ocg][K]} and multiplied transposed (NHWC only). */
+    private final boolean transB;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment weights;
     private final float[] biasF;
@@ -54,10 +74,31 @@ final class Im2colKernel implements ConvKernel {
     private final ConcurrentLinkedDeque<Workspace> idle = new ConcurrentLinkedDeque<>();
 
     Im2colKernel(ConvSpec spec, MemorySegment w, MemorySegment bias, Gemm gemm, String binding, long bound) {
+        this(spec, w, bias, gemm, binding, bound,
+                spec.dtype() == DType.FLOAT32 && weightsPerGemm(spec) >= TRANSPOSE_FROM, 0);
+    }
+
+    /** Whether NHWC groups are merged into one GEMM over block-diagonal weights (see {@link #MERGE_BELOW_ICG}). */
+    private static boolean merges(ConvSpec spec) {
+        return spec.layout() == Layout.NHWC && spec.groups() > 1 && spec.icPerGroup() < MERGE_BELOW_ICG
+                && spec.groups() <= MERGE_MAX_GROUPS;
+    }
+
+    /** The weight elements one GEMM multiplies by: a group's, or all of them, zeros included, when merged. */
+    static long weightsPerGemm(ConvSpec spec) {
+        long spatial = (long) spec.kh() * spec.kw();
+        return merges(spec) ? spatial * spec.ic() * spec.oc() : spatial * spec.icPerGroup() * spec.ocPerGroup();
+    }
+
+    /**
+     * As the public form, with the two tuning choices open, so that a benchmark can time them side by side:
+     * {@code transposed} weights for NHWC, and {@code rows} per tile (0: the rule above; else still bounded).
+     */
+    Im2colKernel(ConvSpec spec, MemorySegment w, MemorySegment bias, Gemm gemm, String binding, long bound,
+            boolean transposed, long rows) {
         this.s = spec;
         this.gemm = gemm;
-        boolean merged = spec.layout() == Layout.NHWC && spec.groups() > 1
-                && spec.icPerGroup() < MERGE_BELOW_ICG && spec.groups() <= MERGE_MAX_GROUPS;
+        boolean merged = merges(spec);
         this.view = new PatchView(spec, !merged);
         f64 = spec.dtype() == DType.FLOAT64;
         nhwc = spec.layout() == Layout.NHWC;
@@ -69,13 +110,16 @@ final class Im2colKernel implements ConvKernel {
         kGroup = kTotal / groups;
         direct = spec.kh() == 1 && spec.kw() == 1 && spec.sh() == 1 && spec.sw() == 1 && spec.padTop() == 0
                 && spec.padBottom() == 0 && spec.padLeft() == 0 && spec.padRight() == 0;
+        transB = nhwc && transposed;
         long pixels = nhwc ? (long) spec.mb() * spec.oh() * spec.ow() : (long) spec.oh() * spec.ow();
         long perPixel = (long) (kTotal + oc) * esz;
         // Rows per tile: as many as stay in L2 (packing writes them, the GEMM reads them back at once), but not
         // fewer than MIN_GEMM_ROWS, below which OpenBLAS repacks the weights for too little work (R5 ran 47
-        // GFLOP/s with 51-row tiles, 106 with 392); never more than the bound allows.
-        long rows = Math.max(MIN_GEMM_ROWS, CACHE_BYTES / perPixel);
-        tileRows = (int) Math.max(1, Math.min(Math.min(Math.min(bound / perPixel, rows), pixels), Integer.MAX_VALUE));
+        // GFLOP/s with 51-row tiles, 106 with 392), nor than the weights want (WEIGHTS_PER_ROW); never more
+        // than the bound allows.
+        long wanted = rows > 0 ? rows
+                : Math.max(Math.max(MIN_GEMM_ROWS, CACHE_BYTES / perPixel), (long) kGroup * ocg / WEIGHTS_PER_ROW);
+        tileRows = (int) Math.max(1, Math.min(Math.min(Math.min(bound / perPixel, wanted), pixels), Integer.MAX_VALUE));
         try {
             weights = arena.allocate((long) kTotal * ocg * esz, 64);
             if (merged) {
@@ -83,13 +127,17 @@ final class Im2colKernel implements ConvKernel {
             } else {
                 repack(w);
             }
+            if (transB) {
+                transposeWeights();
+            }
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
         }
         biasF = bias == null || f64 ? null : bias.toArray(ValueLayout.JAVA_FLOAT);
         biasD = bias == null || !f64 ? null : bias.toArray(ValueLayout.JAVA_DOUBLE);
-        implementation = "im2col + cblas_" + (f64 ? "d" : "s") + "gemm via " + binding + ", "
+        implementation = "im2col + cblas_" + (f64 ? "d" : "s") + "gemm" + (transB ? " (weights transposed)" : "")
+                + " via " + binding + ", "
                 + (direct ? "no packing (1x1)" : "tiles of " + tileRows + " pixels") + ", " + (merged ? spec.groups() + " groups merged into one GEMM" : groups + " group(s)");
     }
 
@@ -111,6 +159,11 @@ final class Im2colKernel implements ConvKernel {
     /** Output channels each GEMM computes. */
     int gemmColumns() {
         return ocg;
+    }
+
+    /** Whether the weights are stored {@code [g][ocg][K]} and multiplied transposed. */
+    boolean transposedWeights() {
+        return transB;
     }
 
     /** Whether the input is used as the patch matrix as is. */
@@ -141,6 +194,27 @@ final class Im2colKernel implements ConvKernel {
                     MemorySegment.copy(w, (((long) k * icg + i) * oc + (long) g * g0cg) * esz,
                             weights, (((long) k * ic + (long) g * icg + i) * oc + (long) g * g0cg) * esz,
                             (long) g0cg * esz);
+                }
+            }
+        }
+    }
+
+    // w[g][K][ocg] -> w[g][ocg][K], in place through one group-sized copy
+    private void transposeWeights() {
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment group = scratch.allocate((long) kGroup * ocg * esz, 64);
+            for (int g = 0; g < groups; g++) {
+                long base = (long) g * kGroup * ocg;
+                MemorySegment.copy(weights, base * esz, group, 0, group.byteSize());
+                for (int k = 0; k < kGroup; k++) {
+                    for (int o = 0; o < ocg; o++) {
+                        long from = (long) k * ocg + o, to = base + (long) o * kGroup + k;
+                        if (f64) {
+                            weights.setAtIndex(ValueLayout.JAVA_DOUBLE, to, group.getAtIndex(ValueLayout.JAVA_DOUBLE, from));
+                        } else {
+                            weights.setAtIndex(ValueLayout.JAVA_FLOAT, to, group.getAtIndex(ValueLayout.JAVA_FLOAT, from));
+                        }
+                    }
                 }
             }
         }
@@ -185,8 +259,9 @@ final class Im2colKernel implements ConvKernel {
             MemorySegment c = staged ? ws.staging() : y;
             long cOffset = staged ? 0 : p0 * oc * esz;
             for (int g = 0; g < groups; g++) {
-                gemm(rows, ocg, kGroup, a, aOffset + (long) g * kGroup * esz, kTotal,
-                        weights, (long) g * kGroup * ocg * esz, ocg, c, cOffset + (long) g * ocg * esz, oc);
+                gemm(transB, rows, ocg, kGroup, a, aOffset + (long) g * kGroup * esz, kTotal,
+                        weights, (long) g * kGroup * ocg * esz, transB ? kGroup : ocg,
+                        c, cOffset + (long) g * ocg * esz, oc);
             }
             epilogueRows(c, cOffset / esz, rows);
             if (staged) {
@@ -215,7 +290,7 @@ final class Im2colKernel implements ConvKernel {
                 long cOffset = staged ? 0 : (n * oc * pixels + p0) * esz;
                 int ldc = staged ? cols : pixels;
                 for (int g = 0; g < groups; g++) {
-                    gemm(ocg, cols, kGroup, weights, (long) g * ocg * kGroup * esz, kGroup,
+                    gemm(false, ocg, cols, kGroup, weights, (long) g * ocg * kGroup * esz, kGroup,
                             b, bOffset + (long) g * kGroup * ldb * esz, ldb, c, cOffset + (long) g * ocg * ldc * esz, ldc);
                 }
                 epilogueChannels(c, cOffset / esz, ldc, cols);
@@ -229,12 +304,12 @@ final class Im2colKernel implements ConvKernel {
         }
     }
 
-    private void gemm(int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset,
-            int ldb, MemorySegment c, long cOffset, int ldc) {
+    private void gemm(boolean transposeB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
+            MemorySegment b, long bOffset, int ldb, MemorySegment c, long cOffset, int ldc) {
         if (f64) {
-            gemm.dgemm(m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+            gemm.dgemm(transposeB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
         } else {
-            gemm.sgemm(m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+            gemm.sgemm(transposeB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
         }
     }
 

@@ -17,17 +17,19 @@ final class JniGemm implements Gemm {
     }
 
     @Override
-    public void sgemm(int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset,
+    public void sgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset,
             int ldb, MemorySegment c, long cOffset, int ldc) {
-        openblas_nolapack.cblas_sgemm(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS, OpenBlas.NO_TRANS, m, n, k,
+        openblas_nolapack.cblas_sgemm(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS,
+                transB ? OpenBlas.TRANS : OpenBlas.NO_TRANS, m, n, k,
                 1f, new AddressFloats(a, aOffset), lda, new AddressFloats(b, bOffset), ldb,
                 0f, new AddressFloats(c, cOffset), ldc);
     }
 
     @Override
-    public void dgemm(int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset,
+    public void dgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset,
             int ldb, MemorySegment c, long cOffset, int ldc) {
-        openblas_nolapack.cblas_dgemm(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS, OpenBlas.NO_TRANS, m, n, k,
+        openblas_nolapack.cblas_dgemm(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS,
+                transB ? OpenBlas.TRANS : OpenBlas.NO_TRANS, m, n, k,
                 1d, new AddressDoubles(a, aOffset), lda, new AddressDoubles(b, bOffset), ldb,
                 0d, new AddressDoubles(c, cOffset), ldc);
     }

@@ -20,8 +20,8 @@ import java.nio.file.Path;
  * <p>Loading happens once, on first use; a failure is remembered as a reason, never thrown from here.
  */
 public final class OpenBlas {
-    /** The CBLAS enum values of {@code cblas.h}: row-major order and no transposition. */
-    static final int ROW_MAJOR = 101, NO_TRANS = 111;
+    /** The CBLAS enum values of {@code cblas.h}: row-major order, no transposition, transposition. */
+    static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
 
     private static final Object THREAD_LOCK = new Object();
     /** The thread count last handed to OpenBLAS; -1 until the first call, so it is applied then. */

@@ -135,8 +135,9 @@ public final class Im2colBench {
                 MemorySegment a = k.direct() ? x : patches;
                 long aOff = k.direct() ? p0 * kTotal * 4 : 0;
                 for (int g = 0; g < groups; g++) {
-                    gemm.sgemm(rows, ocg, kg, a, aOff + (long) g * kg * 4, kTotal, weights, (long) g * kg * ocg * 4,
-                            ocg, y, (p0 * oc + (long) g * ocg) * 4, oc);
+                    boolean t = k.transposedWeights();
+                    gemm.sgemm(t, rows, ocg, kg, a, aOff + (long) g * kg * 4, kTotal, weights, (long) g * kg * ocg * 4,
+                            t ? kg : ocg, y, (p0 * oc + (long) g * ocg) * 4, oc);
                 }
             }
         })[0];
@@ -154,9 +155,9 @@ public final class Im2colBench {
             MemorySegment ha = MemorySegment.ofArray(new float[16]), hb = MemorySegment.ofArray(new float[16]);
             MemorySegment hc = MemorySegment.ofArray(new float[16]);
             for (Gemm g : new Gemm[] {new JniGemm(), new FfmGemm(OpenBlas.natives())}) {
-                long nat = time(() -> g.sgemm(4, 4, 4, a, 0, 4, b, 0, 4, c, 0, 4))[0];
+                long nat = time(() -> g.sgemm(false, 4, 4, 4, a, 0, 4, b, 0, 4, c, 0, 4))[0];
                 String heap = g.takesHeapSegments()
-                        ? Long.toString(time(() -> g.sgemm(4, 4, 4, ha, 0, 4, hb, 0, 4, hc, 0, 4))[0])
+                        ? Long.toString(time(() -> g.sgemm(false, 4, 4, 4, ha, 0, 4, hb, 0, 4, hc, 0, 4))[0])
                         : "n/a (the kernel stages heap output through native scratch)";
                 System.out.println("| " + g.getClass().getSimpleName() + " | " + nat + " | " + heap + " |");
             }

@@ -113,6 +113,66 @@ class Im2colKernelTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
+    void bothWeightOrientationsAndAnyTileLengthMatchNaive(String name) {
+        Im2colEngine e = (Im2colEngine) engine(name);
+        try (Arena arena = Arena.ofConfined()) {
+            for (Layout layout : Layout.values()) {
+                for (DType dtype : DType.values()) {
+                    // one group, groups packed one by one (icg 8), and groups merged (icg 2)
+                    for (int[] icGroups : new int[][] {{16, 1}, {16, 2}, {16, 8}}) {
+                        ConvSpec spec = ConvSpec.builder().layout(layout).dtype(dtype).input(2, 7, 6, icGroups[0])
+                                .kernel(3, 2, 8).groups(icGroups[1]).padding(Padding.explicit(1, 0, 1, 1))
+                                .stride(2, 1).bias(true).relu(true).build();
+                        Inputs in = Inputs.of(spec, 23, arena);
+                        Tensor want = naive(spec, in, arena);
+                        for (boolean transposed : new boolean[] {false, true}) {
+                            for (long rows : new long[] {0, 1, 5, 1000}) {
+                                Tensor y = Tensor.allocate(arena, dtype, spec.outputShape());
+                                try (Im2colKernel k = new Im2colKernel(spec, in.w().data(), in.b().data(), e.gemm(),
+                                        e.binding(), Im2colEngine.DEFAULT_WORKSPACE, transposed, rows)) {
+                                    boolean expectT = transposed && layout == Layout.NHWC;
+                                    assertEquals(expectT, k.transposedWeights(), k.implementation());
+                                    assertEquals(expectT, k.implementation().contains("weights transposed"),
+                                            k.implementation());
+                                    if (rows > 0) {
+                                        int pixels = layout == Layout.NHWC ? spec.mb() * spec.oh() * spec.ow()
+                                                : spec.oh() * spec.ow();
+                                        assertEquals(Math.min(rows, pixels), k.tileRows(), k.implementation());
+                                    }
+                                    k.forward(in.x().data(), y.data());
+                                }
+                                assertSame(name + " transposed=" + transposed + " rows=" + rows + " " + spec, want, y);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void largeWeightsGetLongerTilesAndAreTransposed() {
+        Im2colEngine e = (Im2colEngine) engine("im2col-ffm");
+        try (Arena arena = Arena.ofConfined()) {
+            // 3x3 over 128 channels to 128: 147,456 weight elements want 2,304 rows; the 8 MiB bound allows
+            // 8 MiB / ((1,152 + 128) * 4 bytes) = 1,638
+            ConvSpec big = ConvSpec.builder().input(8, 28, 28, 128).kernel(3, 3, 128).padding(Padding.SAME).build();
+            // 3x3 over 8 channels to 8: 576 weights; the 1 MiB cache rule gives 1 MiB / (80 * 4) = 3,276 rows
+            ConvSpec small = ConvSpec.builder().input(8, 28, 28, 8).kernel(3, 3, 8).padding(Padding.SAME).build();
+            MemorySegment w = arena.allocate(big.weightElements() * 4, 64);
+            try (Im2colKernel k = (Im2colKernel) e.plan(big, w, null)) {
+                assertEquals(1638, k.tileRows(), k.implementation());
+                assertTrue(k.transposedWeights(), "147,456 weights should be stored transposed: " + k.implementation());
+            }
+            try (Im2colKernel k = (Im2colKernel) e.plan(small, w, null)) {
+                assertEquals(3276, k.tileRows(), k.implementation());
+                assertFalse(k.transposedWeights(), "576 weights should stay as given: " + k.implementation());
+            }
+        }
+    }
+
     @Test
     void aBadWorkspacePropertyIsAnErrorNamingIt() {
         String before = System.getProperty(Im2colEngine.WORKSPACE);

@@ -1,0 +1,111 @@
+package io.github.conv4j.engine.im2col;
+
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
+import io.github.conv4j.Settings;
+import io.github.conv4j.Tensor;
+import io.github.conv4j.testing.BenchShapes;
+import io.github.conv4j.testing.Tensors;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Times the im2col kernel's two tuning choices side by side in one JVM, interleaved round by round so that the
+ * machine's drift hits every variant alike: weights {@code [K][ocg]} as they arrive or transposed, and tiles
+ * from the plain cache rule or from the rule that also counts the weights. Prints Markdown; the ratio column is
+ * the last variant (both changes) over the first (neither).
+ *
+ * <p>Run: {@code java @native-config/jvm.args -cp <test class path> io.github.conv4j.engine.im2col.Im2colTuningBench
+ * [threads] [rounds]}; {@code -Dbench.shapes=R1,R5} narrows the shapes, {@code -Dbench.dtype=float64} switches
+ * the type, {@code -Dbench.seconds} sets each timing.
+ */
+public final class Im2colTuningBench {
+    private Im2colTuningBench() {
+    }
+
+    private record Variant(String name, boolean transposed, boolean weightAwareTiles) {
+    }
+
+    private static final List<Variant> VARIANTS = List.of(new Variant("[K][ocg], cache tiles", false, false),
+            new Variant("[ocg][K], cache tiles", true, false), new Variant("[K][ocg], weight-aware tiles", false, true),
+            new Variant("[ocg][K], weight-aware tiles", true, true));
+
+    public static void main(String[] args) {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        List<String> only = Arrays.stream(System.getProperty("bench.shapes", "").split(","))
+                .filter(s -> !s.isBlank()).toList();
+        DType dtype = DType.parse(System.getProperty("bench.dtype", "float32"));
+        Settings.setThreads(threads);
+        Im2colEngine engine = new Im2colFfmEngine();
+        if (!engine.probe().available()) {
+            throw new IllegalStateException("im2col-ffm is unavailable: " + engine.probe().reason());
+        }
+        System.out.println("OpenBLAS: " + OpenBlas.info());
+        System.out.printf("im2col-ffm, %s NHWC, %d thread(s), %d interleaved rounds, median GFLOP/s of the"
+                + " round medians%n%n", dtype, threads, rounds);
+        StringBuilder header = new StringBuilder("| shape | tile rows (cache / weight-aware) |");
+        for (Variant v : VARIANTS) {
+            header.append(' ').append(v.name()).append(" |");
+        }
+        System.out.println(header + " last / first |");
+        System.out.println("|---|---:|" + "---:|".repeat(VARIANTS.size() + 1));
+        for (Map.Entry<String, ConvSpec> e : BenchShapes.all().entrySet()) {
+            if (!only.isEmpty() && !only.contains(e.getKey())) {
+                continue;
+            }
+            run(e.getKey(), e.getValue().toBuilder().dtype(dtype).build(), engine, rounds);
+        }
+    }
+
+    private static void run(String name, ConvSpec spec, Im2colEngine engine, int rounds) {
+        try (Arena arena = Arena.ofConfined()) {
+            SplittableRandom rnd = new SplittableRandom(42);
+            Tensor x = Tensors.uniform(arena, spec.dtype(), rnd, spec.inputShape());
+            Tensor w = Tensors.uniform(arena, spec.dtype(), rnd, spec.weightShape());
+            Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+            long bound = Im2colEngine.workspaceBound();
+            List<Im2colKernel> kernels = new ArrayList<>();
+            int cacheRows = 0, weightRows = 0;
+            try {
+                for (Variant v : VARIANTS) {
+                    Im2colKernel k = new Im2colKernel(spec, w.data(), null, engine.gemm(), engine.binding(), bound,
+                            v.transposed(), v.weightAwareTiles() ? 0 : cacheRule(spec));
+                    kernels.add(k);
+                    if (v.weightAwareTiles()) {
+                        weightRows = k.tileRows();
+                    } else {
+                        cacheRows = k.tileRows();
+                    }
+                }
+                double[][] gflops = new double[VARIANTS.size()][rounds];
+                for (int r = 0; r < rounds; r++) {
+                    for (int i = 0; i < kernels.size(); i++) {
+                        Im2colKernel k = kernels.get(i);
+                        gflops[i][r] = spec.flops() / (double) Im2colBench.time(() -> k.forward(x.data(), y.data()))[0];
+                    }
+                }
+                StringBuilder row = new StringBuilder(String.format("| %s | %d / %d |", name, cacheRows, weightRows));
+                double[] med = new double[VARIANTS.size()];
+                for (int i = 0; i < med.length; i++) {
+                    Arrays.sort(gflops[i]);
+                    med[i] = gflops[i][rounds / 2];
+                    row.append(String.format(" %.1f |", med[i]));
+                }
+                System.out.println(row + String.format(" %.2fx |", med[med.length - 1] / med[0]));
+            } finally {
+                kernels.forEach(Im2colKernel::close);
+            }
+        }
+    }
+
+    /** The tile rows of the rule before the weights counted: about 1 MiB of tile, at least 512 rows. */
+    private static long cacheRule(ConvSpec spec) {
+        long k = (long) spec.kh() * spec.kw() * spec.ic();
+        return Math.max(512, (1L << 20) / ((k + spec.oc()) * spec.dtype().byteSize()));
+    }
+}
