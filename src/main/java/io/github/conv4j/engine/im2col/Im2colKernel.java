@@ -4,6 +4,7 @@ import io.github.conv4j.ConvSpec;
 import io.github.conv4j.Settings;
 import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
+import io.github.conv4j.engine.Workers;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -62,11 +63,26 @@ final class Im2colKernel implements ConvKernel {
      * {@code cblas_dgemm} measured the same both ways on R1, R3, R4 and R5.
      */
     static final long TRANSPOSE_FROM = 1 << 16;
+    /**
+     * With more than one thread, forwards with at least this many output pixels per thread are split among
+     * Java workers, each packing its own tiles and running single-threaded GEMMs; smaller ones leave the
+     * threads to OpenBLAS inside each GEMM. Interleaved in one JVM, 2 threads, SkylakeX kernel, GFLOP/s with
+     * OpenBLAS's threads against Java workers: R1 150 vs 217, R3 221 vs 264, R4 252 vs 276, R6 88 vs 136,
+     * D1 3.0 vs 5.0, S2 22 vs 25; R2 and R5 (196 pixels per worker) within 3%. Fewer pixels were not measured,
+     * and a GEMM of a few rows is better split by OpenBLAS along the output channels.
+     */
+    static final long MIN_WORKER_ROWS = 128;
+    /**
+     * A thread that never runs: a segment readable from it is readable from any thread, while a confined one is
+     * not.
+     */
+    private static final Thread STRANGER = new Thread(() -> { });
 
     /** {@code groups}, {@code ocg}, {@code kGroup}: the GEMMs per tile and their shape (1, oc, kTotal if merged). */
     private final int esz, oc, groups, ocg, kGroup, kTotal, tileRows;
     /** Whether the weights are stored {@code [g][ocg][K]} and multiplied transposed (NHWC only). */
     private final boolean transB;
+    private final Split split;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment weights;
     private final float[] biasF;
@@ -75,7 +91,7 @@ final class Im2colKernel implements ConvKernel {
 
     Im2colKernel(ConvSpec spec, MemorySegment w, MemorySegment bias, Gemm gemm, String binding, long bound) {
         this(spec, w, bias, gemm, binding, bound,
-                spec.dtype() == DType.FLOAT32 && weightsPerGemm(spec) >= TRANSPOSE_FROM, 0);
+                spec.dtype() == DType.FLOAT32 && weightsPerGemm(spec) >= TRANSPOSE_FROM, 0, Split.RULE);
     }
 
     /** Whether NHWC groups are merged into one GEMM over block-diagonal weights (see {@link #MERGE_BELOW_ICG}). */
@@ -90,13 +106,18 @@ final class Im2colKernel implements ConvKernel {
         return merges(spec) ? spatial * spec.ic() * spec.oc() : spatial * spec.icPerGroup() * spec.ocPerGroup();
     }
 
+    /** Who runs a forward's threads: the rule ({@link #MIN_WORKER_ROWS}), Java workers, or OpenBLAS. */
+    enum Split { RULE, WORKERS, OPENBLAS }
+
     /**
-     * As the public form, with the two tuning choices open, so that a benchmark can time them side by side:
-     * {@code transposed} weights for NHWC, and {@code rows} per tile (0: the rule above; else still bounded).
+     * As the public form, with the tuning choices open, so that a benchmark can time them side by side:
+     * {@code transposed} weights for NHWC, {@code rows} per tile (0: the rule above; else still bounded), and
+     * who runs the threads.
      */
     Im2colKernel(ConvSpec spec, MemorySegment w, MemorySegment bias, Gemm gemm, String binding, long bound,
-            boolean transposed, long rows) {
+            boolean transposed, long rows, Split split) {
         this.s = spec;
+        this.split = split;
         this.gemm = gemm;
         boolean merged = merges(spec);
         this.view = new PatchView(spec, !merged);
@@ -227,28 +248,72 @@ final class Im2colKernel implements ConvKernel {
 
     @Override
     public void forward(MemorySegment x, MemorySegment y) {
-        OpenBlas.applyThreads(Settings.threadsFor(s));
+        // a forced split ignores the minimum work per thread, so tests can split small specs
+        int threads = split == Split.WORKERS ? Settings.threads() : Settings.threadsFor(s);
+        long pixels = (long) s.mb() * s.oh() * s.ow();
+        int workers = workers(threads, pixels);
+        OpenBlas.applyThreads(workers > 1 ? 1 : threads);
+        if (workers <= 1) {
+            range(x, y, 0, pixels);
+            return;
+        }
+        MemorySegment xs = shareable(x), ys = shareable(y);
+        Workers.run(workers, workers, (from, to) -> {
+            for (int w = from; w < to; w++) {
+                range(xs, ys, pixels * w / workers, pixels * (w + 1) / workers);
+            }
+        });
+    }
+
+    /**
+     * How many Java workers split a forward's pixels, each packing its own tiles and running single-threaded
+     * GEMMs; 1 leaves the threads to OpenBLAS inside each GEMM.
+     */
+    private int workers(int threads, long pixels) {
+        if (threads <= 1) {
+            return 1;
+        }
+        return switch (split) {
+            case OPENBLAS -> 1;
+            case WORKERS -> (int) Math.min(threads, pixels);
+            case RULE -> pixels / threads >= MIN_WORKER_ROWS ? threads : 1;
+        };
+    }
+
+    /**
+     * {@code s}, readable from the library's worker threads: a native segment confined to the calling thread is
+     * seen through a global view of the same memory. Safe because the calling thread waits inside
+     * {@code forward} until every worker is done, so its arena cannot close meanwhile.
+     */
+    private static MemorySegment shareable(MemorySegment s) {
+        if (!s.isNative() || s.isAccessibleBy(STRANGER)) {
+            return s;
+        }
+        return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize());
+    }
+
+    /** Output pixels {@code [q0, q1)}, counted over {@code (mb, oh, ow)}, with one workspace from the pool. */
+    private void range(MemorySegment x, MemorySegment y, long q0, long q1) {
         Workspace ws = idle.pollFirst();
         if (ws == null) {
             ws = new Workspace();
         }
         try {
             if (nhwc) {
-                forwardNhwc(x, y, ws);
+                forwardNhwc(x, y, q0, q1, ws);
             } else {
-                forwardNchw(x, y, ws);
+                forwardNchw(x, y, q0, q1, ws);
             }
         } finally {
             idle.offerFirst(ws);
         }
     }
 
-    private void forwardNhwc(MemorySegment x, MemorySegment y, Workspace ws) {
+    private void forwardNhwc(MemorySegment x, MemorySegment y, long q0, long q1, Workspace ws) {
         boolean unpacked = direct && (x.isNative() || gemm.takesHeapSegments());
         boolean staged = !y.isNative() && !gemm.takesHeapSegments();
-        long pixels = (long) s.mb() * s.oh() * s.ow();
-        for (long p0 = 0; p0 < pixels; p0 += tileRows) {
-            int rows = (int) Math.min(tileRows, pixels - p0);
+        for (long p0 = q0; p0 < q1; p0 += tileRows) {
+            int rows = (int) Math.min(tileRows, q1 - p0);
             MemorySegment a = x;
             long aOffset = p0 * kTotal * esz;
             if (!unpacked) {
@@ -270,13 +335,14 @@ final class Im2colKernel implements ConvKernel {
         }
     }
 
-    private void forwardNchw(MemorySegment x, MemorySegment y, Workspace ws) {
+    private void forwardNchw(MemorySegment x, MemorySegment y, long q0, long q1, Workspace ws) {
         boolean unpacked = direct && (x.isNative() || gemm.takesHeapSegments());
         boolean staged = !y.isNative() && !gemm.takesHeapSegments();
         int pixels = s.oh() * s.ow();
-        for (long n = 0; n < s.mb(); n++) {
-            for (int p0 = 0; p0 < pixels; p0 += tileRows) {
-                int cols = Math.min(tileRows, pixels - p0);
+        for (long n = q0 / pixels; n < s.mb() && n * pixels < q1; n++) {
+            int end = (int) Math.min(pixels, q1 - n * pixels);
+            for (int p0 = (int) Math.max(0, q0 - n * pixels); p0 < end; p0 += tileRows) {
+                int cols = Math.min(tileRows, end - p0);
                 MemorySegment b = x;
                 long bOffset = (n * kTotal * pixels + p0) * esz;
                 int ldb = pixels;

@@ -3,10 +3,9 @@ package io.github.conv4j.engine.vector;
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.DType;
 import io.github.conv4j.Settings;
+import io.github.conv4j.engine.Workers;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import jdk.incubator.vector.VectorShape;
 
 /**
@@ -17,9 +16,6 @@ import jdk.incubator.vector.VectorShape;
 final class VectorConv {
     /** Output pixels (NHWC rows) per register block of the GEMM micro-kernel: 12 x 2 vectors = 24 of 32 registers. */
     static final int ROWS = 12;
-
-    /** Shared by every plan; daemon threads, sized to the machine, each call uses {@link Settings#threads()}. */
-    private static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
 
     /**
      * A thread that never runs: a segment readable from it is readable from any thread (shared, global, auto
@@ -39,38 +35,17 @@ final class VectorConv {
         return spec.dtype() == DType.FLOAT32 ? new FloatConv(spec, weights, bias) : new DoubleConv(spec, weights, bias);
     }
 
-    /** Work on jobs {@code [from, to)}; one call per worker, so it allocates its scratch once. */
-    interface Range {
-        void run(int from, int to);
-    }
-
     /**
-     * Runs {@code jobs} independent jobs in up to {@link Settings#threadsFor} contiguous chunks, the calling
-     * thread taking the first; stays on the calling thread when a segment is confined to it.
+     * Runs {@code jobs} independent jobs in up to {@link Settings#threadsFor} contiguous chunks on the library's
+     * {@link Workers}, the calling thread taking the first; stays on the calling thread when a segment is
+     * confined to it.
      */
-    static void split(ConvSpec spec, int jobs, MemorySegment x, MemorySegment y, Range body) {
-        int threads = Math.min(Settings.threadsFor(spec), jobs);
-        if (threads <= 1 || !x.isAccessibleBy(STRANGER) || !y.isAccessibleBy(STRANGER)) {
-            body.run(0, jobs);
-            return;
+    static void split(ConvSpec spec, int jobs, MemorySegment x, MemorySegment y, Workers.Range body) {
+        int threads = Settings.threadsFor(spec);
+        if (!x.isAccessibleBy(STRANGER) || !y.isAccessibleBy(STRANGER)) {
+            threads = 1;
         }
-        ForkJoinTask<?>[] others = new ForkJoinTask<?>[threads - 1];
-        for (int t = 1; t < threads; t++) {
-            int from = chunk(jobs, threads, t), to = chunk(jobs, threads, t + 1);
-            others[t - 1] = POOL.submit(() -> body.run(from, to));
-        }
-        try {
-            body.run(0, chunk(jobs, threads, 1));
-        } finally {
-            // never return while a worker may still write the caller's output
-            for (ForkJoinTask<?> task : others) {
-                task.join();
-            }
-        }
-    }
-
-    private static int chunk(int jobs, int threads, int t) {
-        return (int) ((long) jobs * t / threads);
+        Workers.run(threads, jobs, body);
     }
 
     static int roundUp(int n, int multiple) {

@@ -32,7 +32,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * What the engine contract does not reach: the workspace bound and tiling, the 1x1 path that packs nothing,
+ * What the engine contract does not reach: the workspace bound and tiling, the weight order, the split among Java
+ * workers, the 1x1 path that packs nothing,
  * heap segments, concurrent calls on one plan, the lifecycle, threads and declines. Both bindings, always
  * against {@code naive} on small integers, so every comparison is exact.
  */
@@ -115,40 +116,72 @@ class Im2colKernelTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
-    void bothWeightOrientationsAndAnyTileLengthMatchNaive(String name) {
+    void everyTuningChoiceMatchesNaive(String name) {
         Im2colEngine e = (Im2colEngine) engine(name);
+        // 3 threads split the pixels unevenly, across image boundaries, on segments confined to this thread
+        Settings.setThreads(3);
         try (Arena arena = Arena.ofConfined()) {
             for (Layout layout : Layout.values()) {
                 for (DType dtype : DType.values()) {
                     // one group, groups packed one by one (icg 8), and groups merged (icg 2)
-                    for (int[] icGroups : new int[][] {{16, 1}, {16, 2}, {16, 8}}) {
-                        ConvSpec spec = ConvSpec.builder().layout(layout).dtype(dtype).input(2, 7, 6, icGroups[0])
-                                .kernel(3, 2, 8).groups(icGroups[1]).padding(Padding.explicit(1, 0, 1, 1))
+                    for (int groups : new int[] {1, 2, 8}) {
+                        ConvSpec spec = ConvSpec.builder().layout(layout).dtype(dtype).input(3, 7, 6, 16)
+                                .kernel(3, 2, 8).groups(groups).padding(Padding.explicit(1, 0, 1, 1))
                                 .stride(2, 1).bias(true).relu(true).build();
                         Inputs in = Inputs.of(spec, 23, arena);
                         Tensor want = naive(spec, in, arena);
-                        for (boolean transposed : new boolean[] {false, true}) {
-                            for (long rows : new long[] {0, 1, 5, 1000}) {
-                                Tensor y = Tensor.allocate(arena, dtype, spec.outputShape());
-                                try (Im2colKernel k = new Im2colKernel(spec, in.w().data(), in.b().data(), e.gemm(),
-                                        e.binding(), Im2colEngine.DEFAULT_WORKSPACE, transposed, rows)) {
-                                    boolean expectT = transposed && layout == Layout.NHWC;
-                                    assertEquals(expectT, k.transposedWeights(), k.implementation());
-                                    assertEquals(expectT, k.implementation().contains("weights transposed"),
-                                            k.implementation());
-                                    if (rows > 0) {
-                                        int pixels = layout == Layout.NHWC ? spec.mb() * spec.oh() * spec.ow()
-                                                : spec.oh() * spec.ow();
-                                        assertEquals(Math.min(rows, pixels), k.tileRows(), k.implementation());
+                        for (Im2colKernel.Split split : Im2colKernel.Split.values()) {
+                            for (boolean transposed : new boolean[] {false, true}) {
+                                for (long rows : new long[] {0, 1, 5, 1000}) {
+                                    String what = name + " " + split + " transposed=" + transposed + " rows=" + rows
+                                            + " " + spec;
+                                    Tensor y = Tensor.allocate(arena, dtype, spec.outputShape());
+                                    try (Im2colKernel k = new Im2colKernel(spec, in.w().data(), in.b().data(),
+                                            e.gemm(), e.binding(), Im2colEngine.DEFAULT_WORKSPACE, transposed, rows,
+                                            split)) {
+                                        boolean expectT = transposed && layout == Layout.NHWC;
+                                        assertEquals(expectT, k.transposedWeights(), what);
+                                        assertEquals(expectT, k.implementation().contains("weights transposed"), what);
+                                        if (rows > 0) {
+                                            int pixels = spec.oh() * spec.ow() * (layout == Layout.NHWC ? spec.mb() : 1);
+                                            assertEquals(Math.min(rows, pixels), k.tileRows(), what);
+                                        }
+                                        k.forward(in.x().data(), y.data());
                                     }
-                                    k.forward(in.x().data(), y.data());
+                                    assertSame(what, want, y);
                                 }
-                                assertSame(name + " transposed=" + transposed + " rows=" + rows + " " + spec, want, y);
                             }
                         }
                     }
                 }
             }
+        } finally {
+            Settings.setThreads(0);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
+    void javaWorkersTakeHeapArraysToo(String name) {
+        Im2colEngine e = (Im2colEngine) engine(name);
+        Settings.setThreads(2);
+        try (Arena arena = Arena.ofConfined()) {
+            for (Layout layout : Layout.values()) {
+                ConvSpec spec = ConvSpec.builder().layout(layout).input(2, 9, 8, 4).kernel(3, 3, 5)
+                        .padding(Padding.SAME).bias(true).build();
+                Inputs in = Inputs.of(spec, 29, arena);
+                float[] x = in.x().data().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+                float[] y = new float[(int) spec.outputElements()];
+                try (Im2colKernel k = new Im2colKernel(spec, in.w().data(), in.b().data(), e.gemm(), e.binding(),
+                        Im2colEngine.DEFAULT_WORKSPACE, false, 7, Im2colKernel.Split.WORKERS)) {
+                    k.forward(MemorySegment.ofArray(x), MemorySegment.ofArray(y));
+                }
+                Tensor got = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                MemorySegment.copy(MemorySegment.ofArray(y), 0, got.data(), 0, got.data().byteSize());
+                assertSame(name + " workers on heap arrays " + spec, naive(spec, in, arena), got);
+            }
+        } finally {
+            Settings.setThreads(0);
         }
     }
 
@@ -335,21 +368,30 @@ class Im2colKernelTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
-    void threadSettingReachesOpenBlas(String name) {
+    void threadSettingReachesOpenBlasOrTheJavaWorkers(String name) {
         ConvEngine e = engine(name);
         try (Arena arena = Arena.ofConfined()) {
-            // enough work (4.7 MFLOP) that Settings.threadsFor gives this call every thread it asks for
-            ConvSpec spec = ConvSpec.builder().input(1, 16, 16, 32).kernel(3, 3, 32).padding(Padding.SAME).build();
-            Inputs in = Inputs.of(spec, 2, arena);
-            Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
-            try (ConvPlan plan = Conv2d.plan(name, spec, in.w(), null)) {
-                for (int n : new int[] {1, 2, 1}) {
-                    Settings.setThreads(n);
-                    plan.forward(in.x(), y);
-                    assertEquals(n, OpenBlas.threads(), "openblas_get_num_threads after setThreads(" + n + ")");
+            // both 4.7 MFLOP, enough that Settings.threadsFor gives a call every thread it asks for; 64 output
+            // pixels are too few to split among Java workers, so OpenBLAS gets the threads, while 1,024 are
+            // split and each worker's GEMMs run on one OpenBLAS thread
+            ConvSpec few = ConvSpec.builder().input(1, 8, 8, 64).kernel(3, 3, 64).padding(Padding.SAME).build();
+            ConvSpec many = ConvSpec.builder().input(1, 32, 32, 16).kernel(3, 3, 16).padding(Padding.SAME).build();
+            for (ConvSpec spec : List.of(few, many)) {
+                Inputs in = Inputs.of(spec, 2, arena);
+                Tensor want = naive(spec, in, arena);
+                Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                try (ConvPlan plan = Conv2d.plan(name, spec, in.w(), null)) {
+                    for (int n : new int[] {1, 2, 1}) {
+                        Settings.setThreads(n);
+                        plan.forward(in.x(), y);
+                        int blas = spec == few ? n : 1;
+                        assertEquals(blas, OpenBlas.threads(), "openblas_get_num_threads after setThreads(" + n
+                                + ") on " + spec);
+                        assertSame(name + " threads=" + n + " " + spec, want, y);
+                    }
+                } finally {
+                    Settings.setThreads(0);
                 }
-            } finally {
-                Settings.setThreads(0);
             }
             assertTrue(e.probe().reason().contains("core " + OpenBlas.corename()), e.probe().reason());
             assertTrue(OpenBlas.info().startsWith("OpenBLAS 0.3."), OpenBlas.info());

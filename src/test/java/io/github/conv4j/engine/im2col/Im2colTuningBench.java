@@ -14,10 +14,12 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Times the im2col kernel's two tuning choices side by side in one JVM, interleaved round by round so that the
- * machine's drift hits every variant alike: weights {@code [K][ocg]} as they arrive or transposed, and tiles
- * from the plain cache rule or from the rule that also counts the weights. Prints Markdown; the ratio column is
- * the last variant (both changes) over the first (neither).
+ * Times the im2col kernel's tuning choices side by side in one JVM, interleaved round by round so that the
+ * machine's drift hits every variant alike. {@code -Dbench.compare=tuning} (the default): weights
+ * {@code [K][ocg]} as they arrive or transposed, and tiles from the plain cache rule or from the rule that also
+ * counts the weights. {@code -Dbench.compare=split}: the threads of a forward inside OpenBLAS's GEMMs, or Java
+ * workers each packing its own tiles and running single-threaded GEMMs. Prints Markdown; the ratio column is
+ * the last variant over the first.
  *
  * <p>Run: {@code java @native-config/jvm.args -cp <test class path> io.github.conv4j.engine.im2col.Im2colTuningBench
  * [threads] [rounds]}; {@code -Dbench.shapes=R1,R5} narrows the shapes, {@code -Dbench.dtype=float64} switches
@@ -27,12 +29,27 @@ public final class Im2colTuningBench {
     private Im2colTuningBench() {
     }
 
-    private record Variant(String name, boolean transposed, boolean weightAwareTiles) {
+    /** One way to plan: weights transposed or as given ({@code null}: the kernel's rule), tiles, threads. */
+    private record Variant(String name, Boolean transposed, boolean weightAwareTiles, Im2colKernel.Split split) {
+        Im2colKernel plan(ConvSpec spec, Tensor w, Im2colEngine engine) {
+            boolean t = transposed != null ? transposed
+                    : spec.dtype() == DType.FLOAT32 && Im2colKernel.weightsPerGemm(spec) >= Im2colKernel.TRANSPOSE_FROM;
+            return new Im2colKernel(spec, w.data(), null, engine.gemm(), engine.binding(),
+                    Im2colEngine.workspaceBound(), t, weightAwareTiles ? 0 : cacheRule(spec), split);
+        }
     }
 
-    private static final List<Variant> VARIANTS = List.of(new Variant("[K][ocg], cache tiles", false, false),
-            new Variant("[ocg][K], cache tiles", true, false), new Variant("[K][ocg], weight-aware tiles", false, true),
-            new Variant("[ocg][K], weight-aware tiles", true, true));
+    /** {@code -Dbench.compare=tuning}: the weight order and the tile rule, threads left to OpenBLAS. */
+    private static final List<Variant> TUNING = List.of(
+            new Variant("[K][ocg], cache tiles", false, false, Im2colKernel.Split.OPENBLAS),
+            new Variant("[ocg][K], cache tiles", true, false, Im2colKernel.Split.OPENBLAS),
+            new Variant("[K][ocg], weight-aware tiles", false, true, Im2colKernel.Split.OPENBLAS),
+            new Variant("[ocg][K], weight-aware tiles", true, true, Im2colKernel.Split.OPENBLAS));
+
+    /** {@code -Dbench.compare=split}: who runs the threads, with the kernel's own weight order and tiles. */
+    private static final List<Variant> SPLIT = List.of(
+            new Variant("OpenBLAS threads", null, true, Im2colKernel.Split.OPENBLAS),
+            new Variant("Java workers", null, true, Im2colKernel.Split.WORKERS));
 
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
@@ -40,6 +57,7 @@ public final class Im2colTuningBench {
         List<String> only = Arrays.stream(System.getProperty("bench.shapes", "").split(","))
                 .filter(s -> !s.isBlank()).toList();
         DType dtype = DType.parse(System.getProperty("bench.dtype", "float32"));
+        List<Variant> variants = System.getProperty("bench.compare", "tuning").equals("split") ? SPLIT : TUNING;
         Settings.setThreads(threads);
         Im2colEngine engine = new Im2colFfmEngine();
         if (!engine.probe().available()) {
@@ -48,33 +66,31 @@ public final class Im2colTuningBench {
         System.out.println("OpenBLAS: " + OpenBlas.info());
         System.out.printf("im2col-ffm, %s NHWC, %d thread(s), %d interleaved rounds, median GFLOP/s of the"
                 + " round medians%n%n", dtype, threads, rounds);
-        StringBuilder header = new StringBuilder("| shape | tile rows (cache / weight-aware) |");
-        for (Variant v : VARIANTS) {
+        StringBuilder header = new StringBuilder("| shape | tile rows (cache / weight-aware; 0: not timed) |");
+        for (Variant v : variants) {
             header.append(' ').append(v.name()).append(" |");
         }
         System.out.println(header + " last / first |");
-        System.out.println("|---|---:|" + "---:|".repeat(VARIANTS.size() + 1));
+        System.out.println("|---|---:|" + "---:|".repeat(variants.size() + 1));
         for (Map.Entry<String, ConvSpec> e : BenchShapes.all().entrySet()) {
             if (!only.isEmpty() && !only.contains(e.getKey())) {
                 continue;
             }
-            run(e.getKey(), e.getValue().toBuilder().dtype(dtype).build(), engine, rounds);
+            run(e.getKey(), e.getValue().toBuilder().dtype(dtype).build(), engine, rounds, variants);
         }
     }
 
-    private static void run(String name, ConvSpec spec, Im2colEngine engine, int rounds) {
+    private static void run(String name, ConvSpec spec, Im2colEngine engine, int rounds, List<Variant> variants) {
         try (Arena arena = Arena.ofConfined()) {
             SplittableRandom rnd = new SplittableRandom(42);
             Tensor x = Tensors.uniform(arena, spec.dtype(), rnd, spec.inputShape());
             Tensor w = Tensors.uniform(arena, spec.dtype(), rnd, spec.weightShape());
             Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
-            long bound = Im2colEngine.workspaceBound();
             List<Im2colKernel> kernels = new ArrayList<>();
             int cacheRows = 0, weightRows = 0;
             try {
-                for (Variant v : VARIANTS) {
-                    Im2colKernel k = new Im2colKernel(spec, w.data(), null, engine.gemm(), engine.binding(), bound,
-                            v.transposed(), v.weightAwareTiles() ? 0 : cacheRule(spec));
+                for (Variant v : variants) {
+                    Im2colKernel k = v.plan(spec, w, engine);
                     kernels.add(k);
                     if (v.weightAwareTiles()) {
                         weightRows = k.tileRows();
@@ -82,7 +98,7 @@ public final class Im2colTuningBench {
                         cacheRows = k.tileRows();
                     }
                 }
-                double[][] gflops = new double[VARIANTS.size()][rounds];
+                double[][] gflops = new double[variants.size()][rounds];
                 for (int r = 0; r < rounds; r++) {
                     for (int i = 0; i < kernels.size(); i++) {
                         Im2colKernel k = kernels.get(i);
@@ -90,7 +106,7 @@ public final class Im2colTuningBench {
                     }
                 }
                 StringBuilder row = new StringBuilder(String.format("| %s | %d / %d |", name, cacheRows, weightRows));
-                double[] med = new double[VARIANTS.size()];
+                double[] med = new double[variants.size()];
                 for (int i = 0; i < med.length; i++) {
                     Arrays.sort(gflops[i]);
                     med[i] = gflops[i][rounds / 2];
