@@ -1,5 +1,6 @@
 package io.github.conv4j.engine;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 
@@ -9,6 +10,13 @@ import java.util.concurrent.ForkJoinTask;
  */
 public final class Workers {
     private static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+    /**
+     * A thread that never runs: a segment readable from it is readable from any thread (shared, global, auto
+     * or heap), while a confined segment is not.
+     */
+    private static final Thread STRANGER = new Thread(() -> { });
+    /** Whether conv4j may call restricted methods ({@code --enable-native-access}); JDK 22+ answers this. */
+    private static final boolean NATIVE_ACCESS = Workers.class.getModule().isNativeAccessEnabled();
 
     private Workers() {
     }
@@ -55,6 +63,24 @@ public final class Workers {
         if (failure != null) {
             throw failure;
         }
+    }
+
+    /**
+     * {@code s}, readable from the worker threads if it can be made so: a native segment confined to the calling
+     * thread is seen through a global view of the same memory. Callers must not return before every worker is
+     * done with it, so the caller's arena cannot close meanwhile. Making the view is a restricted method: without
+     * native access for conv4j the confined segment comes back as it is.
+     */
+    public static MemorySegment shareable(MemorySegment s) {
+        if (!s.isNative() || s.isAccessibleBy(STRANGER) || !NATIVE_ACCESS) {
+            return s;
+        }
+        return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize());
+    }
+
+    /** Whether worker threads can read and write both segments. */
+    public static boolean shared(MemorySegment x, MemorySegment y) {
+        return x.isAccessibleBy(STRANGER) && y.isAccessibleBy(STRANGER);
     }
 
     private static int chunk(int jobs, int threads, int t) {

@@ -2,9 +2,14 @@ package io.github.conv4j.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -70,5 +75,29 @@ class WorkersTest {
         // the slow chunk finished before run returned, not after
         assertEquals(0, slowDone.getCount());
         slowDone.await(1, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aConfinedSegmentIsSharedThroughAViewOfTheSameMemory() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment confined = arena.allocate(64, 8);
+            confined.set(ValueLayout.JAVA_LONG, 8, 42);
+            assertFalse(Workers.shared(confined, confined));
+            MemorySegment view = Workers.shareable(confined);
+            assertTrue(Workers.shared(view, view), "the view should be readable from other threads");
+            assertEquals(confined.address(), view.address());
+            assertEquals(confined.byteSize(), view.byteSize());
+            long[] seen = new long[1];
+            Thread other = new Thread(() -> seen[0] = view.get(ValueLayout.JAVA_LONG, 8));
+            other.start();
+            other.join();
+            assertEquals(42, seen[0]);
+        }
+        MemorySegment heap = MemorySegment.ofArray(new float[4]);
+        assertSame(heap, Workers.shareable(heap));
+        try (Arena shared = Arena.ofShared()) {
+            MemorySegment s = shared.allocate(16);
+            assertSame(s, Workers.shareable(s));
+        }
     }
 }

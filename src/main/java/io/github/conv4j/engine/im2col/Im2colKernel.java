@@ -72,12 +72,6 @@ final class Im2colKernel implements ConvKernel {
      * and a GEMM of a few rows is better split by OpenBLAS along the output channels.
      */
     static final long MIN_WORKER_ROWS = 128;
-    /**
-     * A thread that never runs: a segment readable from it is readable from any thread, while a confined one is
-     * not.
-     */
-    private static final Thread STRANGER = new Thread(() -> { });
-
     /** {@code groups}, {@code ocg}, {@code kGroup}: the GEMMs per tile and their shape (1, oc, kTotal if merged). */
     private final int esz, oc, groups, ocg, kGroup, kTotal, tileRows;
     /** Whether the weights are stored {@code [g][ocg][K]} and multiplied transposed (NHWC only). */
@@ -251,13 +245,13 @@ final class Im2colKernel implements ConvKernel {
         // a forced split ignores the minimum work per thread, so tests can split small specs
         int threads = split == Split.WORKERS ? Settings.threads() : Settings.threadsFor(s);
         long pixels = (long) s.mb() * s.oh() * s.ow();
-        int workers = workers(threads, pixels);
+        MemorySegment xs = Workers.shareable(x), ys = Workers.shareable(y);
+        int workers = Workers.shared(xs, ys) ? workers(threads, pixels) : 1;
         OpenBlas.applyThreads(workers > 1 ? 1 : threads);
         if (workers <= 1) {
             range(x, y, 0, pixels);
             return;
         }
-        MemorySegment xs = shareable(x), ys = shareable(y);
         Workers.run(workers, workers, (from, to) -> {
             for (int w = from; w < to; w++) {
                 range(xs, ys, pixels * w / workers, pixels * (w + 1) / workers);
@@ -278,18 +272,6 @@ final class Im2colKernel implements ConvKernel {
             case WORKERS -> (int) Math.min(threads, pixels);
             case RULE -> pixels / threads >= MIN_WORKER_ROWS ? threads : 1;
         };
-    }
-
-    /**
-     * {@code s}, readable from the library's worker threads: a native segment confined to the calling thread is
-     * seen through a global view of the same memory. Safe because the calling thread waits inside
-     * {@code forward} until every worker is done, so its arena cannot close meanwhile.
-     */
-    private static MemorySegment shareable(MemorySegment s) {
-        if (!s.isNative() || s.isAccessibleBy(STRANGER)) {
-            return s;
-        }
-        return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize());
     }
 
     /** Output pixels {@code [q0, q1)}, counted over {@code (mb, oh, ow)}, with one workspace from the pool. */

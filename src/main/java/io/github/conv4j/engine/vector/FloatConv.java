@@ -2,6 +2,7 @@ package io.github.conv4j.engine.vector;
 
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.Layout;
+import io.github.conv4j.engine.Workers;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -126,7 +127,9 @@ final class FloatConv implements ConvKernel {
     }
 
     @Override
-    public void forward(MemorySegment x, MemorySegment y) {
+    public void forward(MemorySegment segmentX, MemorySegment segmentY) {
+        // workers may need a view of segments confined to this thread; forward waits for them all
+        MemorySegment x = Workers.shareable(segmentX), y = Workers.shareable(segmentY);
         if (nchw) {
             VectorConv.split(s, s.mb(), x, y, (from, to) -> {
                 Scratch sc = take();

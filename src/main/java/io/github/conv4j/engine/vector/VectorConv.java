@@ -17,12 +17,6 @@ final class VectorConv {
     /** Output pixels (NHWC rows) per register block of the GEMM micro-kernel: 12 x 2 vectors = 24 of 32 registers. */
     static final int ROWS = 12;
 
-    /**
-     * A thread that never runs: a segment readable from it is readable from any thread (shared, global, auto
-     * or heap), while a confined segment is not, and must then stay on the calling thread.
-     */
-    private static final Thread STRANGER = new Thread(() -> { });
-
     private VectorConv() {
     }
 
@@ -38,14 +32,10 @@ final class VectorConv {
     /**
      * Runs {@code jobs} independent jobs in up to {@link Settings#threadsFor} contiguous chunks on the library's
      * {@link Workers}, the calling thread taking the first; stays on the calling thread when a segment is
-     * confined to it.
+     * confined to it (pass them through {@link Workers#shareable} first).
      */
     static void split(ConvSpec spec, int jobs, MemorySegment x, MemorySegment y, Workers.Range body) {
-        int threads = Settings.threadsFor(spec);
-        if (!x.isAccessibleBy(STRANGER) || !y.isAccessibleBy(STRANGER)) {
-            threads = 1;
-        }
-        Workers.run(threads, jobs, body);
+        Workers.run(Workers.shared(x, y) ? Settings.threadsFor(spec) : 1, jobs, body);
     }
 
     static int roundUp(int n, int multiple) {
