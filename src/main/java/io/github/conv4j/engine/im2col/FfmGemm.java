@@ -24,11 +24,12 @@ final class FfmGemm implements Gemm {
     }
 
     @Override
-    public void sgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset,
-            int ldb, MemorySegment c, long cOffset, int ldc) {
+    public void sgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
+            MemorySegment b, long bOffset, int ldb, MemorySegment c, long cOffset, int ldc) {
         MethodHandle h = a.isNative() && b.isNative() && c.isNative() ? sgemm : sgemmHeap;
         try {
-            h.invokeExact(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS, transB ? OpenBlas.TRANS : OpenBlas.NO_TRANS, m, n, k, 1f,
+            h.invokeExact(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS, transB ? OpenBlas.TRANS : OpenBlas.NO_TRANS,
+                    m, n, k, 1f,
                     a.asSlice(aOffset), lda, b.asSlice(bOffset), ldb, 0f, c.asSlice(cOffset), ldc);
         } catch (Throwable t) {
             throw new IllegalStateException("cblas_sgemm downcall failed: m=" + m + ", n=" + n + ", k=" + k, t);
@@ -36,11 +37,12 @@ final class FfmGemm implements Gemm {
     }
 
     @Override
-    public void dgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset,
-            int ldb, MemorySegment c, long cOffset, int ldc) {
+    public void dgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
+            MemorySegment b, long bOffset, int ldb, MemorySegment c, long cOffset, int ldc) {
         MethodHandle h = a.isNative() && b.isNative() && c.isNative() ? dgemm : dgemmHeap;
         try {
-            h.invokeExact(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS, transB ? OpenBlas.TRANS : OpenBlas.NO_TRANS, m, n, k, 1d,
+            h.invokeExact(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS, transB ? OpenBlas.TRANS : OpenBlas.NO_TRANS,
+                    m, n, k, 1d,
                     a.asSlice(aOffset), lda, b.asSlice(bOffset), ldb, 0d, c.asSlice(cOffset), ldc);
         } catch (Throwable t) {
             throw new IllegalStateException("cblas_dgemm downcall failed: m=" + m + ", n=" + n + ", k=" + k, t);

@@ -17,10 +17,10 @@ interface Gemm {
     boolean takesHeapSegments();
 
     /** {@code cblas_sgemm} on float32 matrices; {@code transB} multiplies by {@code B}'s transpose. */
-    void sgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
-            MemorySegment c, long cOffset, int ldc);
+    void sgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b,
+            long bOffset, int ldb, MemorySegment c, long cOffset, int ldc);
 
     /** {@code cblas_dgemm} on float64 matrices; {@code transB} multiplies by {@code B}'s transpose. */
-    void dgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
-            MemorySegment c, long cOffset, int ldc);
+    void dgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b,
+            long bOffset, int ldb, MemorySegment c, long cOffset, int ldc);
 }

@@ -1,9 +1,9 @@
 package io.github.conv4j.engine.im2col;
 
 import io.github.conv4j.ConvSpec;
-import io.github.conv4j.Settings;
 import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
+import io.github.conv4j.Settings;
 import io.github.conv4j.engine.Workers;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.Arena;
@@ -23,10 +23,14 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * unpadded convolutions the input already is the patch matrix (NHWC) or its transpose (NCHW), and nothing is
  * packed.
  *
- * <p>Memory. Each concurrent {@code forward} takes a {@link Workspace} from a pool and returns it, so calls
- * never share scratch; a workspace holds at most {@code tileRows * (patchLength + oc)} elements, kept under
- * the configured bound (at least one pixel). Weights and every workspace live in one shared arena that
- * {@link #close()} frees.
+ * <p>Threads. With more than one thread for a call, the output pixels are split among the library's
+ * {@link Workers}, each packing its own tiles and running single-threaded GEMMs (see {@link #MIN_WORKER_ROWS});
+ * otherwise the threads go to OpenBLAS.
+ *
+ * <p>Memory. Each concurrent {@code forward}, and each of its workers, takes a {@link Workspace} from a pool
+ * and returns it, so they never share scratch; a workspace holds at most {@code tileRows * (patchLength + oc)}
+ * elements, kept under the configured bound (at least one pixel). Weights and every workspace live in one
+ * shared arena that {@link #close()} frees.
  */
 final class Im2colKernel implements ConvKernel {
     private final ConvSpec s;
@@ -49,27 +53,28 @@ final class Im2colKernel implements ConvKernel {
     private static final long MIN_GEMM_ROWS = 512;
     /**
      * ... and large weights want longer tiles still: each GEMM call repacks all of its weights, so a tile has
-     * at least one row per this many weight elements. Measured interleaved in one JVM, 1 thread, GEMM alone on
-     * a hot tile: R3 (147,456 weights) 146 GFLOP/s at 512 rows and 152-154 at 1,024-2,048; R4 (589,824)
-     * 153-160 at 512 and 162-163 at 1,024 or all 1,568; R1 (36,864) best at 512, 125 at 2,048.
+     * at least one row per this many weight elements. Figures in this class are whole im2col-ffm forwards,
+     * interleaved in one JVM, OpenBLAS 0.3.31's SkylakeX kernel, from
+     * {@code bench/results/im2col-tuning-2026-11-28.md}: R3 (147,456 weights) ran 127-128 GFLOP/s on 512-row
+     * tiles and 132 on this rule's 1,638 at 1 thread, 210-212 against 226-228 at 2; R1 (576 rows instead of
+     * 512) stayed within noise.
      */
     private static final long WEIGHTS_PER_ROW = 64;
     /**
-     * NHWC float32 weights of at least this many elements per GEMM are stored {@code [ocg][K]} and multiplied transposed
-     * ({@code CblasTrans}), rather than {@code [K][ocg]} as they arrive. Whole im2col-ffm forwards, interleaved
-     * in one JVM, 1 thread, OpenBLAS 0.3.31 SkylakeX kernel, GFLOP/s {@code [K][ocg]} against {@code [ocg][K]}:
-     * R5 (2,359,296 weights) 118-120 vs 151-153, R4 (589,824) 135 vs 141-144; R1 to R3 and R6 within 2%;
-     * but S1 (432) 22.4-22.6 vs 20.0-20.3: tiny GEMMs run faster on the weights as they arrive. Float32 only:
-     * {@code cblas_dgemm} measured the same both ways on R1, R3, R4 and R5.
+     * NHWC float32 weights of at least this many elements per GEMM are stored {@code [ocg][K]} and multiplied
+     * transposed ({@code CblasTrans}), rather than {@code [K][ocg]} as they arrive. GFLOP/s at 1 thread,
+     * {@code [K][ocg]} against {@code [ocg][K]}: R5 (2,359,296 weights) 115-117 vs 152-156, R4 (589,824)
+     * 129-133 vs 141-145; R1..R3 and R6 within noise; but S1 (432) 21.3-21.4 vs 18.6-18.9. In float64, and with
+     * OpenBLAS's Haswell kernel, the two orders measured the same.
      */
     static final long TRANSPOSE_FROM = 1 << 16;
     /**
      * With more than one thread, forwards with at least this many output pixels per thread are split among
      * Java workers, each packing its own tiles and running single-threaded GEMMs; smaller ones leave the
-     * threads to OpenBLAS inside each GEMM. Interleaved in one JVM, 2 threads, SkylakeX kernel, GFLOP/s with
-     * OpenBLAS's threads against Java workers: R1 150 vs 217, R3 221 vs 264, R4 252 vs 276, R6 88 vs 136,
-     * D1 3.0 vs 5.0, S2 22 vs 25; R2 and R5 (196 pixels per worker) within 3%. Fewer pixels were not measured,
-     * and a GEMM of a few rows is better split by OpenBLAS along the output channels.
+     * threads to OpenBLAS inside each GEMM. GFLOP/s at 2 threads, OpenBLAS's threads against Java workers:
+     * R1 157 vs 228, R3 225 vs 266, R4 271 vs 301, R6 101 vs 166, D1 3.2 vs 5.4, S2 23 vs 26; R2 and R5
+     * (196 pixels per worker) +4% and +1%. Fewer pixels per worker were not measured, and a GEMM of a few rows
+     * is better split by OpenBLAS along the output channels.
      */
     static final long MIN_WORKER_ROWS = 128;
     /** {@code groups}, {@code ocg}, {@code kGroup}: the GEMMs per tile and their shape (1, oc, kTotal if merged). */
@@ -153,7 +158,8 @@ final class Im2colKernel implements ConvKernel {
         biasD = bias == null || !f64 ? null : bias.toArray(ValueLayout.JAVA_DOUBLE);
         implementation = "im2col + cblas_" + (f64 ? "d" : "s") + "gemm" + (transB ? " (weights transposed)" : "")
                 + " via " + binding + ", "
-                + (direct ? "no packing (1x1)" : "tiles of " + tileRows + " pixels") + ", " + (merged ? spec.groups() + " groups merged into one GEMM" : groups + " group(s)");
+                + (direct ? "no packing (1x1)" : "tiles of " + tileRows + " pixels") + ", "
+                + (merged ? spec.groups() + " groups merged into one GEMM" : groups + " group(s)");
     }
 
     /** The pixels one tile covers: a packing and a round of GEMMs. */
@@ -225,9 +231,11 @@ final class Im2colKernel implements ConvKernel {
                     for (int o = 0; o < ocg; o++) {
                         long from = (long) k * ocg + o, to = base + (long) o * kGroup + k;
                         if (f64) {
-                            weights.setAtIndex(ValueLayout.JAVA_DOUBLE, to, group.getAtIndex(ValueLayout.JAVA_DOUBLE, from));
+                            double v = group.getAtIndex(ValueLayout.JAVA_DOUBLE, from);
+                            weights.setAtIndex(ValueLayout.JAVA_DOUBLE, to, v);
                         } else {
-                            weights.setAtIndex(ValueLayout.JAVA_FLOAT, to, group.getAtIndex(ValueLayout.JAVA_FLOAT, from));
+                            float v = group.getAtIndex(ValueLayout.JAVA_FLOAT, from);
+                            weights.setAtIndex(ValueLayout.JAVA_FLOAT, to, v);
                         }
                     }
                 }
@@ -339,7 +347,8 @@ final class Im2colKernel implements ConvKernel {
                 int ldc = staged ? cols : pixels;
                 for (int g = 0; g < groups; g++) {
                     gemm(false, ocg, cols, kGroup, weights, (long) g * ocg * kGroup * esz, kGroup,
-                            b, bOffset + (long) g * kGroup * ldb * esz, ldb, c, cOffset + (long) g * ocg * ldc * esz, ldc);
+                            b, bOffset + (long) g * kGroup * ldb * esz, ldb,
+                            c, cOffset + (long) g * ocg * ldc * esz, ldc);
                 }
                 epilogueChannels(c, cOffset / esz, ldc, cols);
                 if (staged) {

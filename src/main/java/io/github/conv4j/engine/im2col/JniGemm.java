@@ -17,8 +17,8 @@ final class JniGemm implements Gemm {
     }
 
     @Override
-    public void sgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset,
-            int ldb, MemorySegment c, long cOffset, int ldc) {
+    public void sgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
+            MemorySegment b, long bOffset, int ldb, MemorySegment c, long cOffset, int ldc) {
         openblas_nolapack.cblas_sgemm(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS,
                 transB ? OpenBlas.TRANS : OpenBlas.NO_TRANS, m, n, k,
                 1f, new AddressFloats(a, aOffset), lda, new AddressFloats(b, bOffset), ldb,
@@ -26,8 +26,8 @@ final class JniGemm implements Gemm {
     }
 
     @Override
-    public void dgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset,
-            int ldb, MemorySegment c, long cOffset, int ldc) {
+    public void dgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
+            MemorySegment b, long bOffset, int ldb, MemorySegment c, long cOffset, int ldc) {
         openblas_nolapack.cblas_dgemm(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS,
                 transB ? OpenBlas.TRANS : OpenBlas.NO_TRANS, m, n, k,
                 1d, new AddressDoubles(a, aOffset), lda, new AddressDoubles(b, bOffset), ldb,

@@ -16,8 +16,8 @@ import java.util.SplittableRandom;
 /**
  * A small timing harness for the im2col engines until the benchmark module lands: the DESIGN.md shapes
  * S1..D1, median microseconds and GFLOP/s of {@code forward} on a prepared plan, the share of packing in a
- * forward (packing alone and GEMM alone over the same tiles), and the per-call cost of each binding on a
- * tiny GEMM. Prints Markdown. Run it through {@code bench/im2col-bench.sh}.
+ * forward at 1 thread (packing alone and GEMM alone over the same tiles), and the per-call cost of each binding
+ * on a tiny GEMM. Prints Markdown. Run it through {@code bench/im2col-bench.sh}.
  *
  * <p>Arguments: thread counts (default {@code 1 2}); {@code -Dbench.seconds=} per measurement (default 0.5),
  * {@code -Dbench.shapes=S1,R1} to run a subset.
@@ -72,7 +72,13 @@ public final class Im2colBench {
             Settings.setThreads(threads);
             System.out.println("### " + threads + " thread(s)");
             System.out.println();
-            System.out.println("| shape | engine | median us | min us | GFLOP/s | pack us | GEMM us | pack+epilogue share |");
+            if (threads > 1) {
+                System.out.println("Packing and GEMM are timed apart at 1 thread only: with more, a forward is split"
+                        + " among Java workers.");
+                System.out.println();
+            }
+            System.out.println("| shape | engine | median us | min us | GFLOP/s | pack us | GEMM us"
+                    + " | pack+epilogue share |");
             System.out.println("|---|---|---:|---:|---:|---:|---:|---:|");
             for (Map.Entry<String, ConvSpec> e : shapes().entrySet()) {
                 if (!ONLY.isEmpty() && !ONLY.contains(e.getKey())) {
@@ -96,6 +102,11 @@ public final class Im2colBench {
             Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
             try (ConvPlan plan = Conv2d.plan(engine, spec, w, null)) {
                 long[] t = time(() -> plan.forward(x, y));
+                if (Settings.threads() > 1) {
+                    System.out.printf("| %s | %s | %.1f | %.1f | %.1f | - | - | - |%n", name, engine, t[0] / 1e3,
+                            t[1] / 1e3, spec.flops() / t[0]);
+                    return;
+                }
                 Im2colKernel k = (Im2colKernel) Conv2d.engine(engine).plan(spec, w.data(), null);
                 Parts parts;
                 try (k) {

@@ -143,7 +143,8 @@ class Im2colKernelTest {
                                         assertEquals(expectT, k.transposedWeights(), what);
                                         assertEquals(expectT, k.implementation().contains("weights transposed"), what);
                                         if (rows > 0) {
-                                            int pixels = spec.oh() * spec.ow() * (layout == Layout.NHWC ? spec.mb() : 1);
+                                            int images = layout == Layout.NHWC ? spec.mb() : 1;
+                                            int pixels = spec.oh() * spec.ow() * images;
                                             assertEquals(Math.min(rows, pixels), k.tileRows(), what);
                                         }
                                         k.forward(in.x().data(), y.data());
