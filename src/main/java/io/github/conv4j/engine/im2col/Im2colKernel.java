@@ -56,10 +56,11 @@ final class Im2colKernel implements ConvKernel {
      * at least one row per this many weight elements. Figures in this class are whole im2col-ffm forwards,
      * interleaved in one JVM, OpenBLAS 0.3.31's SkylakeX kernel, from
      * {@code bench/results/im2col-tuning-2026-11-28.md}: R3 (147,456 weights) ran 127-128 GFLOP/s on 512-row
-     * tiles and 132 on this rule's 1,638 at 1 thread, 210-212 against 226-228 at 2; R1 (576 rows instead of
-     * 512) stayed within noise.
+     * tiles and 132 on 1,638 at 1 thread, 210-212 against 226-228 at 2. R1 (36,864) wants no more than 512:
+     * 133-134 GFLOP/s on 384 or 512 rows, 129 on 576, 123 on 768; hence 128 here rather than 64, which gave R1
+     * 576 rows.
      */
-    private static final long WEIGHTS_PER_ROW = 64;
+    private static final long WEIGHTS_PER_ROW = 128;
     /**
      * NHWC float32 weights of at least this many elements per GEMM are stored {@code [ocg][K]} and multiplied
      * transposed ({@code CblasTrans}), rather than {@code [K][ocg]} as they arrive. GFLOP/s at 1 thread,
