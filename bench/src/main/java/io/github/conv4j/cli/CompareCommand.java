@@ -13,6 +13,7 @@ import io.github.conv4j.spi.ConvEngine;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
+import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -78,7 +79,7 @@ final class CompareCommand {
         }
         progress.finish();
 
-        printTable(out, results, notes, dtype, layout, threads);
+        printTable(out, results, notes, dtype, layout, threads, seconds);
         Report report = Report.of(threads, results);
         if (json != null) {
             report.write(json);
@@ -193,9 +194,9 @@ final class CompareCommand {
     }
 
     private static void printTable(PrintStream out, List<Measurement> results, List<String> notes, DType dtype,
-            Layout layout, int threads) {
-        out.printf("conv4j compare: %s %s, %d thread(s), forward on a prepared plan (median of ~1 s of runs)%n",
-                dtype, layout, threads);
+            Layout layout, int threads, double seconds) {
+        out.printf("conv4j compare: %s %s, %d thread(s), forward on a prepared plan (median of ~%s s of runs)%n",
+                dtype, layout, threads, BigDecimal.valueOf(seconds).stripTrailingZeros().toPlainString());
         out.printf("%-5s %-12s %12s %12s %9s %9s %10s %10s%n", "shape", "engine", "median us", "min us", "GFLOP/s",
                 "vs naive", "max |err|", "plan us");
         String last = "";

@@ -44,15 +44,31 @@ record Report(String jdk, String cpu, String commit, int threads, String openbla
                 env, results);
     }
 
-    /** The git commit of the working directory, with {@code -dirty} for uncommitted changes, or "unknown". */
+    /**
+     * The git commit of the working directory, with {@code -dirty} when the code differs from it (the build files,
+     * {@code src}, {@code native-config}, {@code bench/src}; not results being written while it runs), or
+     * "unknown".
+     */
     static String gitCommit() {
-        try {
-            Process p = new ProcessBuilder("git", "describe", "--always", "--dirty", "--abbrev=12")
-                    .redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            return p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0 && !out.isEmpty() ? out : "unknown";
-        } catch (IOException | InterruptedException | RuntimeException e) {
+        String head = git("rev-parse", "--short=12", "HEAD");
+        if (head == null || head.isEmpty()) {
             return "unknown";
+        }
+        String diff = git("diff", "--name-only", "HEAD", "--", ":/pom.xml", ":/src", ":/native-config",
+                ":/bench/pom.xml", ":/bench/src");
+        return diff == null ? head : diff.isEmpty() ? head : head + "-dirty";
+    }
+
+    /** What {@code git args} prints, trimmed, or null when it fails. */
+    private static String git(String... args) {
+        try {
+            List<String> command = new ArrayList<>(List.of("git"));
+            command.addAll(List.of(args));
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            return p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0 ? out : null;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            return null;
         }
     }
 
