@@ -21,6 +21,7 @@ import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.testing.Tensors;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -171,7 +172,7 @@ class Im2colKernelTest {
                 ConvSpec spec = ConvSpec.builder().layout(layout).input(2, 9, 8, 4).kernel(3, 3, 5)
                         .padding(Padding.SAME).bias(true).build();
                 Inputs in = Inputs.of(spec, 29, arena);
-                float[] x = in.x().data().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+                float[] x = in.x().data().toArray(ValueLayout.JAVA_FLOAT);
                 float[] y = new float[(int) spec.outputElements()];
                 try (Im2colKernel k = new Im2colKernel(spec, in.w().data(), in.b().data(), e.gemm(), e.binding(),
                         Im2colEngine.DEFAULT_WORKSPACE, false, 7, Im2colKernel.Split.WORKERS)) {
