@@ -4,14 +4,7 @@
 # OpenBLAS core as set (Haswell) and unset. Writes bench/results/im2col-tuning-<date>.md. About 10 minutes on
 # an idle machine. Build first: ./mvnw test-compile
 set -euo pipefail
-cd "$(dirname "$0")/.."
-: "${JAVA_HOME:?set JAVA_HOME to a JDK 22+}"
-m2="${HOME}/.m2/repository/org/bytedeco"
-cp="target/classes:target/test-classes"
-for jar in "$m2"/javacpp/1.5.13/javacpp-1.5.13{,-linux-x86_64}.jar \
-           "$m2"/openblas/0.3.31-1.5.13/openblas-0.3.31-1.5.13{,-linux-x86_64}.jar; do
-  cp="$cp:$jar"
-done
+source "$(dirname "$0")/harness.sh"
 out="bench/results/im2col-tuning-$(date +%F).md"
 # bench haswell|native THREADS ROUNDS [-Dbench.*=...]
 bench() {
@@ -27,9 +20,7 @@ bench() {
 {
   echo "# im2col tuning choices, $(date +%F)"
   echo
-  echo "- CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores available"
-  echo "- JDK: $("$JAVA_HOME/bin/java" -version 2>&1 | head -1)"
-  echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (with uncommitted changes)')"
+  machine
   echo "- harness: src/test/java/io/github/conv4j/engine/im2col/Im2colTuningBench.java via bench/im2col-tuning.sh;"
   echo "  whole forwards of im2col-ffm on a prepared kernel, NHWC, no bias or ReLU; each cell the median of"
   echo "  5 round medians, the variants interleaved round by round"

@@ -2,7 +2,7 @@
 # Records the comparison that README.md quotes: every engine on every shape, at 1 and 2 threads, with
 # OpenBLAS's core forced to Haswell (OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512, as some environments set
 # it) and with both variables unset (OpenBLAS picks the core for this CPU). Writes JSON and charts to
-# bench/results/ (or $1). Run it on an otherwise idle machine; it takes about 15 minutes.
+# bench/results/ (or $1). Run it on an otherwise idle machine; it takes about 8 minutes.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$root/bench/results}
