@@ -187,6 +187,44 @@ class Im2colKernelTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
+    void concurrentCallersThatEachSplitAmongWorkersMatchNaive(String name) throws Exception {
+        Im2colEngine e = (Im2colEngine) engine(name);
+        int callers = 4, calls = 10;
+        Settings.setThreads(3);
+        try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(callers)) {
+            for (Layout layout : Layout.values()) {
+                ConvSpec spec = ConvSpec.builder().layout(layout).input(3, 11, 9, 8).kernel(3, 3, 12)
+                        .padding(Padding.SAME).bias(true).relu(true).build();
+                Inputs weights = Inputs.of(spec, 41, arena);
+                // 7-pixel tiles: every call splits among 3 workers, each taking a workspace from the shared pool
+                try (Im2colKernel k = new Im2colKernel(spec, weights.w().data(), weights.b().data(), e.gemm(),
+                        e.binding(), Im2colEngine.DEFAULT_WORKSPACE, true, 7, Im2colKernel.Split.WORKERS)) {
+                    List<Future<?>> done = new ArrayList<>();
+                    for (int t = 0; t < callers; t++) {
+                        Inputs in = new Inputs(Inputs.of(spec, 500 + t, arena).x(), weights.w(), weights.b());
+                        Tensor want = naive(spec, in, arena);
+                        Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                        done.add(pool.submit(() -> {
+                            for (int c = 0; c < calls; c++) {
+                                Tensors.poison(y);
+                                k.forward(in.x().data(), y.data());
+                                assertSame(name + " caller call " + c + " " + spec, want, y);
+                            }
+                            return null;
+                        }));
+                    }
+                    for (Future<?> f : done) {
+                        f.get();
+                    }
+                }
+            }
+        } finally {
+            Settings.setThreads(0);
+        }
+    }
+
     @Test
     void largeWeightsGetLongerTilesAndAreTransposed() {
         Im2colEngine e = (Im2colEngine) engine("im2col-ffm");
