@@ -15,8 +15,6 @@ public final class Workers {
      * or heap), while a confined segment is not.
      */
     private static final Thread STRANGER = new Thread(() -> { });
-    /** Whether conv4j may call restricted methods ({@code --enable-native-access}); JDK 22+ answers this. */
-    private static final boolean NATIVE_ACCESS = Workers.class.getModule().isNativeAccessEnabled();
 
     private Workers() {
     }
@@ -28,8 +26,9 @@ public final class Workers {
 
     /**
      * Runs {@code jobs} independent jobs in {@code min(threads, jobs)} contiguous chunks, the calling thread
-     * taking the first, and returns once every chunk is done, also when one throws (a worker must never still
-     * write the caller's output after the call returns); the first failure is rethrown.
+     * taking the first, and returns only once every chunk that started is done, whatever was thrown (a worker
+     * must never still write the caller's output after the call returns: its arena may close then). The first
+     * failure is rethrown, any others added to it as suppressed.
      */
     public static void run(int threads, int jobs, Range body) {
         int n = Math.min(threads, jobs);
@@ -38,41 +37,62 @@ public final class Workers {
             return;
         }
         ForkJoinTask<?>[] others = new ForkJoinTask<?>[n - 1];
-        for (int t = 1; t < n; t++) {
-            int from = chunk(jobs, n, t), to = chunk(jobs, n, t + 1);
-            others[t - 1] = POOL.submit(() -> body.run(from, to));
-        }
-        RuntimeException failure = null;
+        // each chunk's failure as thrown: a task's own join would hand back a copy made in this thread
+        Throwable[] failures = new Throwable[n];
         try {
-            body.run(0, chunk(jobs, n, 1));
-        } catch (RuntimeException e) {
-            failure = e;
-        } finally {
-            for (ForkJoinTask<?> task : others) {
-                try {
-                    task.join();
-                } catch (RuntimeException e) {
-                    if (failure == null) {
-                        failure = e;
-                    } else {
-                        failure.addSuppressed(e);
+            for (int t = 1; t < n; t++) {
+                int chunk = t, from = chunk(jobs, n, t), to = chunk(jobs, n, t + 1);
+                others[t - 1] = POOL.submit(() -> {
+                    try {
+                        body.run(from, to);
+                    } catch (Throwable e) {
+                        failures[chunk] = e;
                     }
-                }
+                });
+            }
+            body.run(0, chunk(jobs, n, 1));
+        } catch (Throwable e) {
+            failures[0] = e;
+        }
+        for (ForkJoinTask<?> task : others) {
+            if (task == null) {
+                break;     // submitting it failed; none after it was submitted either
+            }
+            task.quietlyJoin();
+        }
+        Throwable first = null;
+        for (Throwable e : failures) {
+            if (e == null) {
+                continue;
+            }
+            if (first == null) {
+                first = e;
+            } else {
+                first.addSuppressed(e);
             }
         }
-        if (failure != null) {
-            throw failure;
+        if (first instanceof RuntimeException r) {
+            throw r;
+        }
+        if (first instanceof Error e) {
+            throw e;
+        }
+        if (first != null) {
+            throw new IllegalStateException("a worker failed", first);    // checked, though Range declares none
         }
     }
 
     /**
-     * {@code s}, readable from the worker threads if it can be made so: a native segment confined to the calling
-     * thread is seen through a global view of the same memory. Callers must not return before every worker is
-     * done with it, so the caller's arena cannot close meanwhile. Making the view is a restricted method: without
-     * native access for conv4j the confined segment comes back as it is.
+     * {@code s}, readable from the worker threads if it can be made so: a live native segment confined to the
+     * calling thread is seen through a global view of the same memory. Callers must not return before every
+     * worker is done with it, so the caller's arena cannot close meanwhile. Making the view is a restricted
+     * method: without native access for conv4j ({@code --enable-native-access}, checked on each call) the
+     * segment comes back as it is, and so does one that is closed or confined to another thread, so that using
+     * it fails as it would have.
      */
     public static MemorySegment shareable(MemorySegment s) {
-        if (!s.isNative() || s.isAccessibleBy(STRANGER) || !NATIVE_ACCESS) {
+        if (!s.isNative() || s.isAccessibleBy(STRANGER) || !s.scope().isAlive()
+                || !s.isAccessibleBy(Thread.currentThread()) || !Workers.class.getModule().isNativeAccessEnabled()) {
             return s;
         }
         return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize());

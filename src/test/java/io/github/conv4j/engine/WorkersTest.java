@@ -78,6 +78,53 @@ class WorkersTest {
     }
 
     @Test
+    void anErrorInAWorkerIsRethrownOnlyOnceTheOtherChunksHaveFinished() {
+        CountDownLatch slowDone = new CountDownLatch(1);
+        OutOfMemoryError thrown = assertThrows(OutOfMemoryError.class, () -> Workers.run(3, 3, (from, to) -> {
+            if (from == 1) {
+                throw new OutOfMemoryError("chunk 1 failed");
+            }
+            if (from == 2) {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                slowDone.countDown();
+            }
+        }));
+        assertEquals("chunk 1 failed", thrown.getMessage());
+        assertEquals(0, slowDone.getCount(), "the slow chunk should have finished before run returned");
+    }
+
+    @Test
+    void closedSegmentsAndOnesConfinedToAnotherThreadAreNotShared() throws Exception {
+        Arena closed = Arena.ofConfined();
+        MemorySegment dead = closed.allocate(16);
+        closed.close();
+        assertSame(dead, Workers.shareable(dead));
+        MemorySegment[] foreign = new MemorySegment[1];
+        CountDownLatch made = new CountDownLatch(1), checked = new CountDownLatch(1);
+        Thread owner = new Thread(() -> {
+            try (Arena arena = Arena.ofConfined()) {
+                foreign[0] = arena.allocate(16);
+                made.countDown();
+                checked.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        owner.start();
+        made.await();
+        try {
+            assertSame(foreign[0], Workers.shareable(foreign[0]));
+        } finally {
+            checked.countDown();
+            owner.join();
+        }
+    }
+
+    @Test
     void aConfinedSegmentIsSharedThroughAViewOfTheSameMemory() throws Exception {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment confined = arena.allocate(64, 8);

@@ -13,11 +13,13 @@ import java.util.Optional;
  * The strided split packed into off-heap patch tiles, then OpenBLAS GEMM: everything but the GEMM binding,
  * which the two subclasses ({@code im2col-jni}, {@code im2col-ffm}) choose.
  *
- * <p>The patch workspace per {@code forward} is bounded by the system property {@value #WORKSPACE} (bytes,
- * read when a plan is made; default {@value #DEFAULT_WORKSPACE}), whatever the batch size.
+ * <p>The patch workspace of each {@code forward}, and of each Java worker when a forward is split among them,
+ * is bounded by the system property {@value #WORKSPACE} (bytes, read when a plan is made; default
+ * {@value #DEFAULT_WORKSPACE}), whatever the batch size: a forward on {@code n} threads uses at most {@code n}
+ * times the bound. A plan keeps the workspaces it has made for its next calls until it is closed.
  */
 public abstract sealed class Im2colEngine implements ConvEngine permits Im2colJniEngine, Im2colFfmEngine {
-    /** System property: the most bytes of patch and output scratch one {@code forward} call uses. */
+    /** System property: the most bytes of patch and output scratch a {@code forward}, or one of its workers, uses. */
     public static final String WORKSPACE = "conv4j.im2col.workspace";
     /**
      * The default workspace bound: 8 MiB. Within it a plan takes tiles of about 1 MiB of patches (they stay in L2

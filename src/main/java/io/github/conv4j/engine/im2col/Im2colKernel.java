@@ -25,7 +25,8 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  *
  * <p>Threads. With more than one thread for a call, the output pixels are split among the library's
  * {@link Workers}, each packing its own tiles and running single-threaded GEMMs (see {@link #MIN_WORKER_ROWS});
- * otherwise the threads go to OpenBLAS.
+ * otherwise the threads go to OpenBLAS. OpenBLAS has one thread count for the process: concurrent forwards
+ * that set different counts overwrite each other's, which changes their speed, never their results.
  *
  * <p>Memory. Each concurrent {@code forward}, and each of its workers, takes a {@link Workspace} from a pool
  * and returns it, so they never share scratch; a workspace holds at most {@code tileRows * (patchLength + oc)}
