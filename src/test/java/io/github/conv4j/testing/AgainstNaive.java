@@ -24,37 +24,55 @@ public final class AgainstNaive {
     public static void check(String engine, ConvSpec spec, long seed, boolean integers) {
         SplittableRandom rnd = new SplittableRandom(seed * 31 + 7);
         try (Arena arena = Arena.ofConfined()) {
+            Problem p = Problem.draw(arena, spec, rnd, integers);
+            Tensor got = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+            Tensors.poison(got);
+            try (ConvPlan plan = Conv2d.plan(engine, spec, p.w(), p.b())) {
+                if (!plan.engine().equals(engine)) {
+                    throw new AssertionError("asked for " + engine + ", got a plan on " + plan.engine());
+                }
+                plan.forward(p.x(), got);
+            } catch (RuntimeException e) {
+                throw new AssertionError(engine + " threw on seed " + seed + " " + spec + ": " + e, e);
+            }
+            assertAgrees(engine + " differs from naive, seed " + seed, spec, p.want(), got, integers);
+        }
+    }
+
+    /**
+     * Fails unless {@code got} equals naive's {@code want}: exactly for small-integer inputs, else within
+     * {@code 8 * eps * (kh*kw*ic/groups + 1)}.
+     *
+     * @throws AssertionError starting with {@code what}, naming the spec and first differing index
+     */
+    public static void assertAgrees(String what, ConvSpec spec, Tensor want, Tensor got, boolean integers) {
+        double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
+        double eps = spec.dtype() == DType.FLOAT32 ? 0x1p-23 : 0x1p-52;
+        double tol = integers ? 0 : 8 * eps * (k + 1);
+        for (long i = 0; i < want.elementCount(); i++) {
+            double ref = want.getDouble(i), v = got.getDouble(i);
+            if (!(Math.abs(v - ref) <= tol)) {
+                throw new AssertionError(what + " (" + (integers ? "small integers" : "uniform floats") + ") " + spec
+                        + " at flat index " + i + ": got " + v + ", naive " + ref + " (tolerance " + tol + ")");
+            }
+        }
+    }
+
+    /** Inputs drawn for a spec, in the order x, w, bias, and naive's output on them. */
+    public record Problem(Tensor x, Tensor w, Tensor b, Tensor want) {
+        /** Draws x, w and (if the spec has one) bias from {@code rnd}, small integers or uniform, and runs naive. */
+        public static Problem draw(Arena arena, ConvSpec spec, SplittableRandom rnd, boolean integers) {
             DType t = spec.dtype();
             Tensor x = draw(arena, t, rnd, integers, spec.inputShape());
             Tensor w = draw(arena, t, rnd, integers, spec.weightShape());
             Tensor b = spec.hasBias() ? draw(arena, t, rnd, integers, spec.oc()) : null;
             Tensor want = Tensor.allocate(arena, t, spec.outputShape());
             Conv2d.forward(Conv2d.NAIVE, spec, x, w, b, want);
-            Tensor got = Tensor.allocate(arena, t, spec.outputShape());
-            Tensors.poison(got);
-            try (ConvPlan plan = Conv2d.plan(engine, spec, w, b)) {
-                if (!plan.engine().equals(engine)) {
-                    throw new AssertionError("asked for " + engine + ", got a plan on " + plan.engine());
-                }
-                plan.forward(x, got);
-            } catch (RuntimeException e) {
-                throw new AssertionError(engine + " threw on seed " + seed + " " + spec + ": " + e, e);
-            }
-            double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
-            double eps = t == DType.FLOAT32 ? 0x1p-23 : 0x1p-52;
-            double tol = integers ? 0 : 8 * eps * (k + 1);
-            for (long i = 0; i < want.elementCount(); i++) {
-                double ref = want.getDouble(i), v = got.getDouble(i);
-                if (!(Math.abs(v - ref) <= tol)) {
-                    throw new AssertionError(engine + " differs from naive, seed " + seed + " ("
-                            + (integers ? "small integers" : "uniform floats") + ") " + spec + " at flat index " + i
-                            + ": got " + v + ", naive " + ref + " (tolerance " + tol + ")");
-                }
-            }
+            return new Problem(x, w, b, want);
         }
-    }
 
-    private static Tensor draw(Arena arena, DType t, SplittableRandom rnd, boolean integers, long... shape) {
-        return integers ? Tensors.smallIntegers(arena, t, rnd, shape) : Tensors.uniform(arena, t, rnd, shape);
+        private static Tensor draw(Arena arena, DType t, SplittableRandom rnd, boolean integers, long... shape) {
+            return integers ? Tensors.smallIntegers(arena, t, rnd, shape) : Tensors.uniform(arena, t, rnd, shape);
+        }
     }
 }

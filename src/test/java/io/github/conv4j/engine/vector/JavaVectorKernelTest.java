@@ -12,6 +12,7 @@ import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
 import io.github.conv4j.Padding;
 import io.github.conv4j.Tensor;
+import io.github.conv4j.testing.AgainstNaive;
 import io.github.conv4j.testing.Tensors;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -201,16 +202,12 @@ class JavaVectorKernelTest {
         SplittableRandom rnd = new SplittableRandom(seed);
         try (Arena arena = Arena.ofConfined()) {
             DType t = spec.dtype();
-            Tensor x = Tensors.smallIntegers(arena, t, rnd, spec.inputShape());
-            Tensor w = Tensors.smallIntegers(arena, t, rnd, spec.weightShape());
-            Tensor b = spec.hasBias() ? Tensors.smallIntegers(arena, t, rnd, spec.oc()) : null;
-            Tensor want = Tensor.allocate(arena, t, spec.outputShape());
-            Conv2d.forward(Conv2d.NAIVE, spec, x, w, b, want);
+            AgainstNaive.Problem p = AgainstNaive.Problem.draw(arena, spec, rnd, true);
             Tensor y = heap ? onHeap(Tensor.allocate(arena, t, spec.outputShape())) : Tensor.allocate(arena, t,
                     spec.outputShape());
             Tensors.poison(y);
-            Conv2d.forward(ENGINE, spec, heap ? onHeap(x) : x, w, b, y);
-            assertSame(want, y, spec, "seed " + seed + (heap ? " heap" : " native"));
+            Conv2d.forward(ENGINE, spec, heap ? onHeap(p.x()) : p.x(), p.w(), p.b(), y);
+            assertSame(p.want(), y, spec, "seed " + seed + (heap ? " heap" : " native"));
         }
     }
 
