@@ -58,6 +58,31 @@ class Im2colKernelTest {
         }
     }
 
+    /** Undoes a setting when closed. */
+    private interface Restore extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Sets {@value Im2colEngine#WORKSPACE} to {@code value} until closed, then puts back what was there. */
+    private static Restore workspace(String value) {
+        String before = System.getProperty(Im2colEngine.WORKSPACE);
+        System.setProperty(Im2colEngine.WORKSPACE, value);
+        return () -> {
+            if (before == null) {
+                System.clearProperty(Im2colEngine.WORKSPACE);
+            } else {
+                System.setProperty(Im2colEngine.WORKSPACE, before);
+            }
+        };
+    }
+
+    /** Sets conv4j's thread count to {@code n} until closed, then back to 0 (all processors). */
+    private static Restore threads(int n) {
+        Settings.setThreads(n);
+        return () -> Settings.setThreads(0);
+    }
+
     private static Tensor naive(ConvSpec spec, Inputs in, Arena arena) {
         Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
         Conv2d.forward(Conv2d.NAIVE, spec, in.x(), in.w(), in.b(), y);
@@ -81,9 +106,7 @@ class Im2colKernelTest {
     void workspaceStaysUnderASmallBoundAndStillMatchesNaive(String name) {
         ConvEngine e = engine(name);
         long bound = 6000;
-        String before = System.getProperty(Im2colEngine.WORKSPACE);
-        System.setProperty(Im2colEngine.WORKSPACE, Long.toString(bound));
-        try (Arena arena = Arena.ofConfined()) {
+        try (Restore _ = workspace(Long.toString(bound)); Arena arena = Arena.ofConfined()) {
             for (Layout layout : Layout.values()) {
                 // 8 input channels per group and more are packed group by group, fewer merged into one GEMM
                 for (int groups : new int[] {1, 3, 12}) {
@@ -106,12 +129,6 @@ class Im2colKernelTest {
                     assertSame(name + " bounded " + spec, naive(spec, in, arena), y);
                 }
             }
-        } finally {
-            if (before == null) {
-                System.clearProperty(Im2colEngine.WORKSPACE);
-            } else {
-                System.setProperty(Im2colEngine.WORKSPACE, before);
-            }
         }
     }
 
@@ -120,8 +137,7 @@ class Im2colKernelTest {
     void everyTuningChoiceMatchesNaive(String name) {
         Im2colEngine e = (Im2colEngine) engine(name);
         // 3 threads split the pixels unevenly, across image boundaries, on segments confined to this thread
-        Settings.setThreads(3);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Restore _ = threads(3); Arena arena = Arena.ofConfined()) {
             for (Layout layout : Layout.values()) {
                 for (DType dtype : DType.values()) {
                     // one group, groups packed one by one (icg 8), and groups merged (icg 2)
@@ -157,8 +173,6 @@ class Im2colKernelTest {
                     }
                 }
             }
-        } finally {
-            Settings.setThreads(0);
         }
     }
 
@@ -166,8 +180,7 @@ class Im2colKernelTest {
     @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
     void javaWorkersTakeHeapArraysToo(String name) {
         Im2colEngine e = (Im2colEngine) engine(name);
-        Settings.setThreads(2);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Restore _ = threads(2); Arena arena = Arena.ofConfined()) {
             for (Layout layout : Layout.values()) {
                 ConvSpec spec = ConvSpec.builder().layout(layout).input(2, 9, 8, 4).kernel(3, 3, 5)
                         .padding(Padding.SAME).bias(true).build();
@@ -182,8 +195,6 @@ class Im2colKernelTest {
                 MemorySegment.copy(MemorySegment.ofArray(y), 0, got.data(), 0, got.data().byteSize());
                 assertSame(name + " workers on heap arrays " + spec, naive(spec, in, arena), got);
             }
-        } finally {
-            Settings.setThreads(0);
         }
     }
 
@@ -192,8 +203,8 @@ class Im2colKernelTest {
     void concurrentCallersThatEachSplitAmongWorkersMatchNaive(String name) throws Exception {
         Im2colEngine e = (Im2colEngine) engine(name);
         int callers = 4, calls = 10;
-        Settings.setThreads(3);
-        try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(callers)) {
+        try (Restore _ = threads(3); Arena arena = Arena.ofShared();
+                ExecutorService pool = Executors.newFixedThreadPool(callers)) {
             for (Layout layout : Layout.values()) {
                 ConvSpec spec = ConvSpec.builder().layout(layout).input(3, 11, 9, 8).kernel(3, 3, 12)
                         .padding(Padding.SAME).bias(true).relu(true).build();
@@ -220,8 +231,6 @@ class Im2colKernelTest {
                     }
                 }
             }
-        } finally {
-            Settings.setThreads(0);
         }
     }
 
@@ -249,17 +258,9 @@ class Im2colKernelTest {
 
     @Test
     void aBadWorkspacePropertyIsAnErrorNamingIt() {
-        String before = System.getProperty(Im2colEngine.WORKSPACE);
-        System.setProperty(Im2colEngine.WORKSPACE, "lots");
-        try {
+        try (Restore _ = workspace("lots")) {
             IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, Im2colEngine::workspaceBound);
             assertEquals("conv4j.im2col.workspace must be a positive number of bytes: lots", ex.getMessage());
-        } finally {
-            if (before == null) {
-                System.clearProperty(Im2colEngine.WORKSPACE);
-            } else {
-                System.setProperty(Im2colEngine.WORKSPACE, before);
-            }
         }
     }
 
@@ -340,10 +341,10 @@ class Im2colKernelTest {
     @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
     void concurrentForwardsOnOnePlanMatchASingleThread(String name) throws Exception {
         engine(name);
-        String before = System.getProperty(Im2colEngine.WORKSPACE);
-        System.setProperty(Im2colEngine.WORKSPACE, "20000");   // several tiles per call
         int threads = 4, calls = 25;
-        try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+        // several tiles per call
+        try (Restore _ = workspace("20000"); Arena arena = Arena.ofShared();
+                ExecutorService pool = Executors.newFixedThreadPool(threads)) {
             for (Layout layout : Layout.values()) {
                 ConvSpec spec = ConvSpec.builder().layout(layout).input(4, 13, 12, 8).kernel(3, 3, 16)
                         .padding(Padding.SAME).bias(true).relu(true).build();
@@ -378,12 +379,6 @@ class Im2colKernelTest {
                 }
                 Inputs first = new Inputs(inputs.get(0).x(), weights.w(), weights.b());
                 assertSame(name + " single-threaded " + spec, naive(spec, first, arena), single.get(0));
-            }
-        } finally {
-            if (before == null) {
-                System.clearProperty(Im2colEngine.WORKSPACE);
-            } else {
-                System.setProperty(Im2colEngine.WORKSPACE, before);
             }
         }
     }
