@@ -82,15 +82,34 @@ public final class Workers {
         }
     }
 
+    /** The segments that the workers of one forward use, and how many workers it gets. */
+    public record Shared(MemorySegment x, MemorySegment y, int threads) {
+    }
+
+    /**
+     * Readies a forward's input and output for {@code threads} workers: with more than one, segments confined to
+     * the calling thread are seen through a global view of the same memory ({@link #shareable}); when either
+     * segment cannot be shared, the forward gets one thread and the segments as they are. The caller must not
+     * return before its workers are done ({@link #run} sees to that).
+     */
+    public static Shared share(int threads, MemorySegment x, MemorySegment y) {
+        if (threads > 1) {
+            MemorySegment xs = shareable(x), ys = shareable(y);
+            if (shared(xs, ys)) {
+                return new Shared(xs, ys, threads);
+            }
+        }
+        return new Shared(x, y, 1);
+    }
+
     /**
      * {@code s}, readable from the worker threads if it can be made so: a live native segment confined to the
-     * calling thread is seen through a global view of the same memory. Callers must not return before every
-     * worker is done with it, so the caller's arena cannot close meanwhile. Making the view is a restricted
-     * method: without native access for conv4j ({@code --enable-native-access}, checked on each call) the
-     * segment comes back as it is, and so does one that is closed or confined to another thread, so that using
-     * it fails as it would have.
+     * calling thread is seen through a global view of the same memory. Making the view is a restricted method:
+     * without native access for conv4j ({@code --enable-native-access}, checked on each call) the segment comes
+     * back as it is, and so does one that is closed or confined to another thread, so that using it fails as it
+     * would have.
      */
-    public static MemorySegment shareable(MemorySegment s) {
+    static MemorySegment shareable(MemorySegment s) {
         if (!s.isNative() || s.isAccessibleBy(STRANGER) || !s.scope().isAlive()
                 || !s.isAccessibleBy(Thread.currentThread()) || !Workers.class.getModule().isNativeAccessEnabled()) {
             return s;
@@ -99,7 +118,7 @@ public final class Workers {
     }
 
     /** Whether worker threads can read and write both segments. */
-    public static boolean shared(MemorySegment x, MemorySegment y) {
+    static boolean shared(MemorySegment x, MemorySegment y) {
         return x.isAccessibleBy(STRANGER) && y.isAccessibleBy(STRANGER);
     }
 

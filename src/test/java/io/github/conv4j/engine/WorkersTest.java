@@ -90,6 +90,9 @@ class WorkersTest {
         MemorySegment dead = closed.allocate(16);
         closed.close();
         assertSame(dead, Workers.shareable(dead));
+        Workers.Shared none = Workers.share(2, dead, dead);
+        assertEquals(1, none.threads(), "a closed segment keeps the forward on the calling thread");
+        assertSame(dead, none.x());
         MemorySegment[] foreign = new MemorySegment[1];
         CountDownLatch made = new CountDownLatch(1), checked = new CountDownLatch(1);
         Thread owner = new Thread(() -> {
@@ -126,6 +129,12 @@ class WorkersTest {
             other.start();
             other.join();
             assertEquals(42, seen[0]);
+            Workers.Shared one = Workers.share(1, confined, confined);
+            assertEquals(1, one.threads());
+            assertSame(confined, one.x(), "one thread needs no view");
+            Workers.Shared two = Workers.share(2, confined, confined);
+            assertEquals(2, two.threads());
+            assertTrue(Workers.shared(two.x(), two.y()), "two threads get views the workers can read");
         }
         MemorySegment heap = MemorySegment.ofArray(new float[4]);
         assertSame(heap, Workers.shareable(heap));

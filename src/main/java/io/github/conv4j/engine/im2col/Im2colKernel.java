@@ -255,13 +255,14 @@ final class Im2colKernel implements ConvKernel {
         // a forced split ignores the minimum work per thread, so tests can split small specs
         int threads = split == Split.WORKERS ? Settings.threads() : Settings.threadsFor(s);
         long pixels = (long) s.mb() * s.oh() * s.ow();
-        MemorySegment xs = Workers.shareable(x), ys = Workers.shareable(y);
-        int workers = Workers.shared(xs, ys) ? workers(threads, pixels) : 1;
+        Workers.Shared shared = Workers.share(workers(threads, pixels), x, y);
+        int workers = shared.threads();
         OpenBlas.applyThreads(workers > 1 ? 1 : threads);
         if (workers <= 1) {
             range(x, y, 0, pixels);
             return;
         }
+        MemorySegment xs = shared.x(), ys = shared.y();
         Workers.run(workers, workers, (from, to) -> {
             for (int w = from; w < to; w++) {
                 range(xs, ys, pixels * w / workers, pixels * (w + 1) / workers);

@@ -2,6 +2,7 @@ package io.github.conv4j.engine.vector;
 
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.Layout;
+import io.github.conv4j.Settings;
 import io.github.conv4j.engine.Workers;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
@@ -129,9 +130,11 @@ final class FloatConv implements ConvKernel {
     @Override
     public void forward(MemorySegment segmentX, MemorySegment segmentY) {
         // workers may need a view of segments confined to this thread; forward waits for them all
-        MemorySegment x = Workers.shareable(segmentX), y = Workers.shareable(segmentY);
+        Workers.Shared shared = Workers.share(Settings.threadsFor(s), segmentX, segmentY);
+        MemorySegment x = shared.x(), y = shared.y();
+        int threads = shared.threads();
         if (nchw) {
-            VectorConv.split(s, s.mb(), x, y, (from, to) -> {
+            Workers.run(threads, s.mb(), (from, to) -> {
                 Scratch sc = take();
                 try {
                     nchwImages(x, y, from, to, sc);
@@ -140,7 +143,7 @@ final class FloatConv implements ConvKernel {
                 }
             });
         } else if (depthwise) {
-            VectorConv.split(s, s.mb() * oh, x, y, (from, to) -> {
+            Workers.run(threads, s.mb() * oh, (from, to) -> {
                 Scratch sc = take();
                 try {
                     depthwiseRows(x, y, from, to, sc.ring);
@@ -151,7 +154,7 @@ final class FloatConv implements ConvKernel {
         } else {
             long pixels = (long) s.mb() * oh * ow;
             int tiles = (int) ((pixels + tileRows - 1) / tileRows);
-            VectorConv.split(s, tiles, x, y, (from, to) -> {
+            Workers.run(threads, tiles, (from, to) -> {
                 Scratch sc = take();
                 try {
                     for (int t = from; t < to; t++) {
