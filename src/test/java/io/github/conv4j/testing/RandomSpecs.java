@@ -58,4 +58,102 @@ public final class RandomSpecs {
             }
         }
     }
+
+    /**
+     * A random valid spec that exercises worker splits and multi-tile paths: batch 1..8, spatial sizes up to 200,
+     * channels per group up to 128, kernels up to 7, every padding mode, groups and depthwise, both layouts and
+     * dtypes, bias, ReLU; at most {@value #LARGE_MACS} multiply-adds, so that naive checks it in tens of ms.
+     */
+    public static ConvSpec large(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed ^ 0x1A46E5EEDL);
+        while (true) {
+            boolean depthwise = rnd.nextInt(5) == 0;
+            int groups = depthwise ? 1 + rnd.nextInt(128) : rnd.nextInt(4) == 0 ? 1 + rnd.nextInt(4) : 1;
+            int icg = depthwise ? 1 : 1 + rnd.nextInt(128);
+            int ocg = depthwise ? 1 + rnd.nextInt(3) : 1 + rnd.nextInt(128);
+            int k = 1 + rnd.nextInt(7);
+            Padding padding = switch (rnd.nextInt(4)) {
+                case 0 -> Padding.VALID;
+                case 1 -> Padding.SAME;
+                case 2 -> Padding.SAME_LOWER;
+                default -> Padding.explicit(rnd.nextInt(5), rnd.nextInt(5), rnd.nextInt(5), rnd.nextInt(5));
+            };
+            try {
+                ConvSpec spec = ConvSpec.builder()
+                        .layout(rnd.nextBoolean() ? Layout.NHWC : Layout.NCHW)
+                        .dtype(rnd.nextInt(4) == 0 ? DType.FLOAT64 : DType.FLOAT32)
+                        .input(1 + rnd.nextInt(8), 1 + rnd.nextInt(200), 1 + rnd.nextInt(200), icg * groups)
+                        .kernel(rnd.nextInt(3) == 0 ? 1 + rnd.nextInt(7) : k, k, ocg * groups)
+                        .stride(1 + rnd.nextInt(3), 1 + rnd.nextInt(3))
+                        .dilation(rnd.nextInt(4) == 0 ? 2 : 1, rnd.nextInt(4) == 0 ? 2 : 1)
+                        .padding(padding).groups(groups)
+                        .bias(rnd.nextBoolean()).relu(rnd.nextInt(3) == 0)
+                        .build();
+                if (spec.flops() / 2 <= LARGE_MACS) {
+                    return spec;
+                }
+            } catch (IllegalArgumentException tooSmall) {
+                // the kernel outgrew the padded input; draw again from the same stream
+            }
+        }
+    }
+
+    /** The most multiply-adds a {@link #large} spec has. */
+    public static final long LARGE_MACS = 40_000_000L;
+
+    /**
+     * A random float32 spec with bias or ReLU on the edges of the geometry: narrow inputs, wide pads and
+     * dilations that leave output columns or rows reading only padding, one output column reached with a
+     * stride, one channel per group. These are the specs where oneDNN 3.11 crashed or computed wrong results
+     * ({@code engine/onednn/Workarounds}); other engines see them too.
+     */
+    public static ConvSpec edges(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed ^ 0xED6E5L);
+        while (true) {
+            int groups = rnd.nextInt(3) == 0 ? 1 + rnd.nextInt(8) : 1;
+            int icg = rnd.nextBoolean() ? 1 : 1 + rnd.nextInt(8);
+            int ocg = 1 + rnd.nextInt(8);
+            int kw = 1 + rnd.nextInt(6);
+            int pad = kw * (1 + rnd.nextInt(3));
+            Padding padding = switch (rnd.nextInt(3)) {
+                case 0 -> Padding.explicit(rnd.nextInt(4), rnd.nextInt(4), rnd.nextInt(pad + 1), pad);
+                case 1 -> Padding.explicit(rnd.nextInt(4), rnd.nextInt(4), rnd.nextInt(4), rnd.nextInt(4));
+                default -> rnd.nextBoolean() ? Padding.SAME : Padding.SAME_LOWER;
+            };
+            boolean bias = rnd.nextBoolean();
+            try {
+                return ConvSpec.builder()
+                        .layout(rnd.nextBoolean() ? Layout.NHWC : Layout.NCHW)
+                        .input(1 + rnd.nextInt(4), 1 + rnd.nextInt(24), 1 + rnd.nextInt(rnd.nextBoolean() ? 6 : 64),
+                                icg * groups)
+                        .kernel(1 + rnd.nextInt(5), kw, ocg * groups)
+                        .stride(rnd.nextInt(3) == 0 ? 1 + rnd.nextInt(4) : 1, 1 + rnd.nextInt(6))
+                        .dilation(1 + rnd.nextInt(3), rnd.nextBoolean() ? 1 : 1 + rnd.nextInt(6))
+                        .padding(padding).groups(groups)
+                        .bias(bias).relu(!bias || rnd.nextBoolean())
+                        .build();
+            } catch (IllegalArgumentException tooSmall) {
+                // the kernel outgrew the padded input; draw again from the same stream
+            }
+        }
+    }
+
+    /** Which generator a fuzz run draws from. */
+    public enum Profile {
+        /** {@code next(seed, 40, 6)}: the classic small specs. */
+        SMALL,
+        /** {@link #large}. */
+        LARGE,
+        /** {@link #edges}. */
+        EDGES;
+
+        /** The spec for {@code seed}. */
+        public ConvSpec spec(long seed) {
+            return switch (this) {
+                case SMALL -> next(seed, 40, 6);
+                case LARGE -> large(seed);
+                case EDGES -> edges(seed);
+            };
+        }
+    }
 }

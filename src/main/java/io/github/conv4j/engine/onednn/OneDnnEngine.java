@@ -1,7 +1,6 @@
 package io.github.conv4j.engine.onednn;
 
 import io.github.conv4j.ConvSpec;
-import io.github.conv4j.DType;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.spi.ConvKernel;
@@ -103,49 +102,12 @@ public final class OneDnnEngine implements ConvEngine {
 
     @Override
     public Optional<String> declines(ConvSpec spec) {
-        if (spec.dtype() == DType.FLOAT64) {
-            return Optional.of(F64_REASON);
-        }
-        // Both rules below come from conv4j's differential fuzzing of oneDNN 3.11 (brg_conv_fwd kernels); the
-        // specs they decline are degenerate geometry that real networks do not use, and auto sends them to
-        // the next engine.
-        if (spec.hasBias() || spec.relu()) {
-            // a SIGSEGV (null dereference in brgemm_convolution_fwd_t::perform_outwork) that kills the JVM, when
-            // bias or ReLU meets an axis on which every output reads padding only; e.g. NHWC x=[1,5,2,5]
-            // w=[2,1,5,3] stride 2,4 dilation 1,3 pads 0,0,2,3 with bias. Specs where only some rows or columns
-            // are blind (pads as large as the kernel) ran correctly in the same search.
-            boolean rows = allBlind(spec.ih(), spec.oh(), spec.sh(), spec.dh(), spec.kh(), spec.padTop());
-            boolean cols = allBlind(spec.iw(), spec.ow(), spec.sw(), spec.dw(), spec.kw(), spec.padLeft());
-            if (rows || cols) {
-                return Optional.of((spec.hasBias() ? "bias" : "relu") + " where every output " + (rows ? "row" : "column")
-                        + " reads only padding: oneDNN 3.11 can crash on such specs (SIGSEGV in"
-                        + " brgemm_convolution_fwd_t::perform_outwork)");
-            }
-        }
-        // wrong results (not an error) when an axis has one output and a stride above 1, with a batch above 1;
-        // e.g. NCHW x=[2,1,2,2] w=[2,1,5,5] stride 1,4 dilation 2,1 pads 4,4,2,1
-        if (spec.oh() == 1 && spec.sh() > 1 || spec.ow() == 1 && spec.sw() > 1) {
-            return Optional.of("one output " + (spec.oh() == 1 && spec.sh() > 1 ? "row with stride sh=" + spec.sh()
-                    : "column with stride sw=" + spec.sw()) + ": oneDNN 3.11 computes wrong results for such specs");
-        }
-        return Optional.empty();
-    }
-
-    /** Whether every output position along one axis has all its kernel taps in the padding. */
-    static boolean allBlind(int in, int out, int stride, int dilation, int k, int padBefore) {
-        for (long o = 0; o < out; o++) {
-            long first = o * stride - padBefore;
-            if (first >= 0 && first < in) {
-                return false;
-            }
-            for (long t = 1; t < k; t++) {
-                long p = first + t * dilation;
-                if (p >= 0 && p < in) {
-                    return false;
-                }
-            }
-        }
-        return true;
+        // oneDNN 3.11's known failures on valid float32 specs (a SIGSEGV and wrong results) are not declined:
+        // the plan steers around them (Workarounds), so auto keeps the fastest engine for them too
+        return switch (spec.dtype()) {
+            case FLOAT32 -> Optional.empty();
+            case FLOAT64 -> Optional.of(F64_REASON);
+        };
     }
 
     /**

@@ -9,6 +9,7 @@ import io.github.conv4j.Settings;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -32,6 +33,10 @@ import org.bytedeco.javacpp.PointerPointer;
  * <p>Data layout: src {@code nhwc|nchw [mb][ic][ih][iw]}, weights user {@code hwio|oihw} (grouped
  * {@code hwigo|goihw [g][oc/g][ic/g][kh][kw]}) reordered once to the primitive's blocked format, dst like src.
  *
+ * <p>oneDNN 3.11 crashes or computes wrong results on a few valid geometries; {@link Workarounds} decides once
+ * per plan how to hand such a spec to it (bias and ReLU applied here after the primitive, a stride of 1 on a
+ * single output column, or plain weights), and {@link #implementation()} names the workaround in use.
+ *
  * <p>Threads: OpenMP's thread count is fixed into a oneDNN primitive when it is created (its kernels split
  * work for that many threads and start that many), so this kernel holds one primitive per thread count it has
  * been asked to run with; a change of {@link Settings#threads()} after planning costs one primitive creation
@@ -48,6 +53,8 @@ import org.bytedeco.javacpp.PointerPointer;
 final class OneDnnKernel implements ConvKernel {
     private final OneDnnRuntime runtime;
     private final ConvSpec spec;
+    /** How the spec is handed to oneDNN 3.11 around its bugs; usually the spec as it is. */
+    private final Workarounds workarounds;
     private final long inputBytes, outputBytes;
     /** Owns the reordered weights, the bias, scratchpads and heap staging buffers. */
     private final Arena arena = Arena.ofShared();
@@ -66,10 +73,16 @@ final class OneDnnKernel implements ConvKernel {
     OneDnnKernel(OneDnnRuntime runtime, ConvSpec spec, MemorySegment weights, MemorySegment bias) {
         this.runtime = runtime;
         this.spec = spec;
+        this.workarounds = Workarounds.of(spec);
         this.inputBytes = spec.inputElements() * spec.dtype().byteSize();
         this.outputBytes = spec.outputElements() * spec.dtype().byteSize();
         try {
-            this.bias = bias == null ? null : arena.allocate(bias.byteSize(), 64).copyFrom(bias);
+            if (bias != null && bias.byteSize() < spec.oc() * spec.dtype().byteSize()) {
+                throw new IndexOutOfBoundsException("bias segment too small: " + bias.byteSize() + " bytes < "
+                        + spec.oc() * spec.dtype().byteSize() + " needed for oc=" + spec.oc());
+            }
+            this.bias = bias == null ? null
+                    : arena.allocate(bias.byteSize(), 64).copyFrom(bias.asSlice(0, spec.oc() * spec.dtype().byteSize()));
             int threads = Settings.threadsFor(spec);
             runtime.useThreads(threads);
             synchronized (this) {
@@ -117,7 +130,42 @@ final class OneDnnKernel implements ConvKernel {
     @Override
     public String implementation() {
         Primitive p = latest;
-        return p == null ? "" : p.implementation;
+        if (p == null) {
+            return "";
+        }
+        if (!workarounds.any(spec)) {
+            return p.implementation;
+        }
+        List<String> notes = new ArrayList<>();
+        if (!workarounds.fusedEpilogue()) {
+            notes.add("bias/relu applied in java");
+        }
+        if (workarounds.sw() != spec.sw()) {
+            notes.add("sw=1, pad right " + workarounds.padRight());
+        }
+        if (!workarounds.blockedWeights()) {
+            notes.add("plain weights");
+        }
+        return p.implementation + " (oneDNN 3.11 workaround: " + String.join(", ", notes) + ")";
+    }
+
+    /** The spec's bias and ReLU over {@code y}, for primitives built without them (see {@link Workarounds}). */
+    private void epilogue(MemorySegment y) {
+        // only float32 reaches this engine (it declines float64); y is [mb][oc][oh][ow] or [mb][oh][ow][oc]
+        long pixels = (long) spec.oh() * spec.ow();
+        int oc = spec.oc();
+        boolean nhwc = spec.layout() == Layout.NHWC;
+        for (long i = 0, n = spec.outputElements(); i < n; i++) {
+            int c = (int) (nhwc ? i % oc : i / pixels % oc);
+            float v = y.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+            if (bias != null) {
+                v += bias.getAtIndex(ValueLayout.JAVA_FLOAT, c);
+            }
+            if (spec.relu() && v < 0f) {
+                v = 0f;
+            }
+            y.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, v);
+        }
     }
 
     @Override
@@ -160,14 +208,15 @@ final class OneDnnKernel implements ConvKernel {
             src = desc(new long[] {spec.mb(), spec.ic(), spec.ih(), spec.iw()}, tag);
             dst = desc(new long[] {spec.mb(), spec.oc(), spec.oh(), spec.ow()}, tag);
             // any: the primitive picks the blocked weight layout its fastest kernel wants (9x on depthwise)
-            any = desc(weightDims(), dnnl_format_tag_any);
-            biasMd = spec.hasBias() ? desc(new long[] {spec.oc()}, dnnl_x) : null;
+            any = desc(weightDims(), workarounds.blockedWeights() ? dnnl_format_tag_any : userWeightTag());
+            boolean fused = workarounds.fusedEpilogue();
+            biasMd = spec.hasBias() && fused ? desc(new long[] {spec.oc()}, dnnl_x) : null;
 
             attr = new dnnl_primitive_attr();
             check(dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
             check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
                     "dnnl_primitive_attr_set_scratchpad_mode(user)");
-            if (spec.relu()) {
+            if (spec.relu() && fused) {
                 ops = new dnnl_post_ops();
                 check(dnnl_post_ops_create(ops), "dnnl_post_ops_create");
                 check(dnnl_post_ops_append_eltwise(ops, dnnl_eltwise_relu, 0f, 0f),
@@ -176,10 +225,10 @@ final class OneDnnKernel implements ConvKernel {
             }
 
             // oneDNN counts dilation from 0 (0 = dense), conv4j from 1
-            long[] strides = {spec.sh(), spec.sw()};
+            long[] strides = {spec.sh(), workarounds.sw()};
             long[] dilates = {spec.dh() - 1, spec.dw() - 1};
             long[] padL = {spec.padTop(), spec.padLeft()};
-            long[] padR = {spec.padBottom(), spec.padRight()};
+            long[] padR = {spec.padBottom(), workarounds.padRight()};
             p.pd = new dnnl_primitive_desc();
             int status = dnnl_convolution_forward_primitive_desc_create(p.pd, runtime.engine(),
                     dnnl_forward_inference, dnnl_convolution_direct, src, any, biasMd, dst, strides, dilates, padL,
@@ -196,6 +245,10 @@ final class OneDnnKernel implements ConvKernel {
             }
             p.implementation = implementation(p.pd);
             p.scratchpadBytes = dnnl_memory_desc_get_size(query(p.pd, dnnl_query_scratchpad_md));
+            // the primitive reads and writes as many bytes as its descriptors say: they must be the spec's, or a
+            // forward could run past the caller's buffers
+            requireSize("src", dnnl_memory_desc_get_size(query(p.pd, dnnl_query_src_md)), inputBytes);
+            requireSize("dst", dnnl_memory_desc_get_size(query(p.pd, dnnl_query_dst_md)), outputBytes);
             p.weights = reorder(from, weights, p.weightsMd());
             primitives.add(p);
             made = true;
@@ -215,6 +268,13 @@ final class OneDnnKernel implements ConvKernel {
             if (attr != null && !attr.isNull()) {
                 dnnl_primitive_attr_destroy(attr);
             }
+        }
+    }
+
+    private void requireSize(String what, long primitiveBytes, long specBytes) {
+        if (primitiveBytes != specBytes) {
+            throw new OneDnnException("oneDNN's " + what + " descriptor has " + primitiveBytes + " bytes, the spec "
+                    + specBytes + ": " + spec, dnnl_runtime_error);
         }
     }
 
@@ -416,7 +476,7 @@ final class OneDnnKernel implements ConvKernel {
                 src = add(n++, DNNL_ARG_SRC, query(p.pd, dnnl_query_src_md), 0);
                 add(n++, DNNL_ARG_WEIGHTS, p.weightsMd(), p.weights.address());
                 dst = add(n++, DNNL_ARG_DST, query(p.pd, dnnl_query_dst_md), 0);
-                if (bias != null) {
+                if (bias != null && workarounds.fusedEpilogue()) {
                     add(n++, DNNL_ARG_BIAS, query(p.pd, dnnl_query_weights_md, 1), bias.address());
                 }
                 if (p.scratchpadBytes > 0) {
@@ -440,6 +500,12 @@ final class OneDnnKernel implements ConvKernel {
 
         /** Points the memory objects at the caller's buffers (or staging copies) and runs the primitive. */
         void run(MemorySegment x, MemorySegment y) {
+            // the primitive reads inputBytes at x and writes outputBytes at y (checked against its descriptors
+            // when it was made): one bound check per call before any address reaches native code
+            if (x.byteSize() < inputBytes || y.byteSize() < outputBytes) {
+                throw new IndexOutOfBoundsException("segment too small for oneDNN: x " + x.byteSize() + " bytes (needs "
+                        + inputBytes + "), y " + y.byteSize() + " bytes (needs " + outputBytes + ")");
+            }
             long xa;
             if (x.isNative()) {
                 xa = x.address();
@@ -472,6 +538,9 @@ final class OneDnnKernel implements ConvKernel {
             check(dnnl_stream_wait(stream), "dnnl_stream_wait");
             if (!y.isNative()) {
                 MemorySegment.copy(stagedY, 0, y, 0, outputBytes);
+            }
+            if (!workarounds.fusedEpilogue()) {
+                epilogue(y);
             }
         }
 
