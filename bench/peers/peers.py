@@ -138,8 +138,14 @@ def main():
                 med, mn = timed(run, args.seconds)
             results.append(record(name, 'torch-conv2d', med, mn, flops, err))
     try:
-        commit = subprocess.run(['git', 'describe', '--always', '--dirty', '--abbrev=12'], capture_output=True,
+        # dirty only when the code differs from the commit, not when results files are being written
+        commit = subprocess.run(['git', 'rev-parse', '--short=12', 'HEAD'], capture_output=True,
                                 text=True, timeout=5).stdout.strip() or 'unknown'
+        diff = subprocess.run(['git', 'diff', '--name-only', 'HEAD', '--', ':/pom.xml', ':/src', ':/native-config',
+                               ':/bench/pom.xml', ':/bench/src', ':/bench/peers'], capture_output=True, text=True,
+                              timeout=5).stdout.strip()
+        if commit != 'unknown' and diff:
+            commit += '-dirty'
     except (OSError, subprocess.SubprocessError):
         commit = 'unknown'
     report = {'jdk': None, 'cpu': cpu_model(), 'commit': commit,

@@ -62,7 +62,8 @@ public final class RandomSpecs {
     /**
      * A random valid spec that exercises worker splits and multi-tile paths: batch 1..8, spatial sizes up to 200,
      * channels per group up to 128, kernels up to 7, every padding mode, groups and depthwise, both layouts and
-     * dtypes, bias, ReLU; at most {@value #LARGE_MACS} multiply-adds, so that naive checks it in tens of ms.
+     * dtypes, bias, ReLU; at most {@value #LARGE_MACS} multiply-adds and {@value #LARGE_ELEMENTS} input or output
+     * elements, so that naive checks it in tens of milliseconds.
      */
     public static ConvSpec large(long seed) {
         SplittableRandom rnd = new SplittableRandom(seed ^ 0x1A46E5EEDL);
@@ -89,7 +90,8 @@ public final class RandomSpecs {
                         .padding(padding).groups(groups)
                         .bias(rnd.nextBoolean()).relu(rnd.nextInt(3) == 0)
                         .build();
-                if (spec.flops() / 2 <= LARGE_MACS) {
+                if (spec.flops() / 2 <= LARGE_MACS && spec.inputElements() <= LARGE_ELEMENTS
+                        && spec.outputElements() <= LARGE_ELEMENTS) {
                     return spec;
                 }
             } catch (IllegalArgumentException tooSmall) {
@@ -100,6 +102,8 @@ public final class RandomSpecs {
 
     /** The most multiply-adds a {@link #large} spec has. */
     public static final long LARGE_MACS = 40_000_000L;
+    /** The most input or output elements a {@link #large} spec has. */
+    public static final long LARGE_ELEMENTS = 2_000_000L;
 
     /**
      * A random float32 spec with bias or ReLU on the edges of the geometry: narrow inputs, wide pads and
