@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.ConvPlan;
@@ -16,8 +15,8 @@ import io.github.conv4j.Layout;
 import io.github.conv4j.Padding;
 import io.github.conv4j.Settings;
 import io.github.conv4j.Tensor;
-import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvKernel;
+import io.github.conv4j.testing.Engines;
 import io.github.conv4j.testing.Tensors;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -43,8 +42,7 @@ class OneDnnKernelTest {
 
     @BeforeEach
     void requireAvailable() {
-        Availability a = engine.probe();
-        assumeTrue(a.available(), () -> "engine onednn is unavailable here: " + a.reason());
+        Engines.require(OneDnnEngine.NAME);
         threadsBefore = Settings.threads();
     }
 

@@ -3,7 +3,6 @@ package io.github.conv4j.engine.vector;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.ConvPlan;
@@ -13,6 +12,7 @@ import io.github.conv4j.Layout;
 import io.github.conv4j.Padding;
 import io.github.conv4j.Tensor;
 import io.github.conv4j.testing.AgainstNaive;
+import io.github.conv4j.testing.Engines;
 import io.github.conv4j.testing.Tensors;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -38,8 +38,7 @@ class JavaVectorKernelTest {
 
     @BeforeEach
     void requireAvailable() {
-        var a = Conv2d.engine(ENGINE).probe();
-        assumeTrue(a.available(), () -> "java-vector is unavailable here: " + a.reason());
+        Engines.require(ENGINE);
     }
 
     @TestFactory
