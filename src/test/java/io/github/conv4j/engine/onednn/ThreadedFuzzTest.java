@@ -3,10 +3,10 @@ package io.github.conv4j.engine.onednn;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.conv4j.testing.ChildFuzz;
+import io.github.conv4j.testing.Engines;
 import io.github.conv4j.testing.RandomSpecs;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -27,8 +27,7 @@ class ThreadedFuzzTest {
         for (int threads : new int[] {1, 2, 8, 16}) {
             for (RandomSpecs.Profile profile : List.of(RandomSpecs.Profile.EDGES, RandomSpecs.Profile.SMALL)) {
                 tests.add(DynamicTest.dynamicTest(threads + " threads, " + profile, () -> {
-                    Assumptions.assumeTrue(new OneDnnEngine().probe().available(),
-                            () -> "onednn unavailable: " + new OneDnnEngine().probe().reason());
+                    Engines.require(OneDnnEngine.NAME);
                     ChildFuzz.Result r = ChildFuzz.run(OneDnnEngine.NAME, threads, profile, FIRST_SEED, COUNT, 600);
                     System.out.println(r.summary());
                     assertTrue(r.crashes().isEmpty() && r.failures().isEmpty(), () -> r.summary() + "\ncrashes: "

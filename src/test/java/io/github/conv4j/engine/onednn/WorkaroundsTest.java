@@ -11,9 +11,9 @@ import io.github.conv4j.Layout;
 import io.github.conv4j.Padding;
 import io.github.conv4j.Tensor;
 import io.github.conv4j.testing.AgainstNaive;
+import io.github.conv4j.testing.Engines;
 import io.github.conv4j.testing.RandomSpecs;
 import java.lang.foreign.Arena;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,8 +33,7 @@ class WorkaroundsTest {
 
     @BeforeEach
     void needsOneDnn() {
-        Assumptions.assumeTrue(new OneDnnEngine().probe().available(),
-                () -> "onednn unavailable: " + new OneDnnEngine().probe().reason());
+        Engines.require(OneDnnEngine.NAME);
     }
 
     /** Every output column: all taps outside the input, one of them right of it. */
