@@ -204,6 +204,17 @@ public final class ConvSpec {
         return 2.0 * mb * oh * ow * oc * kh * kw * (ic / groups);
     }
 
+    /**
+     * How far an engine's output element may lie from a reference value {@code reference} (a golden output or
+     * naive's) for this spec: float64 {@code 1e-12 * (1 + |reference|)}, float32
+     * {@code 1e-5 * sqrt(kh * kw * ic / groups) * (1 + |reference|)}, as README states.
+     */
+    public double tolerance(double reference) {
+        // float32 rounding error grows with the reduction length; sqrt of it, since rounding errors partly cancel
+        double k = (double) kh * kw * (ic / groups);
+        return (dtype == DType.FLOAT64 ? 1e-12 : 1e-5 * Math.sqrt(k)) * (1 + Math.abs(reference));
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof ConvSpec s && layout == s.layout && dtype == s.dtype && padding.equals(s.padding)

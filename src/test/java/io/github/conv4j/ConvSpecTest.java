@@ -83,6 +83,17 @@ class ConvSpecTest {
     }
 
     @Test
+    void toleranceGrowsWithTheReductionAndTheReference() {
+        // float32: 1e-5 * sqrt(kh * kw * ic / groups) * (1 + |y|), here sqrt(3 * 3 * 8 / 2) = 6
+        ConvSpec f32 = ConvSpec.builder().input(1, 5, 5, 8).kernel(3, 3, 4).groups(2).build();
+        assertEquals(6e-5 * 3, f32.tolerance(-2), 1e-18);
+        assertEquals(6e-5, f32.tolerance(0), 1e-18);
+        // float64: 1e-12 * (1 + |y|), whatever the reduction length
+        ConvSpec f64 = f32.toBuilder().dtype(DType.FLOAT64).build();
+        assertEquals(1e-12 * 3, f64.tolerance(2), 1e-27);
+    }
+
+    @Test
     void equalSpecsAreEqual() {
         assertEquals(base().build(), base().build());
         assertEquals(base().build().hashCode(), base().build().hashCode());

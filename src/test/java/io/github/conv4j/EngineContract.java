@@ -153,10 +153,9 @@ abstract class EngineContract {
             if (layout == Layout.NCHW) {
                 y = Tensors.nchwToNhwc(y, arena);
             }
-            double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
             for (long i = 0; i < want.elementCount(); i++) {
                 double ref = want.getDouble(i), got = y.getDouble(i);
-                double tol = (spec.dtype() == DType.FLOAT64 ? 1e-12 : 1e-5 * Math.sqrt(k)) * (1 + Math.abs(ref));
+                double tol = spec.tolerance(ref);
                 if (!(Math.abs(got - ref) <= tol)) {
                     fail(engine() + " golden " + c.name() + " " + layout + " at flat NHWC index " + i + ": got " + got
                             + ", want " + ref + " (tolerance " + tol + ")");

@@ -14,7 +14,8 @@ import java.util.SplittableRandom;
 
 /**
  * Seeded inputs for one benchmark shape (uniform in [-1, 1), weights scaled by 1/sqrt(fan-in)), naive's output
- * for the first image, and the check that an engine's output matches it. Shared by {@code compare} and JMH.
+ * for the whole batch or the first image, and the check that an engine's output matches it. Shared by
+ * {@code compare} and JMH.
  */
 public final class BenchInputs {
     public final ConvSpec spec;
@@ -58,21 +59,26 @@ public final class BenchInputs {
     }
 
     /**
-     * Runs {@code plan} once and compares batch element 0 of its output with naive's, within the float32
-     * tolerance the tests use; throws if they differ.
+     * Runs {@code plan} once and compares batch element 0 of its output with naive's, within
+     * {@link ConvSpec#tolerance}; throws if they differ.
      */
     public void checkAgainstNaive(ConvPlan plan, Arena arena) {
         plan.forward(x, y);
         Tensor ref = naiveFirstImage(arena);
-        double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
         for (long i = 0; i < ref.elementCount(); i++) {
             double want = ref.getDouble(i), got = y.getDouble(i);
-            double tol = (spec.dtype() == DType.FLOAT64 ? 1e-12 : 1e-5 * Math.sqrt(k)) * (1 + Math.abs(want));
-            if (!(Math.abs(got - want) <= tol)) {
+            if (!(Math.abs(got - want) <= spec.tolerance(want))) {
                 throw new IllegalStateException(plan.engine() + " differs from naive at " + i + ": " + got + " vs "
                         + want + " on " + spec);
             }
         }
+    }
+
+    /** naive's output for the whole batch, allocated in {@code arena}. */
+    public Tensor naive(Arena arena) {
+        Tensor ref = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+        Conv2d.forward(Conv2d.NAIVE, spec, x, w, null, ref);
+        return ref;
     }
 
     /** The spec of batch element 0 alone. */

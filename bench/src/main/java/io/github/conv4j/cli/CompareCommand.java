@@ -23,11 +23,14 @@ import java.util.Set;
 
 /**
  * {@code conv4j compare}: for each shape and engine, time {@code forward} on a prepared plan and check its
- * output against {@code naive}; print a table, and optionally write JSON and a chart.
+ * output against {@code naive}; print a table, and optionally write JSON and a chart. Exit 1 when an engine's
+ * output is wrong.
  *
  * <p>{@code naive} on a large shape would take minutes, so it runs on one batch element and its time is
- * scaled by the batch size (marked {@code ~}, {@code "estimated": true}). Errors are measured on batch
- * element 0 for every engine, against {@code naive} on the same element.
+ * scaled by the batch size (marked {@code ~}, {@code "estimated": true}). The reference is naive on what it
+ * runs on: the whole batch, or batch element 0 on such a shape, where the other batch elements are only
+ * checked to be finite. Each engine's checked output is written into memory filled with NaN just before, so
+ * an element the engine does not write fails instead of showing what the previous engine left there.
  */
 final class CompareCommand {
     /** The default run: the notebook's two shapes, one ResNet layer and the depthwise layer. */
@@ -38,7 +41,8 @@ final class CompareCommand {
     private CompareCommand() {
     }
 
-    static void run(List<String> args, PrintStream out, PrintStream err) throws IOException {
+    /** Runs the comparison; returns the exit status, 1 when an engine's output is wrong. */
+    static int run(List<String> args, PrintStream out, PrintStream err) throws IOException {
         Flags f = new Flags("compare", args, Set.of("--shapes", "--engines", "--threads", "--dtype", "--json",
                 "--chart", "--layout", "--merge", "--seconds"), Set.of());
         if (!f.positional().isEmpty()) {
@@ -71,11 +75,11 @@ final class CompareCommand {
 
         int threads = Settings.threads();
         List<Measurement> results = new ArrayList<>();
-        List<String> notes = new ArrayList<>();
+        List<String> notes = new ArrayList<>(), wrong = new ArrayList<>();
         Progress progress = new Progress(err, shapes.size() * engines.size());
         for (String name : shapes) {
             ConvSpec spec = Shapes.spec(name, dtype, layout);
-            results.addAll(compare(name, spec, engines, threads, seconds, progress, notes));
+            results.addAll(compare(name, spec, engines, threads, seconds, progress, notes, wrong));
         }
         progress.finish();
 
@@ -92,6 +96,11 @@ final class CompareCommand {
                     + report.cpu());
             out.println("wrote " + chart);
         }
+        // last, so a wrong result still leaves its table, JSON and chart to look at
+        for (String w : wrong) {
+            err.println("error: " + w);
+        }
+        return wrong.isEmpty() ? 0 : 1;
     }
 
     private static List<String> split(String list) {
@@ -127,16 +136,20 @@ final class CompareCommand {
         return out;
     }
 
+    /**
+     * Times and checks each engine on one shape; adds a line to {@code notes} for each engine skipped and to
+     * {@code wrong} for each whose output is wrong.
+     */
     private static List<Measurement> compare(String name, ConvSpec spec, List<String> engines, int threads,
-            double seconds, Progress progress, List<String> notes) {
+            double seconds, Progress progress, List<String> notes, List<String> wrong) {
         List<Measurement> out = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
             BenchInputs in = new BenchInputs(arena, spec, name.hashCode());
             Tensor x = in.x, w = in.w, y = in.y;
-            // the reference: naive on batch element 0
             ConvSpec one = in.firstImageSpec();
             Tensor x0 = in.firstImage();
-            Tensor ref = in.naiveFirstImage(arena);
+            boolean large = spec.mb() > 1 && spec.flops() > NAIVE_FULL_BATCH_FLOPS;
+            Tensor ref = large ? in.naiveFirstImage(arena) : in.naive(arena);
 
             double naiveUs = Double.NaN;
             for (String engine : engines) {
@@ -154,7 +167,7 @@ final class CompareCommand {
                         continue;
                     }
                 }
-                boolean slice = engine.equals(Conv2d.NAIVE) && spec.mb() > 1 && spec.flops() > NAIVE_FULL_BATCH_FLOPS;
+                boolean slice = engine.equals(Conv2d.NAIVE) && large;
                 ConvSpec timed = slice ? one : spec;
                 Tensor tx = slice ? x0 : x;
                 Tensor ty = slice ? new Tensor(y.data(), spec.dtype(), one.outputShape()) : y;
@@ -166,11 +179,20 @@ final class CompareCommand {
                     }
                     double planUs = (System.nanoTime() - p0) / 1e3;
                     long budget = (long) (seconds * 1e9);
+                    poison(y);   // no engine's runs start on the previous engine's output
                     Timer.Result t = Timer.time(() -> plan.forward(tx, ty), budget / 4, budget, slice ? 1 : 5);
                     double scale = slice ? spec.mb() : 1;
                     double medianUs = t.medianNs() / 1e3 * scale, minUs = t.minNs() / 1e3 * scale;
+                    // the checked output is one more call's, on fresh poison: an element that this call skips
+                    // is NaN, not what an earlier call (or engine) wrote there
+                    poison(y);
+                    plan.forward(tx, ty);
+                    Check c = Check.of(spec, ty, ref);
+                    if (!c.ok()) {
+                        wrong.add(name + " " + engine + ": " + c.problem());
+                    }
                     m = new Measurement(name, engine, spec.dtype().toString(), threads, medianUs, minUs,
-                            spec.flops() / (medianUs * 1e3), Double.NaN, maxAbsErr(ty, ref), planUs, slice);
+                            spec.flops() / (medianUs * 1e3), Double.NaN, c.maxAbsErr(), planUs, slice, c.ok());
                 }
                 if (engine.equals(Conv2d.NAIVE)) {
                     naiveUs = m.medianUs();
@@ -184,31 +206,76 @@ final class CompareCommand {
         return out;
     }
 
-    /** Largest |y - ref| over batch element 0 ({@code ref} holds exactly that element). */
-    private static double maxAbsErr(Tensor y, Tensor ref) {
-        double max = 0;
-        for (long i = 0; i < ref.elementCount(); i++) {
-            max = Math.max(max, Math.abs(y.getDouble(i) - ref.getDouble(i)));
+    /** Fills {@code t}'s memory with NaN: all-one bits are a NaN in float32 and in float64 alike. */
+    private static void poison(Tensor t) {
+        t.data().fill((byte) 0xff);
+    }
+
+    /**
+     * An output checked against naive's: every element {@code ref} covers (the first {@code ref.elementCount()}
+     * of the output) within {@link ConvSpec#tolerance}, every element after those finite.
+     *
+     * @param maxAbsErr largest |y - ref| over the elements {@code ref} covers; NaN when one of them is NaN
+     * @param problem what is wrong, empty when nothing is
+     */
+    private record Check(double maxAbsErr, String problem) {
+        boolean ok() {
+            return problem.isEmpty();
         }
-        return max;
+
+        static Check of(ConvSpec spec, Tensor y, Tensor ref) {
+            double max = 0, worstRatio = -1, worstErr = 0, worstTol = 0;
+            long outside = 0, worstAt = -1;
+            for (long i = 0; i < ref.elementCount(); i++) {
+                double want = ref.getDouble(i), err = Math.abs(y.getDouble(i) - want), tol = spec.tolerance(want);
+                max = Math.max(max, err);   // Math.max keeps a NaN
+                if (!(err <= tol)) {   // NaN fails
+                    outside++;
+                    double ratio = Double.isNaN(err) ? Double.POSITIVE_INFINITY : err / tol;
+                    if (ratio > worstRatio) {
+                        worstRatio = ratio;
+                        worstAt = i;
+                        worstErr = err;
+                        worstTol = tol;
+                    }
+                }
+            }
+            long notFinite = 0;
+            for (long i = ref.elementCount(); i < y.elementCount(); i++) {
+                if (!Double.isFinite(y.getDouble(i))) {
+                    notFinite++;
+                }
+            }
+            List<String> problems = new ArrayList<>();
+            if (outside > 0) {
+                problems.add(String.format("%d of %d outputs differ from naive by more than the tolerance, worst at "
+                        + "flat index %d: %s", outside, ref.elementCount(), worstAt, Double.isNaN(worstErr)
+                        ? "NaN (unwritten outputs stay NaN)" : String.format("|err| %.2e > %.2e", worstErr, worstTol)));
+            }
+            if (notFinite > 0) {
+                problems.add(String.format("%d outputs of batch elements 1..%d are NaN or infinite (unwritten outputs "
+                        + "stay NaN)", notFinite, spec.mb() - 1));
+            }
+            return new Check(max, String.join("; ", problems));
+        }
     }
 
     private static void printTable(PrintStream out, List<Measurement> results, List<String> notes, DType dtype,
             Layout layout, int threads, double seconds) {
         out.printf("conv4j compare: %s %s, %d thread(s), forward on a prepared plan (median of ~%s s of runs)%n",
                 dtype, layout, threads, BigDecimal.valueOf(seconds).stripTrailingZeros().toPlainString());
-        out.printf("%-5s %-12s %12s %12s %9s %9s %10s %10s%n", "shape", "engine", "median us", "min us", "GFLOP/s",
-                "vs naive", "max |err|", "plan us");
+        out.printf("%-5s %-12s %12s %12s %9s %9s %10s %10s %5s%n", "shape", "engine", "median us", "min us",
+                "GFLOP/s", "vs naive", "max |err|", "plan us", "check");
         String last = "";
         for (Measurement m : results) {
             if (!m.shape().equals(last) && !last.isEmpty()) {
                 out.println();
             }
             last = m.shape();
-            out.printf("%-5s %-12s %12s %12s %9.2f %9s %10.2e %10.0f%n", m.shape(), m.engine(),
+            out.printf("%-5s %-12s %12s %12s %9.2f %9s %10.2e %10.0f %5s%n", m.shape(), m.engine(),
                     (m.estimated() ? "~" : "") + fmt(m.medianUs()), (m.estimated() ? "~" : "") + fmt(m.minUs()),
                     m.gflops(), Double.isFinite(m.speedupVsNaive()) ? String.format("%.1fx", m.speedupVsNaive()) : "-",
-                    m.maxAbsErr(), m.planUs());
+                    m.maxAbsErr(), m.planUs(), m.ok() ? "ok" : "FAIL");
         }
         if (results.stream().anyMatch(Measurement::estimated)) {
             out.println("~ naive timed on one batch element and scaled by the batch size");

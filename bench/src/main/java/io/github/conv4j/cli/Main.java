@@ -14,7 +14,8 @@ import java.util.logging.Logger;
  * The {@code conv4j} command line: {@code info}, {@code run}, {@code compare} and {@code verify}.
  *
  * <p>Exit status 0 on success, 2 with one {@code error: ...} line on stderr for user error (bad flags, bad or
- * mismatched files, an unknown or declining engine), 1 for an internal failure.
+ * mismatched files, an unknown or declining engine), 1 for an internal failure or when {@code compare} or
+ * {@code verify} finds an engine's output wrong.
  */
 public final class Main {
     static final String USAGE = """
@@ -26,7 +27,8 @@ public final class Main {
                                            one convolution on .npy files (weights HWIO for NHWC, OIHW for NCHW)
               compare [--shapes S1,S2,...|all] [--engines all|a,b] [--threads N] [--dtype float32|float64]
                   [--layout NHWC|NCHW] [--seconds S] [--json FILE] [--chart FILE.png|FILE.svg] [--merge PEERS.json,...]
-                                           time every engine on benchmark shapes; table on stdout, progress on stderr
+                                           time every engine on benchmark shapes and check its output against
+                                           naive; table on stdout, progress on stderr; exit 1 if one is wrong
               verify DIR [--engines all|a,b] [--layouts NHWC,NCHW]
                                            run every golden case in DIR through each engine; exit 1 if any fails
             shapes: S1 S2 (the notebook's), R1..R6 (ResNet-50), D1 (MobileNet depthwise); default S1,S2,R4,D1
@@ -52,7 +54,9 @@ public final class Main {
             switch (args[0]) {
                 case "info" -> InfoCommand.run(rest, out);
                 case "run" -> RunCommand.run(rest, out);
-                case "compare" -> CompareCommand.run(rest, out, err);
+                case "compare" -> {
+                    return CompareCommand.run(rest, out, err);
+                }
                 case "verify" -> {
                     return VerifyCommand.run(rest, out);
                 }

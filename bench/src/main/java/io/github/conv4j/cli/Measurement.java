@@ -12,16 +12,18 @@ package io.github.conv4j.cli;
  * @param minUs fastest time of one forward, microseconds
  * @param gflops floating-point operations per second at the median, in units of 10^9
  * @param speedupVsNaive naive's median over this median (NaN when naive did not run)
- * @param maxAbsErr largest absolute difference from naive on batch element 0
+ * @param maxAbsErr largest absolute difference from naive, over the whole batch or, on shapes where naive runs
+ *     on one batch element, over batch element 0; NaN when an output there is NaN
  * @param planUs time to create the plan, microseconds
  * @param estimated true when timed on a slice of the batch and scaled
+ * @param ok false when the output is wrong: an element beyond the tolerance of naive's, or NaN or infinite
  */
 public record Measurement(String shape, String engine, String dtype, int threads, double medianUs, double minUs,
-        double gflops, double speedupVsNaive, double maxAbsErr, double planUs, boolean estimated) {
+        double gflops, double speedupVsNaive, double maxAbsErr, double planUs, boolean estimated, boolean ok) {
 
     /** The same measurement with the speed-up over naive filled in. */
     Measurement withSpeedup(double naiveMedianUs) {
         return new Measurement(shape, engine, dtype, threads, medianUs, minUs, gflops, naiveMedianUs / medianUs,
-                maxAbsErr, planUs, estimated);
+                maxAbsErr, planUs, estimated, ok);
     }
 }

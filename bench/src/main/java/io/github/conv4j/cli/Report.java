@@ -95,6 +95,7 @@ record Report(String jdk, String cpu, String commit, int threads, String openbla
             r.add("max_abs_err", number(m.maxAbsErr()));
             r.add("plan_us", number(m.planUs()));
             r.addProperty("estimated", m.estimated());
+            r.addProperty("ok", m.ok());
             rs.add(r);
         }
         root.add("results", rs);
@@ -114,7 +115,8 @@ record Report(String jdk, String cpu, String commit, int threads, String openbla
     }
 
     /**
-     * Reads the results of a file in this schema (conv4j's own or a peer's).
+     * Reads the results of a file in this schema (conv4j's own or a peer's; a record without {@code ok}, as
+     * peers write them, counts as ok).
      *
      * @throws UsageException if the file is not such JSON
      */
@@ -128,7 +130,8 @@ record Report(String jdk, String cpu, String commit, int threads, String openbla
                         r.get("dtype").getAsString(), r.has("threads") ? r.get("threads").getAsInt() : 0,
                         num(r, "median_us"), num(r, "min_us"), num(r, "gflops"), num(r, "speedup_vs_naive"),
                         num(r, "max_abs_err"), num(r, "plan_us"),
-                        r.has("estimated") && r.get("estimated").getAsBoolean()));
+                        r.has("estimated") && r.get("estimated").getAsBoolean(),
+                        !r.has("ok") || r.get("ok").getAsBoolean()));
             }
             return out;
         } catch (JsonParseException | IllegalStateException | NullPointerException | UnsupportedOperationException e) {

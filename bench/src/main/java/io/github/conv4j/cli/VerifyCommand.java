@@ -34,7 +34,8 @@ import java.util.Set;
  * in NCHW; reports the largest error and pass or fail. Exit 1 when any case fails; a declined case is not a
  * failure.
  *
- * <p>Tolerance: float64 {@code 1e-12 * (1 + |y|)}; float32 {@code 1e-5 * sqrt(kh * kw * ic / groups) * (1 + |y|)}.
+ * <p>Tolerance: {@link ConvSpec#tolerance}, float64 {@code 1e-12 * (1 + |y|)}; float32
+ * {@code 1e-5 * sqrt(kh * kw * ic / groups) * (1 + |y|)}.
  */
 final class VerifyCommand {
     private VerifyCommand() {
@@ -108,11 +109,10 @@ final class VerifyCommand {
                         if (layout == Layout.NCHW) {
                             y = permute(y, arena, 0, 2, 3, 1);
                         }
-                        double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
                         boolean ok = true;
                         for (long i = 0; i < want.elementCount(); i++) {
                             double ref = want.getDouble(i), d = Math.abs(y.getDouble(i) - ref);
-                            double t = (spec.dtype() == DType.FLOAT64 ? 1e-12 : 1e-5 * Math.sqrt(k)) * (1 + Math.abs(ref));
+                            double t = spec.tolerance(ref);
                             ok &= d <= t;   // NaN fails
                             err = Math.max(err, d);
                             tol = Math.max(tol, t);

@@ -1,6 +1,7 @@
 package io.github.conv4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -11,11 +12,16 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code compare} writes its table, JSON and chart; {@code verify} passes the golden cases and fails bad ones. */
+/**
+ * {@code compare} writes its table, JSON and chart and fails engines whose output is wrong; {@code verify} passes
+ * the golden cases and fails bad ones.
+ */
 class CompareAndVerifyTest {
     @TempDir
     Path dir;
@@ -51,6 +57,7 @@ class CompareAndVerifyTest {
         assertEquals(0.0, m.get("max_abs_err").getAsDouble());
         assertEquals(1.0, m.get("speedup_vs_naive").getAsDouble());
         assertTrue(m.get("median_us").getAsDouble() > 0 && m.get("gflops").getAsDouble() > 0, m.toString());
+        assertTrue(m.get("ok").getAsBoolean(), m.toString());
         byte[] head = Files.readAllBytes(png);
         assertEquals((byte) 0x89, head[0]);
         assertEquals('P', head[1]);
@@ -69,6 +76,92 @@ class CompareAndVerifyTest {
         assertTrue(Files.readString(svg).contains("<svg"), "an SVG file");
         var chart = Chart.build(Report.readResults(peer), "t");
         assertEquals(List.of("numpy-einsum"), List.copyOf(chart.getSeriesMap().keySet()));
+    }
+
+    /** The records of a compare JSON file by engine name. */
+    private static Map<String, JsonObject> byEngine(Path json) throws IOException {
+        Map<String, JsonObject> out = new LinkedHashMap<>();
+        for (var e : JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonArray("results")) {
+            out.put(e.getAsJsonObject().get("engine").getAsString(), e.getAsJsonObject());
+        }
+        return out;
+    }
+
+    /** The table row of {@code engine}, its cells split on blanks. */
+    private static List<String> row(String table, String shape, String engine) {
+        return table.lines().map(l -> List.of(l.trim().split(" +")))
+                .filter(c -> c.size() > 2 && c.get(0).equals(shape) && c.get(1).equals(engine)).findFirst()
+                .orElseThrow(() -> new AssertionError("no row for " + shape + " " + engine + " in\n" + table));
+    }
+
+    @Test
+    void compareFailsWrongEnginesAfterWritingItsResults() throws Exception {
+        // naive runs first, so an engine that writes nothing would see naive's output if it were not poisoned
+        Path json = dir.resolve("r.json");
+        Result r;
+        try (var on = WrongEngine.enable()) {
+            r = cli("compare", "--shapes", "S1", "--engines",
+                    "naive,wrong-writes-nothing,wrong-plus-one,wrong-first-call-only,auto", "--seconds", "0.02",
+                    "--json", json.toString());
+        }
+        assertEquals(1, r.status(), r.out() + r.err());
+        Map<String, JsonObject> m = byEngine(json);
+        assertEquals(List.of("naive", "wrong-writes-nothing", "wrong-plus-one", "wrong-first-call-only", "auto"),
+                List.copyOf(m.keySet()));
+        assertTrue(m.get("naive").get("ok").getAsBoolean(), m.get("naive").toString());
+        assertTrue(m.get("auto").get("ok").getAsBoolean(), m.get("auto").toString());
+        for (String wrong : List.of("wrong-writes-nothing", "wrong-plus-one", "wrong-first-call-only")) {
+            assertFalse(m.get(wrong).get("ok").getAsBoolean(), m.get(wrong).toString());
+            assertEquals("FAIL", row(r.out(), "S1", wrong).getLast(), r.out());
+        }
+        assertEquals("ok", row(r.out(), "S1", "naive").getLast(), r.out());
+        assertTrue(m.get("wrong-writes-nothing").get("max_abs_err").isJsonNull(), "a NaN error is null in JSON");
+        assertEquals(1.0, m.get("wrong-plus-one").get("max_abs_err").getAsDouble(), 1e-5);
+        assertTrue(r.out().contains("wrote " + json), r.out());
+
+        // one line per wrong engine, after the progress lines; S1's output is 2 x 5 x 4 x 16 = 640 elements
+        List<String> errors = r.err().lines().filter(l -> l.startsWith("error: ")).toList();
+        assertEquals(3, errors.size(), r.err());
+        assertEquals("error: S1 wrong-writes-nothing: 640 of 640 outputs differ from naive by more than the "
+                + "tolerance, worst at flat index 0: NaN (unwritten outputs stay NaN)", errors.get(0));
+        assertTrue(errors.get(1).startsWith("error: S1 wrong-plus-one: 1 of 640 outputs differ from naive by more "
+                + "than the tolerance, worst at flat index 639: |err| 1.00e+00 > "), errors.get(1));
+        assertTrue(errors.get(2).startsWith("error: S1 wrong-first-call-only: 640 of 640 outputs"), errors.get(2));
+        List<String> lines = r.err().lines().toList();
+        assertEquals(errors, lines.subList(lines.size() - 3, lines.size()), "error lines come last");
+    }
+
+    @Test
+    void compareFailsUnwrittenBatchElementsWhereNaiveRunsOnOne() throws Exception {
+        // R2 is large enough that naive runs on batch element 0 alone; the other seven must still be written
+        Path json = dir.resolve("r.json");
+        Result r;
+        try (var on = WrongEngine.enable()) {
+            r = cli("compare", "--shapes", "R2", "--engines", "wrong-first-image-only", "--seconds", "0.01",
+                    "--json", json.toString());
+        }
+        assertEquals(1, r.status(), r.out() + r.err());
+        JsonObject m = byEngine(json).get("wrong-first-image-only");
+        assertFalse(m.get("ok").getAsBoolean(), m.toString());
+        assertEquals(0.0, m.get("max_abs_err").getAsDouble(), "batch element 0 is naive's own output");
+        // R2's output is 8 x 56 x 56 x 256, of which 7 x 56 x 56 x 256 = 5619712 after batch element 0
+        assertEquals("error: R2 wrong-first-image-only: 5619712 outputs of batch elements 1..7 are NaN or infinite "
+                + "(unwritten outputs stay NaN)", r.err().lines().toList().getLast());
+    }
+
+    @Test
+    void compareAllLeavesTheWrongEnginesOutAndPassesTheRealOnes() throws IOException {
+        Path json = dir.resolve("r.json");
+        Result r = cli("compare", "--shapes", "S1", "--engines", "all", "--seconds", "0.02", "--json",
+                json.toString());
+        assertEquals(0, r.status(), r.out() + r.err());
+        Map<String, JsonObject> m = byEngine(json);
+        assertTrue(m.containsKey("naive") && m.containsKey("auto"), m.keySet().toString());
+        for (JsonObject e : m.values()) {
+            assertFalse(e.get("engine").getAsString().startsWith("wrong-"), e.toString());
+            assertTrue(e.get("ok").getAsBoolean(), e.toString());
+        }
+        assertTrue(r.out().contains("note: S1 wrong-plus-one: unavailable: wrong on purpose"), r.out());
     }
 
     @Test
