@@ -3,6 +3,7 @@ package io.github.conv4j;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -24,6 +25,8 @@ public final class ConvPlan implements AutoCloseable {
     private final long inputBytes, outputBytes;
     /** Calls in flight; {@link #CLOSED} is added once on close, so a negative value means closed. */
     private final AtomicInteger state = new AtomicInteger();
+    /** Released once the engine's resources are freed (or freeing them failed), by the thread that closed. */
+    private final CountDownLatch closed = new CountDownLatch(1);
 
     ConvPlan(ConvSpec spec, String engine, ConvKernel kernel) {
         this.spec = spec;
@@ -116,24 +119,55 @@ public final class ConvPlan implements AutoCloseable {
         forward(MemorySegment.ofArray(x), MemorySegment.ofArray(y));
     }
 
-    /** Frees what the engine holds; waits for calls in flight; idempotent. */
+    /**
+     * Frees what the engine holds, once calls in flight are done; idempotent. Every caller returns only after
+     * the engine's resources are freed, whichever thread frees them; if freeing throws, the thread that did it
+     * gets the exception and the others return.
+     */
     @Override
     public void close() {
         int s = state.get();
         while (s >= 0) {
             if (state.compareAndSet(s, s + CLOSED)) {
-                // wait for calls in flight; a forward can take milliseconds, so park rather than spin for long
-                for (int spins = 0; state.get() != CLOSED; spins++) {
-                    if (spins < 1000) {
-                        Thread.onSpinWait();
-                    } else {
-                        LockSupport.parkNanos(50_000);
-                    }
+                try {
+                    awaitCallsInFlight();
+                    kernel.close();
+                } finally {
+                    closed.countDown();
                 }
-                kernel.close();
                 return;
             }
             s = state.get();
+        }
+        // another thread is closing: wait for it, so that no close() returns while the engine still computes
+        boolean interrupted = false;
+        while (true) {
+            try {
+                closed.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits until no forward is in flight; a forward can take milliseconds, so park rather than spin for long. */
+    private void awaitCallsInFlight() {
+        boolean interrupted = false;
+        for (int spins = 0; state.get() != CLOSED; spins++) {
+            if (spins < 1000) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(50_000);
+                // an interrupt makes parkNanos return at once: clear it while waiting, restore it after
+                interrupted |= Thread.interrupted();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
