@@ -143,7 +143,7 @@ final class CompareCommand {
     private static List<Measurement> compare(String name, ConvSpec spec, List<String> engines, int threads,
             double seconds, Progress progress, List<String> notes, List<String> wrong) {
         List<Measurement> out = new ArrayList<>();
-        try (Arena arena = Arena.ofShared()) {
+        try (Arena arena = Arena.ofConfined()) {
             BenchInputs in = new BenchInputs(arena, spec, name.hashCode());
             Tensor x = in.x, w = in.w, y = in.y;
             ConvSpec one = in.firstImageSpec();
