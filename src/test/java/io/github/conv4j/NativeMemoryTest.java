@@ -5,14 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.conv4j.spi.ConvEngine;
+import io.github.conv4j.testing.ChildJvm;
 import io.github.conv4j.testing.Engines;
 import io.github.conv4j.testing.NativeMemory;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -28,6 +26,17 @@ class NativeMemoryTest {
     /** A leak of one weight copy (4.6 KB) per plan would grow 45 MiB over 10,000 plans: stay well below. */
     static final long SLACK = 4L << 20;
 
+    /**
+     * A child's deadline, for a warm-up and two phases of {@code plans} and {@code forwards} calls. At the CI
+     * counts, on a 2-core machine running other builds, the native engines' children took 6-15 s (0.1-0.17 ms a
+     * call) and naive's 35-46 s (1-1.4 ms a call: each plan runs one of its slow forwards); this allows about
+     * four times that per call and 30 s for the JVM to start, and a long run gets a longer deadline.
+     */
+    static Duration timeout(String engine, long plans, long forwards) {
+        long calls = 3 * (plans + forwards), nanosPerCall = engine.equals(Conv2d.NAIVE) ? 5_000_000 : 500_000;
+        return Duration.ofSeconds(30).plusNanos(Math.multiplyExact(calls, nanosPerCall));
+    }
+
     @TestFactory
     List<DynamicTest> memoryStaysFlat() {
         List<DynamicTest> tests = new ArrayList<>();
@@ -39,21 +48,16 @@ class NativeMemoryTest {
 
     private static void flat(String engine) throws Exception {
         assumeTrue(NativeMemory.supported(), "resident memory is read from /proc, which this OS lacks");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xms64m", "-Xmx64m", "-XX:+AlwaysPreTouch", "-XX:+UseSerialGC"));
-        for (String f : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (f.startsWith("--enable-native-access") || f.startsWith("--add-modules")
-                    || f.equals("jdk.incubator.vector")) {
-                cmd.add(f);
-            }
-        }
+        List<String> flags = new ArrayList<>(List.of("-Xms64m", "-Xmx64m", "-XX:+AlwaysPreTouch", "-XX:+UseSerialGC"));
+        flags.addAll(ChildJvm.nativeFlags());
         long forwards = engine.equals(Conv2d.NAIVE) ? FORWARDS / 20 : FORWARDS;
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LeakMain.class.getName(), engine,
-                Long.toString(PLANS), Long.toString(forwards)));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "leak check finished");
-        assertEquals(0, p.exitValue(), out);
+        ChildJvm.Result r = ChildJvm.run(ChildJvm.command(flags, System.getProperty("java.class.path"),
+                LeakMain.class, engine, Long.toString(PLANS), Long.toString(forwards)),
+                timeout(engine, PLANS, forwards));
+        System.out.printf("leak check %s: child JVM took %.1f s (deadline %d s)%n", engine,
+                r.elapsed().toMillis() / 1e3, timeout(engine, PLANS, forwards).toSeconds());
+        String out = r.stdout();
+        assertEquals(0, r.exitCode(), r.output());
         for (String line : out.lines().filter(l -> l.startsWith("rss ")).toList()) {
             String[] f = line.split(" ");
             long r0 = Long.parseLong(f[2]), r1 = Long.parseLong(f[3]), r2 = Long.parseLong(f[4]);
@@ -62,6 +66,6 @@ class NativeMemoryTest {
             assertTrue(r2 - r1 < SLACK, engine + " " + f[1] + ": resident memory grew by " + ((r2 - r1) >> 10)
                     + " KiB over " + f[5] + " calls (the phase before: " + ((r1 - r0) >> 10) + " KiB)");
         }
-        assertEquals(2, out.lines().filter(l -> l.startsWith("rss ")).count(), out);
+        assertEquals(2, out.lines().filter(l -> l.startsWith("rss ")).count(), r.output());
     }
 }
