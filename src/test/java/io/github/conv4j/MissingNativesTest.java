@@ -3,14 +3,11 @@ package io.github.conv4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.conv4j.testing.ChildJvm;
 import java.io.File;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -21,30 +18,18 @@ import org.junit.jupiter.api.Test;
  */
 class MissingNativesTest {
     private static final List<String> NATIVE = List.of("onednn", "im2col-jni", "im2col-ffm");
+    /** The child took 0.3 s on a 2-core machine running other builds; the margin is for a slow JVM start. */
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     @Test
     void autoFallsBackAndForcedNativeEnginesSayWhy() throws Exception {
         String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(p -> !p.contains("bytedeco"))
                 .collect(Collectors.joining(File.pathSeparator));
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> flags = ManagementFactory.getRuntimeMXBean().getInputArguments();
-        for (int i = 0; i < flags.size(); i++) {
-            String f = flags.get(i);
-            if (f.startsWith("--enable-native-access") || f.startsWith("--add-modules=")) {
-                cmd.add(f);
-            } else if (f.equals("--add-modules") && i + 1 < flags.size()) {
-                cmd.add(f);
-                cmd.add(flags.get(++i));
-            }
-        }
-        cmd.addAll(List.of("-cp", classPath, FallbackMain.class.getName()));
-        Process p = new ProcessBuilder(cmd).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "forked JVM finished");
-        assertEquals(0, p.exitValue(), out + err);
+        ChildJvm.Result r = ChildJvm.run(ChildJvm.command(ChildJvm.nativeFlags(), classPath, FallbackMain.class),
+                TIMEOUT);
+        String out = r.stdout(), err = r.stderr();
+        assertEquals(0, r.exitCode(), r.output());
 
         List<String> lines = out.lines().toList();
         String auto = lines.stream().filter(l -> l.startsWith("auto ")).findFirst().orElseThrow();

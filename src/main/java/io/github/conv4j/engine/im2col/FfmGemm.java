@@ -8,7 +8,7 @@ import java.lang.invoke.MethodHandle;
  * loaded. Heap segments go through a critical downcall (no copy); native ones through a plain one, which
  * does not hold off the garbage collector while the GEMM runs.
  */
-final class FfmGemm implements Gemm {
+final class FfmGemm extends Gemm {
     private final MethodHandle sgemm, sgemmHeap, dgemm, dgemmHeap;
 
     FfmGemm(OpenBlas.Natives natives) {
@@ -19,12 +19,12 @@ final class FfmGemm implements Gemm {
     }
 
     @Override
-    public boolean takesHeapSegments() {
+    boolean takesHeapSegments() {
         return true;
     }
 
     @Override
-    public void sgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
+    void checkedSgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
             MemorySegment b, long bOffset, int ldb, MemorySegment c, long cOffset, int ldc) {
         MethodHandle h = a.isNative() && b.isNative() && c.isNative() ? sgemm : sgemmHeap;
         try {
@@ -37,7 +37,7 @@ final class FfmGemm implements Gemm {
     }
 
     @Override
-    public void dgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
+    void checkedDgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
             MemorySegment b, long bOffset, int ldb, MemorySegment c, long cOffset, int ldc) {
         MethodHandle h = a.isNative() && b.isNative() && c.isNative() ? dgemm : dgemmHeap;
         try {

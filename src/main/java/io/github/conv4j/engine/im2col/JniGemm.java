@@ -9,15 +9,15 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * GEMM through the JavaCPP OpenBLAS preset (JNI), on off-heap pointers made from segment addresses; never the
  * {@code float[]} overloads, which copy whole arrays on every call.
  */
-final class JniGemm implements Gemm {
+final class JniGemm extends Gemm {
 
     @Override
-    public boolean takesHeapSegments() {
+    boolean takesHeapSegments() {
         return false;
     }
 
     @Override
-    public void sgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
+    void checkedSgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
             MemorySegment b, long bOffset, int ldb, MemorySegment c, long cOffset, int ldc) {
         openblas_nolapack.cblas_sgemm(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS,
                 transB ? OpenBlas.TRANS : OpenBlas.NO_TRANS, m, n, k,
@@ -26,7 +26,7 @@ final class JniGemm implements Gemm {
     }
 
     @Override
-    public void dgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
+    void checkedDgemm(boolean transB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
             MemorySegment b, long bOffset, int ldb, MemorySegment c, long cOffset, int ldc) {
         openblas_nolapack.cblas_dgemm(OpenBlas.ROW_MAJOR, OpenBlas.NO_TRANS,
                 transB ? OpenBlas.TRANS : OpenBlas.NO_TRANS, m, n, k,

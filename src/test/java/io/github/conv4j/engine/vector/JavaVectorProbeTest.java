@@ -5,15 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.conv4j.spi.Availability;
+import io.github.conv4j.testing.ChildJvm;
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -21,6 +19,8 @@ import org.junit.jupiter.api.Test;
 /** The probe's guard chain: each failed guard says what is wrong and how to fix it, and nothing throws. */
 class JavaVectorProbeTest {
     private static final String HINT = "pass --add-modules jdk.incubator.vector (native-config/jvm.args)";
+    /** The child took 0.3 s on a 2-core machine running other builds; the margin is for a slow JVM start. */
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     @Test
     void missingModuleIsUnavailableWithTheFixHintAndNeverTouchesTheVectorApi() {
@@ -74,16 +74,12 @@ class JavaVectorProbeTest {
      */
     @Test
     void forkedJvmWithoutTheModuleFallsBackToNaive() throws IOException, InterruptedException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         // without the native jars too, so auto has nothing but naive left
         String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(e -> !e.contains("bytedeco")).collect(Collectors.joining(File.pathSeparator));
-        List<String> cmd = new ArrayList<>(List.of(java.toString(), "-cp", classPath, WithoutModule.class.getName()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "forked JVM did not finish");
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), out);
+        ChildJvm.Result r = ChildJvm.run(ChildJvm.command(List.of(), classPath, WithoutModule.class), TIMEOUT);
+        String out = r.output();
+        assertEquals(0, r.exitCode(), out);
         assertTrue(out.contains("probe: false jdk.incubator.vector is not in the boot layer: " + HINT), out);
         assertTrue(out.contains("engine: naive [12.0, 16.0, 24.0, 28.0]"), out);
         assertFalse(out.contains("Using incubator modules"), out);
