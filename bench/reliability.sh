@@ -19,6 +19,7 @@ start=$(date +%s)
 "$root/mvnw" -B -o -f "$root/pom.xml" test -Dtest='FuzzTest,ThreadedFuzzTest,NativeMemoryTest' \
   -Dsurefire.failIfNoSpecifiedTests=false -Dconv4j.fuzz.count="$fuzz" -Dconv4j.fuzz.large="$large" \
   -Dconv4j.fuzz.threaded.count="$threaded" -Dconv4j.leak.plans="$plans" -Dconv4j.leak.forwards="$forwards" \
+  -Dconv4j.fork.timeout=10800 \
   > "$log" 2>&1 && status=passed || status=FAILED
 minutes=$(( ($(date +%s) - start + 59) / 60 ))
 {

@@ -11,7 +11,7 @@ import io.github.conv4j.testing.RandomSpecs;
  * <p>Prints {@code spec SEED} before each spec (flushed, so the spec a crash hit is known), {@code fail SEED
  * MESSAGE} for a result off naive or an exception, and {@code done RAN DECLINED FAILED} at the end.
  */
-final class FuzzMain {
+public final class FuzzMain {
     private FuzzMain() {
     }
 

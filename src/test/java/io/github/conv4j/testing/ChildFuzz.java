@@ -1,12 +1,9 @@
 package io.github.conv4j.testing;
 
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import io.github.conv4j.FuzzMain;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Runs {@code FuzzMain} in child JVMs: a crash is a finding (the seed it hit, the exit status), after which the
@@ -15,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 public final class ChildFuzz {
     private ChildFuzz() {
     }
+
 
     /** A crash: the seed whose spec was running and how the child ended. */
     public record Crash(long seed, int exitStatus, String tail) {
@@ -35,7 +33,7 @@ public final class ChildFuzz {
     /**
      * Fuzzes {@code engine} on seeds {@code first .. first+count-1} at {@code threads} threads.
      *
-     * @throws IllegalStateException if a child JVM outlives {@code timeoutSeconds}, with its output
+     * <p>A child JVM that outlives {@code timeoutSeconds} is killed and fails the calling test with its output.
      */
     public static Result run(String engine, int threads, RandomSpecs.Profile profile, long first, long count,
             long timeoutSeconds) throws Exception {
@@ -43,32 +41,13 @@ public final class ChildFuzz {
         List<String> failures = new ArrayList<>();
         List<Crash> crashes = new ArrayList<>();
         while (next < end) {
-            List<String> cmd = new ArrayList<>(List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-                    "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=/dev/null", "-Dconv4j.thread.min.flops=0"));
-            for (String f : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-                if (f.startsWith("--enable-native-access") || f.startsWith("--add-modules")
-                        || f.equals("jdk.incubator.vector")) {
-                    cmd.add(f);
-                }
-            }
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.github.conv4j.FuzzMain", engine,
-                    Integer.toString(threads), profile.name(), Long.toString(next), Long.toString(end - next)));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                } catch (java.io.IOException e) {
-                    return "cannot read the child's output: " + e;
-                }
-            });
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly().waitFor();
-                throw new IllegalStateException("fuzz child for " + engine + " ran past " + timeoutSeconds
-                        + " s; its output ends:\n" + tail(output.get(10, TimeUnit.SECONDS)));
-            }
-            String out = output.get(10, TimeUnit.SECONDS);
+            List<String> flags = new ArrayList<>(List.of("-Xmx1g", "-XX:-CreateCoredumpOnCrash",
+                    "-XX:ErrorFile=/dev/null", "-Dconv4j.thread.min.flops=0"));
+            flags.addAll(ChildJvm.nativeFlags());
+            ChildJvm.Result child = ChildJvm.run(ChildJvm.command(flags, System.getProperty("java.class.path"),
+                    FuzzMain.class, engine, Integer.toString(threads), profile.name(), Long.toString(next),
+                    Long.toString(end - next)), Duration.ofSeconds(timeoutSeconds));
+            String out = child.stdout();
             long last = -1, specs = 0;
             boolean done = false;
             for (String line : out.lines().toList()) {
@@ -82,17 +61,17 @@ public final class ChildFuzz {
                 }
             }
             ran += specs;
-            if (done && p.exitValue() == 0) {
+            if (done && child.exitCode() == 0) {
                 declined += end - next - specs;
                 break;
             }
             if (last < 0) {
-                throw new IllegalStateException("fuzz child for " + engine + " exited " + p.exitValue()
-                        + " before its first spec:\n" + tail(out));
+                throw new IllegalStateException("fuzz child for " + engine + " exited " + child.exitCode()
+                        + " before its first spec:\n" + tail(child.output()));
             }
             // every seed the child passed over without a "spec" line was declined
             declined += last + 1 - next - specs;
-            crashes.add(new Crash(last, p.exitValue(), tail(out)));
+            crashes.add(new Crash(last, child.exitCode(), tail(child.output())));
             next = last + 1;
         }
         return new Result(engine, threads, profile, first, count, ran, declined, failures, crashes);
