@@ -10,7 +10,11 @@ out=${1:-$root/bench/results}
 fuzz=${FUZZ:-100000} large=${LARGE:-300} threaded=${THREADED:-5000}
 plans=${PLANS:-30000} forwards=${FORWARDS:-300000}
 mkdir -p "$out"
-commit=$(git -C "$root" describe --always --dirty --abbrev=7)
+# -dirty only when the code differs from the commit, not when results or prose are being written meanwhile
+commit=$(git -C "$root" rev-parse --short=12 HEAD)
+if [ -n "$(git -C "$root" diff --name-only HEAD -- pom.xml src native-config bench/pom.xml bench/src)" ]; then
+  commit="$commit-dirty"
+fi
 file="$out/reliability-$(date +%F).md"
 log=$(mktemp)
 JAVA_HOME=$("$root/conv4j" java-home)
