@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The long versions of the CI reliability tests, recorded to bench/results/reliability-DATE.md (or $1/...):
 # differential fuzzing of every engine against naive (small and large specs, in one JVM), oneDNN at 1, 2, 8 and
-# 16 threads in child JVMs (a crash is a finding), and the native-memory check over many plan cycles.
+# 16 threads in child JVMs (a crash is a finding), the native-memory check over many plan cycles, and the raw
+# oneDNN reproducers in bench/onednn-repro/.
 # Counts can be lowered for a trial run: FUZZ=100000 LARGE=300 THREADED=5000 PLANS=30000 FORWARDS=300000.
 # Takes about 15 minutes with the defaults on a 2-core machine; bench/record.sh runs it after the benchmarks.
 set -euo pipefail
@@ -64,6 +65,25 @@ minutes=$(( ($(date +%s) - start + 59) / 60 ))
   echo
   echo '```'
   grep -E '^(leak|native)' "$log" || true
+  echo '```'
+  echo
+  echo "## oneDNN 3.11's two bugs, and what conv4j does about them"
+  echo
+  echo "Both are in oneDNN's \`brg_conv_fwd\` kernels; \`engine/onednn/Workarounds.java\` holds the exact conditions"
+  echo "and \`bench/onednn-repro/\` the raw-oneDNN reproducers (C API only) whose output follows."
+  echo
+  echo "- **SIGSEGV** in \`brgemm_convolution_fwd_t::perform_outwork\` (oneDNN issue 5942, fixed by PR 5944 in 3.12"
+  echo "  and 3.13, not 3.11): bias or ReLU, and an output column whose taps all miss the input and are not all in"
+  echo "  the left padding. Whether it fires depends on how the threads split the width. conv4j builds such a"
+  echo "  primitive without bias and ReLU and applies them in Java afterwards."
+  echo "- **Wrong results**: one output column reached with sw > 1, one input channel per group, kw > 1, dw = 1,"
+  echo "  sh = 1, oh > 1. conv4j passes sw = 1 with the right pad shrunk to keep one column, or plain weights when"
+  echo "  that pad would be negative."
+  echo "- onednn now declines float64 only (oneDNN has no f64 convolution on CPUs): the declined counts above are"
+  echo "  exactly the float64 specs."
+  echo
+  echo '```'
+  bash "$root/bench/onednn-repro/run.sh" 2>&1 || echo "(run.sh exited $?)"
   echo '```'
   if [ "$status" = FAILED ]; then
     echo
