@@ -6,7 +6,6 @@ import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
 import io.github.conv4j.Settings;
 import io.github.conv4j.Tensor;
-import io.github.conv4j.cli.Shapes;
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

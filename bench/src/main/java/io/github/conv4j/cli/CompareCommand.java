@@ -8,6 +8,7 @@ import io.github.conv4j.Layout;
 import io.github.conv4j.Settings;
 import io.github.conv4j.Tensor;
 import io.github.conv4j.bench.BenchInputs;
+import io.github.conv4j.bench.Shapes;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.github.conv4j.cli;
+package io.github.conv4j.bench;
 
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.DType;
@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The benchmark shapes: the notebook's two cases and real network layers (activations NHWC). */
+/**
+ * The benchmark shapes: the notebook's two cases and real network layers (activations NHWC). The one table
+ * {@code compare} and the JMH benchmarks share.
+ */
 public final class Shapes {
     private record Shape(int mb, int ih, int iw, int ic, int k, int oc, int stride, Padding padding, int groups,
             String note) {
