@@ -56,7 +56,6 @@ public class ConcurrentForwardBenchmark {
             Settings.setThreads(threads);
             arena = Arena.ofShared();
             in = new BenchInputs(arena, Shapes.spec(shape, DType.FLOAT32, Layout.NHWC), shape.hashCode());
-            BenchInputs.requireEngine(engine, in.spec);
             plan = Conv2d.plan(engine, in.spec, in.w, null);
             in.checkAgainstNaive(plan, arena);
         }

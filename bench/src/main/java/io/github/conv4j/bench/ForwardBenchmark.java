@@ -57,7 +57,6 @@ public class ForwardBenchmark {
         Settings.setThreads(threads);
         arena = Arena.ofShared();
         in = new BenchInputs(arena, Shapes.spec(shape, DType.parse(dtype), Layout.NHWC), shape.hashCode());
-        BenchInputs.requireEngine(engine, in.spec);
         plan = Conv2d.plan(engine, in.spec, in.w, null);
         in.checkAgainstNaive(plan, arena);
     }

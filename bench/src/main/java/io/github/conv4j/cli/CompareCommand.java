@@ -9,8 +9,6 @@ import io.github.conv4j.Settings;
 import io.github.conv4j.Tensor;
 import io.github.conv4j.bench.BenchInputs;
 import io.github.conv4j.bench.Shapes;
-import io.github.conv4j.spi.Availability;
-import io.github.conv4j.spi.ConvEngine;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
@@ -155,18 +153,10 @@ final class CompareCommand {
             double naiveUs = Double.NaN;
             for (String engine : engines) {
                 progress.step(name + " " + engine);
-                if (!engine.equals(Conv2d.AUTO)) {
-                    ConvEngine e = Conv2d.engine(engine);
-                    Availability a = e.probe();
-                    if (!a.available()) {
-                        notes.add(name + " " + engine + ": unavailable: " + a.reason());
-                        continue;
-                    }
-                    Optional<String> no = e.declines(spec);
-                    if (no.isPresent()) {
-                        notes.add(name + " " + engine + ": declined: " + no.get());
-                        continue;
-                    }
+                Optional<String> no = Conv2d.whyNot(engine, spec);
+                if (no.isPresent()) {
+                    notes.add(name + ": " + no.get());
+                    continue;
                 }
                 boolean slice = engine.equals(Conv2d.NAIVE) && large;
                 ConvSpec timed = slice ? one : spec;
