@@ -57,9 +57,7 @@ final class CompareCommand {
             Shapes.spec(s, dtype, layout);   // an unknown shape fails before anything runs
         }
         List<String> engines = engines(f.get("--engines", "all"));
-        if (f.has("--threads")) {
-            Settings.setThreads(f.integer("--threads", 0, 0, 4096));
-        }
+        f.applyThreads();
         double seconds = seconds(f.get("--seconds", "1"));
         Path json = f.has("--json") ? Path.of(f.get("--json")) : null;
         Path chart = f.has("--chart") ? Path.of(f.get("--chart")) : null;
