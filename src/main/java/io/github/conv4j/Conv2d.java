@@ -137,7 +137,8 @@ public final class Conv2d {
      * @param bias {@code [oc]} elements, or null when the spec has no bias
      * @throws IllegalArgumentException if the engine name is unknown, or the weights or bias do not match
      *     the spec (dtype, shape, presence)
-     * @throws UnsupportedOperationException if the named engine is unavailable or declines the spec
+     * @throws UnsupportedOperationException if the named engine is unavailable or declines the spec, with
+     *     {@link #whyNot}'s reason
      * @throws IllegalStateException if a segment's arena is closed or confined to another thread
      */
     public static ConvPlan plan(String engine, ConvSpec spec, Tensor weights, Tensor bias) {
@@ -154,19 +155,44 @@ public final class Conv2d {
         }
         ConvEngine e = AUTO.equals(engine) ? select(spec) : engine(engine);
         if (!AUTO.equals(engine)) {
-            Availability a = e.probe();
-            if (!a.available()) {
-                throw new UnsupportedOperationException("engine " + e.name() + " is unavailable: " + a.reason());
-            }
-            Optional<String> no = e.declines(spec);
+            Optional<String> no = refusal(e, spec);
             if (no.isPresent()) {
-                throw new UnsupportedOperationException("engine " + e.name() + " declines " + spec + ": " + no.get());
+                throw new UnsupportedOperationException(no.get());
             }
         }
         MemorySegment w = weights.data().asSlice(0, weights.byteSize());
         MemorySegment b = bias == null ? null : bias.data().asSlice(0, bias.byteSize());
         ConvKernel kernel = e.plan(spec, w, b);
         return new ConvPlan(spec, e.name(), kernel);
+    }
+
+    /**
+     * Why the engine called {@code engine} cannot plan {@code spec}, in the words
+     * {@link #plan(String, ConvSpec, Tensor, Tensor)} throws ({@code engine NAME is unavailable: ...} or
+     * {@code engine NAME declines SPEC: ...}); empty when it can. {@value #AUTO} is refused only when no engine
+     * accepts the spec.
+     *
+     * @throws IllegalArgumentException if no engine has that name
+     */
+    public static Optional<String> whyNot(String engine, ConvSpec spec) {
+        if (!AUTO.equals(engine)) {
+            return refusal(engine(engine), spec);
+        }
+        try {
+            select(spec);
+            return Optional.empty();
+        } catch (UnsupportedOperationException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
+    /** Why {@code e} cannot plan {@code spec}: it is unavailable or declines the spec; empty when it can. */
+    private static Optional<String> refusal(ConvEngine e, ConvSpec spec) {
+        Availability a = e.probe();
+        if (!a.available()) {
+            return Optional.of("engine " + e.name() + " is unavailable: " + a.reason());
+        }
+        return e.declines(spec).map(no -> "engine " + e.name() + " declines " + spec + ": " + no);
     }
 
     private static void requireParameter(String name, Tensor t, long[] shape, String order, ConvSpec spec) {

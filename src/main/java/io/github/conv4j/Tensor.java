@@ -62,11 +62,6 @@ public record Tensor(MemorySegment data, DType dtype, long[] shape) {
         return count(shape);
     }
 
-    /** The rank, {@code shape().length}. */
-    public int rank() {
-        return shape.length;
-    }
-
     /** The bytes the elements take: {@code elementCount() * dtype.byteSize()}. */
     public long byteSize() {
         return elementCount() * dtype.byteSize();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
@@ -172,6 +173,14 @@ class ConvPlanTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Conv2d.engine("fast"));
         assertTrue(e.getMessage().startsWith("unknown engine: fast (engines: "), e.getMessage());
         assertTrue(e.getMessage().endsWith("auto)"), e.getMessage());
+    }
+
+    @Test
+    void whyNotAcceptsWhatPlansAndRejectsUnknownNames() {
+        assertEquals(Optional.empty(), Conv2d.whyNot(Conv2d.NAIVE, SPEC));
+        assertEquals(Optional.empty(), Conv2d.whyNot(Conv2d.AUTO, SPEC));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Conv2d.whyNot("fast", SPEC));
+        assertTrue(e.getMessage().startsWith("unknown engine: fast (engines: "), e.getMessage());
     }
 
     @Test

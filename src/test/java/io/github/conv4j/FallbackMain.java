@@ -2,7 +2,8 @@ package io.github.conv4j;
 
 /**
  * Run in a JVM whose class path lacks the native jars (by {@link MissingNativesTest}): prints each engine's
- * availability, what {@code auto} chooses and computes, and what forcing each engine gives.
+ * availability, what {@code auto} chooses and computes, what forcing each engine gives, and what
+ * {@link Conv2d#whyNot} says of each.
  */
 public final class FallbackMain {
     private FallbackMain() {
@@ -28,6 +29,7 @@ public final class FallbackMain {
             } catch (RuntimeException ex) {
                 System.out.println("forced " + e.name() + " " + ex.getClass().getSimpleName() + ": " + ex.getMessage());
             }
+            System.out.println("whynot " + e.name() + " " + Conv2d.whyNot(e.name(), spec).orElse("-"));
         }
     }
 }

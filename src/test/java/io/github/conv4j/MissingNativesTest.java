@@ -44,6 +44,8 @@ class MissingNativesTest {
             String forced = lines.stream().filter(l -> l.startsWith("forced " + name + " ")).findFirst().orElseThrow();
             assertTrue(forced.startsWith("forced " + name + " UnsupportedOperationException: engine " + name
                     + " is unavailable: "), forced);
+            String whyNot = lines.stream().filter(l -> l.startsWith("whynot " + name + " ")).findFirst().orElseThrow();
+            assertEquals("whynot " + name + " " + forced.substring(forced.indexOf(": ") + 2), whyNot);
             // at most one warning per engine auto skipped, however often it selects; oneDNN, first in auto's
             // order, is always skipped and always named, with the fix
             long warnings = err.lines().filter(l -> l.contains("engine " + name + " is unavailable, auto falls back"))

@@ -41,9 +41,9 @@ public final class Npy {
     }
 
     /** What a {@code .npy} header says: element type, shape, and where the data starts. */
-    public record Header(DType dtype, long[] shape, long dataOffset) {
+    private record Header(DType dtype, long[] shape, long dataOffset) {
         /** Bytes of data the header announces. */
-        public long dataBytes() {
+        long dataBytes() {
             long n = dtype.byteSize();
             for (long d : shape) {
                 n *= d;
@@ -79,18 +79,6 @@ public final class Npy {
                 done += chunk;
             }
             return new Tensor(data, h.dtype(), h.shape());
-        }
-    }
-
-    /**
-     * Reads and checks a {@code .npy} header without reading the data.
-     *
-     * @throws NpyFormatException if the header is malformed, unsupported, or disagrees with the file's length
-     * @throws IOException if the file cannot be read
-     */
-    public static Header readHeader(Path path) throws IOException {
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return header(path, ch);
         }
     }
 

@@ -6,8 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The benchmark shapes S1..D1 (DESIGN.md; the command line's {@code Shapes} holds the same table) for the timing
- * harnesses in test sources, which cannot see the {@code bench/} project: NHWC, float32, no bias.
+ * The benchmark shapes S1..D1 (DESIGN.md; {@code io.github.conv4j.bench.Shapes} in {@code bench/} holds the same
+ * table) for the timing harnesses in test sources, which cannot see the {@code bench/} project: NHWC, float32,
+ * no bias.
  */
 public final class BenchShapes {
     private BenchShapes() {

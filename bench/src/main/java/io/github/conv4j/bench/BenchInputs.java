@@ -5,11 +5,8 @@ import io.github.conv4j.ConvPlan;
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.DType;
 import io.github.conv4j.Tensor;
-import io.github.conv4j.spi.Availability;
-import io.github.conv4j.spi.ConvEngine;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
-import java.util.Optional;
 import java.util.SplittableRandom;
 
 /**
@@ -41,21 +38,6 @@ public final class BenchInputs {
             }
         }
         return t;
-    }
-
-    /**
-     * Fails unless {@code engine} is available and accepts the spec, so a benchmark never times the wrong thing.
-     */
-    public static void requireEngine(String engine, ConvSpec spec) {
-        ConvEngine e = Conv2d.engine(engine);
-        Availability a = e.probe();
-        if (!a.available()) {
-            throw new IllegalStateException("engine " + engine + " is unavailable: " + a.reason());
-        }
-        Optional<String> no = e.declines(spec);
-        if (no.isPresent()) {
-            throw new IllegalStateException("engine " + engine + " declines " + spec + ": " + no.get());
-        }
     }
 
     /**

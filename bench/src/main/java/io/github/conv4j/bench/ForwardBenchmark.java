@@ -5,7 +5,6 @@ import io.github.conv4j.ConvPlan;
 import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
 import io.github.conv4j.Settings;
-import io.github.conv4j.cli.Shapes;
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -58,7 +57,6 @@ public class ForwardBenchmark {
         Settings.setThreads(threads);
         arena = Arena.ofShared();
         in = new BenchInputs(arena, Shapes.spec(shape, DType.parse(dtype), Layout.NHWC), shape.hashCode());
-        BenchInputs.requireEngine(engine, in.spec);
         plan = Conv2d.plan(engine, in.spec, in.w, null);
         in.checkAgainstNaive(plan, arena);
     }

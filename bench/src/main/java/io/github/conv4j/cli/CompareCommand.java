@@ -8,8 +8,7 @@ import io.github.conv4j.Layout;
 import io.github.conv4j.Settings;
 import io.github.conv4j.Tensor;
 import io.github.conv4j.bench.BenchInputs;
-import io.github.conv4j.spi.Availability;
-import io.github.conv4j.spi.ConvEngine;
+import io.github.conv4j.bench.Shapes;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
@@ -58,9 +57,7 @@ final class CompareCommand {
             Shapes.spec(s, dtype, layout);   // an unknown shape fails before anything runs
         }
         List<String> engines = engines(f.get("--engines", "all"));
-        if (f.has("--threads")) {
-            Settings.setThreads(f.integer("--threads", 0, 0, 4096));
-        }
+        f.applyThreads();
         double seconds = seconds(f.get("--seconds", "1"));
         Path json = f.has("--json") ? Path.of(f.get("--json")) : null;
         Path chart = f.has("--chart") ? Path.of(f.get("--chart")) : null;
@@ -154,18 +151,10 @@ final class CompareCommand {
             double naiveUs = Double.NaN;
             for (String engine : engines) {
                 progress.step(name + " " + engine);
-                if (!engine.equals(Conv2d.AUTO)) {
-                    ConvEngine e = Conv2d.engine(engine);
-                    Availability a = e.probe();
-                    if (!a.available()) {
-                        notes.add(name + " " + engine + ": unavailable: " + a.reason());
-                        continue;
-                    }
-                    Optional<String> no = e.declines(spec);
-                    if (no.isPresent()) {
-                        notes.add(name + " " + engine + ": declined: " + no.get());
-                        continue;
-                    }
+                Optional<String> no = Conv2d.whyNot(engine, spec);
+                if (no.isPresent()) {
+                    notes.add(name + ": " + no.get());
+                    continue;
                 }
                 boolean slice = engine.equals(Conv2d.NAIVE) && large;
                 ConvSpec timed = slice ? one : spec;

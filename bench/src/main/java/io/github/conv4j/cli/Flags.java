@@ -1,5 +1,6 @@
 package io.github.conv4j.cli;
 
+import io.github.conv4j.Settings;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -93,6 +94,17 @@ final class Flags {
             // reported below
         }
         throw new UsageException(name + " must be an integer in " + min + ".." + max + ": " + v);
+    }
+
+    /**
+     * Gives conv4j the thread count {@code --threads} names (0 = all processors), when the flag is given.
+     *
+     * @throws UsageException if it is not an integer in 0..4096
+     */
+    void applyThreads() {
+        if (has("--threads")) {
+            Settings.setThreads(integer("--threads", 0, 0, 4096));
+        }
     }
 
     /** A flag of the form {@code N} or {@code A,B}, each a positive integer; {@code N} means {@code N,N}. */

@@ -18,9 +18,7 @@ final class InfoCommand {
 
     static void run(List<String> args, PrintStream out) {
         Flags f = new Flags("info", args, Set.of("--threads"), Set.of());
-        if (f.has("--threads")) {
-            Settings.setThreads(f.integer("--threads", 0, 0, 4096));
-        }
+        f.applyThreads();
         out.printf("conv4j %s%n", version());
         out.printf("jdk:      %s %s (%s)%n", System.getProperty("java.vm.vendor"), Runtime.version(),
                 System.getProperty("java.home"));

@@ -5,7 +5,6 @@ import io.github.conv4j.ConvPlan;
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.Layout;
 import io.github.conv4j.Padding;
-import io.github.conv4j.Settings;
 import io.github.conv4j.Tensor;
 import io.github.conv4j.io.Npy;
 import java.io.IOException;
@@ -37,9 +36,7 @@ final class RunCommand {
         Padding padding = Padding.parse(f.get("--padding", "VALID"));
         int groups = f.integer("--groups", 1, Integer.MIN_VALUE, Integer.MAX_VALUE);
         String engine = f.get("--engine", Conv2d.AUTO);
-        if (f.has("--threads")) {
-            Settings.setThreads(f.integer("--threads", 0, 0, 4096));
-        }
+        f.applyThreads();
         if (!engine.equals(Conv2d.AUTO)) {
             Conv2d.engine(engine);   // an unknown name fails before any file is read
         }

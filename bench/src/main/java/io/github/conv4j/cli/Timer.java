@@ -11,7 +11,7 @@ final class Timer {
     /** A batch lasts at least this long, so {@code nanoTime}'s cost (tens of ns) stays below 0.1%. */
     private static final long MIN_BATCH_NS = 50_000;
 
-    record Result(double medianNs, double minNs, int calls) {
+    record Result(double medianNs, double minNs) {
     }
 
     private Timer() {
@@ -36,7 +36,7 @@ final class Timer {
         // calls per batch, from the first call's time (a slow first call only makes batches smaller)
         int batch = (int) Math.max(1, Math.min(1 << 20, MIN_BATCH_NS / Math.max(1, first)));
         double[] samples = new double[16];
-        int n = 0, calls = 0;
+        int n = 0;
         long start = System.nanoTime();
         while (n < minSamples || System.nanoTime() - start < measureNs) {
             long s = System.nanoTime();
@@ -48,7 +48,6 @@ final class Timer {
                 samples = Arrays.copyOf(samples, n * 2);
             }
             samples[n++] = (double) t / batch;
-            calls += batch;
             if (t < MIN_BATCH_NS / 2 && batch < (1 << 20)) {
                 batch *= 2;   // warm-up made calls faster than the first one: grow batches
             }
@@ -56,6 +55,6 @@ final class Timer {
         double[] sorted = Arrays.copyOf(samples, n);
         Arrays.sort(sorted);
         double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-        return new Result(median, sorted[0], calls);
+        return new Result(median, sorted[0]);
     }
 }

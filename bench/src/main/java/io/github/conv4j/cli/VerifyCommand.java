@@ -91,11 +91,11 @@ final class VerifyCommand {
                             throw new UsageException(c.name() + ": y.npy shape " + Arrays.toString(want.shape())
                                     + " differs from the spec's output " + Arrays.toString(spec.outputShape()));
                         }
-                        Optional<String> no = e.declines(spec);
+                        Optional<String> no = Conv2d.whyNot(e.name(), spec);
                         if (no.isPresent()) {
                             declined++;
-                            out.printf("%-26s %-6s %-12s %-8s %10s %10s  declined: %s%n", c.name(), layout, e.name(),
-                                    dtype, "-", "-", no.get());
+                            out.printf("%-26s %-6s %-12s %-8s %10s %10s  %s%n", c.name(), layout, e.name(), dtype, "-",
+                                    "-", no.get());
                             continue;
                         }
                         if (layout == Layout.NCHW) {

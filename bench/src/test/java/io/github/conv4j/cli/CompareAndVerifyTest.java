@@ -3,9 +3,12 @@ package io.github.conv4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.github.conv4j.Conv2d;
+import io.github.conv4j.spi.Availability;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -161,7 +164,19 @@ class CompareAndVerifyTest {
             assertFalse(e.get("engine").getAsString().startsWith("wrong-"), e.toString());
             assertTrue(e.get("ok").getAsBoolean(), e.toString());
         }
-        assertTrue(r.out().contains("note: S1 wrong-plus-one: unavailable: wrong on purpose"), r.out());
+        assertTrue(r.out().contains("note: S1: engine wrong-plus-one is unavailable: wrong on purpose"), r.out());
+    }
+
+    @Test
+    void compareLeavesOutADecliningEngineWithItsReason() {
+        Availability a = Conv2d.engine("onednn").probe();
+        assumeTrue(a.available(), () -> "onednn is unavailable here: " + a.reason());
+        Result r = cli("compare", "--shapes", "S1", "--engines", "naive,onednn", "--dtype", "float64", "--seconds",
+                "0.02");
+        assertEquals(0, r.status(), r.out() + r.err());
+        String declined = "note: S1: engine onednn declines ConvSpec[NHWC float64 ";
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith(declined)), r.out());
+        assertTrue(r.out().lines().noneMatch(l -> l.startsWith("S1    onednn")), r.out());
     }
 
     @Test
@@ -177,6 +192,18 @@ class CompareAndVerifyTest {
         Result r = cli("verify", golden().toString(), "--engines", "naive");
         assertEquals(0, r.status(), r.out() + r.err());
         assertTrue(r.out().contains("42 passed, 0 failed, 0 declined"), r.out());
+    }
+
+    @Test
+    void verifyCountsDeclinedCasesAndSaysWhy() {
+        // onednn declines float64, and the golden cases are 11 float32 and 10 float64 ones
+        Availability a = Conv2d.engine("onednn").probe();
+        assumeTrue(a.available(), () -> "onednn is unavailable here: " + a.reason());
+        Result r = cli("verify", golden().toString(), "--engines", "onednn", "--layouts", "NHWC");
+        assertEquals(0, r.status(), r.out() + r.err());
+        assertTrue(r.out().contains("11 passed, 0 failed, 10 declined"), r.out());
+        String row = r.out().lines().filter(l -> l.startsWith("valid_3x3_s1 ")).findFirst().orElseThrow();
+        assertTrue(row.contains(" engine onednn declines ConvSpec[NHWC float64 "), row);
     }
 
     @Test

@@ -23,6 +23,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -251,6 +252,7 @@ class OneDnnKernelTest {
                     () -> Conv2d.plan(OneDnnEngine.NAME, spec, p.w, p.b));
             assertTrue(e.getMessage().startsWith("engine onednn declines ConvSpec[NHWC float64")
                     && e.getMessage().endsWith(OneDnnEngine.F64_REASON), e.getMessage());
+            assertEquals(Optional.of(e.getMessage()), Conv2d.whyNot(OneDnnEngine.NAME, spec));
         }
     }
 
