@@ -36,8 +36,10 @@ final class InfoCommand {
         }
     }
 
+    /** The library's version from its jar's manifest, or "(development build)" when it runs from classes. */
     static String version() {
-        String v = InfoCommand.class.getPackage().getImplementationVersion();
+        // the library's package, not this one: the command line may be built apart from the library it runs
+        String v = Conv2d.class.getPackage().getImplementationVersion();
         return v == null ? "(development build)" : v;
     }
 

@@ -113,6 +113,16 @@ class MainTest {
     }
 
     @Test
+    void infoNamesTheLibraryVersionFromItsJar() {
+        // the tests run against the installed library jar, whose manifest carries the version this project asks for
+        String want = System.getProperty("conv4j.library.version");
+        assertTrue(want != null && !want.isEmpty(), "conv4j.library.version is not set (bench/pom.xml sets it)");
+        Result r = cli("info");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("conv4j " + want, r.out().lines().findFirst().orElse(""), r.out());
+    }
+
+    @Test
     void helpAndNoArguments() {
         assertEquals(0, cli("--help").status());
         Result none = cli();
