@@ -1,6 +1,6 @@
 package io.github.conv4j.testing;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
@@ -19,16 +19,25 @@ class NativeMemoryCounterTest {
     void countsSmallBlocksAndTheirRelease() {
         assumeTrue(NativeMemory.mallocSupported(),
                 "the C heap is read through glibc's mallinfo2, which this libc lacks");
-        long before = NativeMemory.mallocBytes(), during;
-        try (Arena arena = Arena.ofConfined()) {
-            for (int i = 0; i < BLOCKS; i++) {
-                arena.allocate(32);
+        // the JVM's own threads allocate and free beside the test (a loaded machine moved the count by 17 MB
+        // once), so up to three tries; a counter that does not see the blocks fails all three
+        StringBuilder tries = new StringBuilder();
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            long before = NativeMemory.mallocBytes(), during;
+            try (Arena arena = Arena.ofConfined()) {
+                for (int i = 0; i < BLOCKS; i++) {
+                    arena.allocate(32);
+                }
+                during = NativeMemory.mallocBytes();
             }
-            during = NativeMemory.mallocBytes();
+            long after = NativeMemory.mallocBytes();
+            if (Math.abs(during - before - CHUNKS) < SLACK && Math.abs(after - before) < SLACK) {
+                return;
+            }
+            tries.append("\ntry ").append(attempt).append(": before ").append(before).append(", with the blocks ")
+                    .append(during).append(", after ").append(after).append(" bytes");
         }
-        long after = NativeMemory.mallocBytes();
-        String figures = "before " + before + ", with the blocks " + during + ", after " + after + " bytes";
-        assertTrue(Math.abs(during - before - CHUNKS) < SLACK, "expected about " + CHUNKS + " more: " + figures);
-        assertTrue(Math.abs(after - before) < SLACK, "expected the blocks back: " + figures);
+        fail("expected about " + CHUNKS + " bytes more with the blocks and the same count after them, within "
+                + SLACK + ":" + tries);
     }
 }
