@@ -115,8 +115,9 @@ public final class Conv2d {
     }
 
     private static ConvEngine chosen(ConvEngine e) {
+        // DEBUG, not INFO: a dependency says nothing on a default logging set-up unless something is wrong
         if (LOGGED.add("chose:" + e.name())) {
-            LOG.log(System.Logger.Level.INFO, "conv4j: auto uses engine " + e.name());
+            LOG.log(System.Logger.Level.DEBUG, "conv4j: auto uses engine " + e.name());
         }
         return e;
     }
