@@ -243,6 +243,28 @@ class OneDnnKernelTest {
     }
 
     @Test
+    void kernelRefusesSegmentsSmallerThanItsDescriptorsAndAShortBias() {
+        // ConvPlan checks segments first; the kernel checks again right before the addresses reach oneDNN
+        ConvSpec spec = ConvSpec.builder().input(1, 6, 6, 4).kernel(3, 3, 8).bias(true).build();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment w = arena.allocate(spec.weightElements() * 4, 64);
+            IndexOutOfBoundsException shortBias = assertThrows(IndexOutOfBoundsException.class,
+                    () -> new OneDnnEngine().plan(spec, w, arena.allocate(7 * 4, 64)));
+            assertEquals("bias segment too small: 28 bytes < 32 needed for oc=8", shortBias.getMessage());
+            try (ConvKernel k = new OneDnnEngine().plan(spec, w, arena.allocate(8 * 4, 64))) {
+                MemorySegment x = arena.allocate(spec.inputElements() * 4, 64);
+                MemorySegment y = arena.allocate(spec.outputElements() * 4, 64);
+                IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
+                        () -> k.forward(x, y.asSlice(0, y.byteSize() - 4)));
+                assertEquals("segment too small for oneDNN: x 576 bytes (needs 576), y 508 bytes (needs 512)",
+                        e.getMessage());
+                assertThrows(IndexOutOfBoundsException.class, () -> k.forward(x.asSlice(4), y));
+                k.forward(x, y);
+            }
+        }
+    }
+
+    @Test
     void float64IsDeclinedWithTheReason() {
         ConvSpec spec = base(Layout.NHWC).dtype(DType.FLOAT64).build();
         assertEquals(OneDnnEngine.F64_REASON, engine.declines(spec).orElseThrow());
