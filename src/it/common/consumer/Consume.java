@@ -5,11 +5,10 @@ import io.github.conv4j.ConvSpec;
 import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
 import io.github.conv4j.Padding;
+import io.github.conv4j.Tensor;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
-import io.github.conv4j.Tensor;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
