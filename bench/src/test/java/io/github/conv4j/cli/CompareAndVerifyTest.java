@@ -102,7 +102,7 @@ class CompareAndVerifyTest {
         // naive runs first, so an engine that writes nothing would see naive's output if it were not poisoned
         Path json = dir.resolve("r.json");
         Result r;
-        try (var on = WrongEngine.enable()) {
+        try (var _ = WrongEngine.enable()) {
             r = cli("compare", "--shapes", "S1", "--engines",
                     "naive,wrong-writes-nothing,wrong-plus-one,wrong-first-call-only,auto", "--seconds", "0.02",
                     "--json", json.toString());
@@ -139,7 +139,7 @@ class CompareAndVerifyTest {
         // R2 is large enough that naive runs on batch element 0 alone; the other seven must still be written
         Path json = dir.resolve("r.json");
         Result r;
-        try (var on = WrongEngine.enable()) {
+        try (var _ = WrongEngine.enable()) {
             r = cli("compare", "--shapes", "R2", "--engines", "wrong-first-image-only", "--seconds", "0.01",
                     "--json", json.toString());
         }
