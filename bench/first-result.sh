@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Time to a first convolution result in a fresh JVM, per engine: runs bench's FirstResult RUNS times (default
+# 9) for auto and each engine with the flags from native-config/jvm.args, after one unmeasured run per engine
+# (it fills JavaCPP's native cache, as any first use on a machine does), and writes the medians to
+# bench/results/first-result-DATE.md (or $1/...). Refuses a tree whose code differs from its commit.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out=${1:-$root/bench/results}
+runs=${RUNS:-9}
+if [ -n "$(git -C "$root" status --porcelain --untracked-files=no -- pom.xml src native-config bench/pom.xml bench/src)" ]; then
+  echo "error: the code differs from commit $(git -C "$root" rev-parse --short HEAD); commit first" >&2
+  exit 1
+fi
+"$root/conv4j" build
+JAVA_HOME=$("$root/conv4j" java-home)
+java=("$JAVA_HOME/bin/java" "@$root/native-config/jvm.args" -cp "$root/bench/target/conv4j-bench.jar"
+      io.github.conv4j.bench.FirstResult)
+file="$out/first-result-$(date +%F).md"
+{
+  echo "# Time to a first result in a fresh JVM, $(date +%F)"
+  echo
+  echo "Recorded by \`bench/first-result.sh\` at commit \`$(git -C "$root" rev-parse --short=12 HEAD)\`: one float32"
+  echo "NHWC convolution (1x8x8x3, 3x3, 4 out) planned and run once in a new JVM, $runs runs per engine after one"
+  echo "unmeasured run (JavaCPP's native cache warm), medians in milliseconds."
+  echo
+  echo "- CPU: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(nproc) processors"
+  echo "- JDK: $("$JAVA_HOME/bin/java" -version 2>&1 | sed -n 2p); flags from native-config/jvm.args"
+  echo "- Environment: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)} OMP_NUM_THREADS=${OMP_NUM_THREADS:-(unset)}"
+  echo
+  echo "| asked for | ran on | JVM start to main | first plan | first forward | JVM start to result |"
+  echo "|---|---|---:|---:|---:|---:|"
+  for engine in auto onednn im2col-ffm im2col-jni java-vector naive; do
+    "${java[@]}" "$engine" >/dev/null 2>&1 || true
+    for _ in $(seq "$runs"); do
+      "${java[@]}" "$engine" 2>/dev/null | grep '^first '
+    done | awk '{ chosen = $3; jvm[NR] = $4; plan[NR] = $5; fwd[NR] = $6; total[NR] = $7 }
+      function median(a, n,   i, j, t, b) { for (i = 1; i <= n; i++) b[i] = a[i]
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t }
+        return n % 2 ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2 }
+      END { printf "| %s | %s | %.0f | %.1f | %.1f | %.0f |\n", "'"$engine"'", chosen, median(jvm, NR),
+            median(plan, NR), median(fwd, NR), median(total, NR) }'
+  done
+} > "$file"
+echo "wrote $file" >&2
