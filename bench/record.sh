@@ -8,7 +8,7 @@
 #   peers-{1,2}t                      NumPy's einsum over the strided split (bench/peers/peers.py)
 #   jmh-concurrent-t{1,2,8}           many calling threads on one plan (JMH ConcurrentForwardBenchmark)
 #   reliability-DATE.md               the long fuzz and leak runs (bench/reliability.sh)
-# Writes to bench/results/ (or $1). Run it on an otherwise idle machine; about 35 minutes on 2 cores.
+# Writes to bench/results/ (or $1). Run it on an otherwise idle machine; about 25 minutes on 2 cores (13 of them benchmarks).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$root/bench/results}

@@ -4,7 +4,7 @@
 # 16 threads in child JVMs (a crash is a finding), the native-memory check over many plan cycles, and the raw
 # oneDNN reproducers in bench/onednn-repro/.
 # Counts can be lowered for a trial run: FUZZ=100000 LARGE=300 THREADED=5000 PLANS=30000 FORWARDS=300000.
-# Takes about 15 minutes with the defaults on a 2-core machine; bench/record.sh runs it after the benchmarks.
+# Takes about 12 minutes with the defaults on a 2-core machine; bench/record.sh runs it after the benchmarks.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$root/bench/results}
