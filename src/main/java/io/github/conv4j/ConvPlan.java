@@ -22,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  * another thread while the call computes throws {@link IllegalStateException} in the closing thread, and the
  * call completes normally; a call that begins after the arena closed throws {@link IllegalStateException}.
  * Holding a shared arena open takes a downcall, which needs native access for conv4j
- * ({@code --enable-native-access}, as the native engines do) and adds 0.1 to 0.4 us per call; without native
+ * ({@code --enable-native-access}, as the native engines do) and costs a downcall and an upcall; without native
  * access it is skipped, and the pure-Java engines still fail cleanly with {@link IllegalStateException} when the
  * arena closes under them. Confined, automatic, global and heap segments cannot be freed by another thread
  * during a call and cost nothing.

@@ -22,8 +22,8 @@ import java.lang.invoke.MethodType;
  * exactly once, with {@code x} as key and {@code y} as base, and {@code compar} is an upcall into Java that
  * runs the kernel on the same thread. The call waits for the kernel's worker threads, so they are covered too.
  *
- * <p>The round trip adds 0.1 to 0.4 us to a forward, so only segments that another thread can close go through
- * it ({@link #needed}); heap, global, automatic and confined segments are passed as they are.
+ * <p>The round trip is a downcall and an upcall per forward, so only segments that another thread can close go
+ * through it ({@link #needed}); heap, global, automatic and confined segments are passed as they are.
  */
 final class ScopeHold {
     /** A thread that never runs: a segment accessible from it is not confined to any thread. */

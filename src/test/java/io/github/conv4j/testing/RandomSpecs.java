@@ -36,12 +36,7 @@ public final class RandomSpecs {
                 groups = 1 + rnd.nextInt(2 * maxChannels);
             }
             int ocg = 1 + rnd.nextInt(depthwise ? 3 : maxChannels);
-            Padding padding = switch (rnd.nextInt(4)) {
-                case 0 -> Padding.VALID;
-                case 1 -> Padding.SAME;
-                case 2 -> Padding.SAME_LOWER;
-                default -> Padding.explicit(rnd.nextInt(4), rnd.nextInt(4), rnd.nextInt(4), rnd.nextInt(4));
-            };
+            Padding padding = padding(rnd, 4);
             try {
                 return ConvSpec.builder()
                         .layout(rnd.nextBoolean() ? Layout.NHWC : Layout.NCHW)
@@ -73,12 +68,7 @@ public final class RandomSpecs {
             int icg = depthwise ? 1 : 1 + rnd.nextInt(128);
             int ocg = depthwise ? 1 + rnd.nextInt(3) : 1 + rnd.nextInt(128);
             int k = 1 + rnd.nextInt(7);
-            Padding padding = switch (rnd.nextInt(4)) {
-                case 0 -> Padding.VALID;
-                case 1 -> Padding.SAME;
-                case 2 -> Padding.SAME_LOWER;
-                default -> Padding.explicit(rnd.nextInt(5), rnd.nextInt(5), rnd.nextInt(5), rnd.nextInt(5));
-            };
+            Padding padding = padding(rnd, 5);
             try {
                 ConvSpec spec = ConvSpec.builder()
                         .layout(rnd.nextBoolean() ? Layout.NHWC : Layout.NCHW)
@@ -140,6 +130,16 @@ public final class RandomSpecs {
                 // the kernel outgrew the padded input; draw again from the same stream
             }
         }
+    }
+
+    /** VALID, SAME, SAME_LOWER or explicit pads below {@code bound}, each a quarter of the time. */
+    private static Padding padding(SplittableRandom rnd, int bound) {
+        return switch (rnd.nextInt(4)) {
+            case 0 -> Padding.VALID;
+            case 1 -> Padding.SAME;
+            case 2 -> Padding.SAME_LOWER;
+            default -> Padding.explicit(rnd.nextInt(bound), rnd.nextInt(bound), rnd.nextInt(bound), rnd.nextInt(bound));
+        };
     }
 
     /** Which generator a fuzz run draws from. */
