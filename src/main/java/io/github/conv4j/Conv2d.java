@@ -163,7 +163,7 @@ public final class Conv2d {
         }
         MemorySegment w = weights.data().asSlice(0, weights.byteSize());
         MemorySegment b = bias == null ? null : bias.data().asSlice(0, bias.byteSize());
-        ConvKernel kernel = e.plan(spec, w, b);
+        ConvKernel kernel = e.plan(spec, w, b, ThreadBudget.alone(spec));
         return new ConvPlan(spec, e.name(), kernel);
     }
 

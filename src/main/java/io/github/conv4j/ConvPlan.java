@@ -17,6 +17,12 @@ import java.util.concurrent.locks.LockSupport;
  * waits for calls in flight to finish; a {@code forward} after {@code close} throws
  * {@link IllegalStateException}. Input and output segments belong to the caller and are never closed here.
  *
+ * <p><b>Threads:</b> each {@code forward} is given a thread budget as it begins: {@link Settings#threads()}
+ * shared among the forward calls computing at that moment in the JVM (all plans together), at least one, and no
+ * more than one per {@link Settings#minFlopsPerThread()} operations of the spec. The engine receives the budget
+ * with the call ({@link io.github.conv4j.spi.ConvKernel#forward}); a change of the setting applies from the next
+ * call on.
+ *
  * <p><b>Arenas:</b> a {@code forward} keeps its segments' memory alive until it returns, whatever the engine.
  * Closing a shared arena ({@link java.lang.foreign.Arena#ofShared()}) that holds {@code x} or {@code y} from
  * another thread while the call computes throws {@link IllegalStateException} in the closing thread, and the
@@ -101,19 +107,19 @@ public final class ConvPlan implements AutoCloseable {
             state.getAndDecrement();
             throw new IllegalStateException("plan is closed: " + engine + " " + spec);
         }
-        Settings.enter();
+        int threads = ThreadBudget.enter(spec);
         try {
             if ((ScopeHold.needed(x) || ScopeHold.needed(y)) && ScopeHold.available()) {
-                ScopeHold.forward(kernel, x, y);
+                ScopeHold.forward(kernel, x, y, threads);
             } else {
-                kernel.forward(x, y);
+                kernel.forward(x, y, threads);
             }
         } finally {
             // an automatic arena is freed once its segments are unreachable: native code holding only their
             // addresses must not outlive the caller's references
             Reference.reachabilityFence(x);
             Reference.reachabilityFence(y);
-            Settings.exit();
+            ThreadBudget.exit();
             state.getAndDecrement();
         }
     }

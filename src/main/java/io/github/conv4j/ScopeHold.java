@@ -41,13 +41,15 @@ final class ScopeHold {
     private static final class Call {
         final ConvKernel kernel;
         final MemorySegment x, y;
+        final int threads;
         boolean ran;
         Throwable failure;
 
-        Call(ConvKernel kernel, MemorySegment x, MemorySegment y) {
+        Call(ConvKernel kernel, MemorySegment x, MemorySegment y, int threads) {
             this.kernel = kernel;
             this.x = x;
             this.y = y;
+            this.threads = threads;
         }
     }
 
@@ -115,18 +117,18 @@ final class ScopeHold {
     }
 
     /**
-     * Runs {@code kernel.forward(x, y)} with the scopes of {@code x} and {@code y} (the native ones) acquired
+     * Runs {@code kernel.forward(x, y, threads)} with the scopes of {@code x} and {@code y} (the native ones) acquired
      * throughout, so closing their arena from another thread throws {@link IllegalStateException} there.
      *
      * @throws IllegalStateException if an arena was closed before the call could hold it
      */
-    static void forward(ConvKernel kernel, MemorySegment x, MemorySegment y) {
+    static void forward(ConvKernel kernel, MemorySegment x, MemorySegment y, int threads) {
         if (Natives.FAILURE != null) {
             throw Natives.FAILURE;
         }
         MemorySegment key = x.isNative() ? x : Natives.PLACEHOLDER;
         MemorySegment base = y.isNative() ? y : Natives.PLACEHOLDER;
-        Call call = new Call(kernel, x, y);
+        Call call = new Call(kernel, x, y, threads);
         Call outer = CURRENT.get();
         CURRENT.set(call);
         try {
@@ -166,7 +168,7 @@ final class ScopeHold {
             call = CURRENT.get();
             if (call != null && !call.ran) {
                 call.ran = true;
-                call.kernel.forward(call.x, call.y);
+                call.kernel.forward(call.x, call.y, call.threads);
             }
         } catch (Throwable t) {
             if (call != null) {

@@ -6,17 +6,17 @@ import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * conv4j's process-wide settings: the thread count that native engines use, and the order in which
- * {@code auto} tries engines.
+ * conv4j's process-wide configuration: how many threads a convolution may use, the least work worth a thread,
+ * and the order in which {@code auto} tries engines. Configuration only: how the threads are shared among the
+ * calls computing at one moment is decided per call by the plan, which passes each call its budget.
  *
  * <p>Defaults come from {@code native-config/conv4j.properties}, shipped in the jar; a system property of the
  * same name overrides each ({@code -Dconv4j.threads=2}); {@link #setThreads} overrides both at run time.
  */
 public final class Settings {
-    /** System property and file key: threads for native engines; 0 means all available processors. */
+    /** System property and file key: threads a convolution may use; 0 means all available processors. */
     public static final String THREADS = "conv4j.threads";
     /** System property and file key: comma-separated engine names, the order {@code auto} tries them in. */
     public static final String ENGINES = "conv4j.engines";
@@ -28,8 +28,6 @@ public final class Settings {
     private static final int PROCESSORS = Runtime.getRuntime().availableProcessors();
     private static volatile int threads = parseThreads(value(THREADS, "0"), THREADS);
     private static final double MIN_WORK = parseWork(value(MIN_FLOPS_PER_THREAD, "1000000"));
-    /** Forward calls computing now, all plans together. */
-    private static final AtomicInteger IN_FLIGHT = new AtomicInteger();
 
     private Settings() {
     }
@@ -63,16 +61,6 @@ public final class Settings {
         throw new IllegalArgumentException(source + " must be an integer >= 0 (0 = all processors): " + text);
     }
 
-    /** Called by {@code ConvPlan} before an engine computes: counts the call for {@link #threadsFor}. */
-    static void enter() {
-        IN_FLIGHT.getAndIncrement();
-    }
-
-    /** Called by {@code ConvPlan} after an engine computed. */
-    static void exit() {
-        IN_FLIGHT.getAndDecrement();
-    }
-
     private static double parseWork(String text) {
         try {
             double v = Double.parseDouble(text.trim());
@@ -86,27 +74,21 @@ public final class Settings {
     }
 
     /**
-     * Threads one {@code forward} of {@code spec} should use now: {@link #threads()} shared out among the
-     * forward calls in flight in this JVM (so many calling threads do not oversubscribe the cores: each gets
-     * {@code threads / calls}, at least one), and no more than one per {@value #MIN_FLOPS_PER_THREAD} FLOPs of
-     * work (a thread's start-up costs more than a tiny convolution). Engines call this once per forward.
+     * The fewest floating-point operations per thread worth another thread for one {@code forward}
+     * ({@value #MIN_FLOPS_PER_THREAD}; 0 means no limit): a thread's start-up costs more than a tiny convolution.
      */
-    public static int threadsFor(ConvSpec spec) {
-        int n = Math.max(1, threads() / Math.max(1, IN_FLIGHT.get()));
-        if (MIN_WORK > 0) {
-            n = (int) Math.min(n, Math.max(1, (long) (spec.flops() / MIN_WORK)));
-        }
-        return n;
+    public static double minFlopsPerThread() {
+        return MIN_WORK;
     }
 
-    /** Threads that native engines use: the setting, or all available processors when it is 0. */
+    /** Threads a convolution may use: the setting, or all available processors when it is 0. */
     public static int threads() {
         int n = threads;
         return n > 0 ? n : PROCESSORS;
     }
 
     /**
-     * Sets the threads native engines use from the next {@code forward} on; 0 means all processors.
+     * Sets the threads a convolution may use from the next {@code forward} on; 0 means all processors.
      *
      * @throws IllegalArgumentException if {@code n < 0}
      */

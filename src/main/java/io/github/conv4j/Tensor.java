@@ -69,9 +69,10 @@ public record Tensor(MemorySegment data, DType dtype, long[] shape) {
 
     /** Element {@code i} in C order, widened to double. */
     public double getDouble(long i) {
-        return dtype == DType.FLOAT32
-                ? data.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i)
-                : data.getAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, i);
+        return switch (dtype) {
+            case FLOAT32 -> data.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+            case FLOAT64 -> data.getAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, i);
+        };
     }
 
     /**

@@ -61,10 +61,10 @@ class ConvPlanArenaTest {
         }
 
         @Override
-        public void forward(MemorySegment x, MemorySegment y) {
+        public void forward(MemorySegment x, MemorySegment y, int threads) {
             Attempt a = attempt;
             a.entered.countDown();
-            inner.forward(x, y);
+            inner.forward(x, y, threads);
             synchronized (a) {
                 a.done = true;
             }
@@ -109,7 +109,7 @@ class ConvPlanArenaTest {
                 Conv2d.forward(Conv2d.NAIVE, s, x, w, b, want);
                 return want.toFloatArray();
             });
-            Watched kernel = new Watched(engine.plan(spec, w.data(), b.data()));
+            Watched kernel = new Watched(engine.plan(spec, w.data(), b.data(), 2));
             try (ConvPlan plan = new ConvPlan(spec, engine.name(), kernel)) {
                 int caught = 0;
                 for (int i = 0; i < ATTEMPTS && caught < 2; i++) {

@@ -27,7 +27,7 @@ class ScopeHoldTest {
     private static ConvKernel kernel(BiConsumer<MemorySegment, MemorySegment> body) {
         return new ConvKernel() {
             @Override
-            public void forward(MemorySegment x, MemorySegment y) {
+            public void forward(MemorySegment x, MemorySegment y, int threads) {
                 body.accept(x, y);
             }
 

@@ -5,10 +5,16 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 
 /**
- * The worker threads that engines spread one {@code forward} over: one pool of daemon threads for the whole
- * library, sized to the machine. Internal to conv4j's engines, not part of its API.
+ * The worker threads that engines spread one {@code forward} over, and the one way they apply a call's thread
+ * budget: {@link #share} readies the call's segments for workers, {@link #run} splits its jobs among at most
+ * the budget's threads, the caller's included. One pool of daemon threads serves the whole library; it starts
+ * at the machine's processor count and grows to the largest budget a call brings (a budget is the configured
+ * thread count shared among concurrent calls, so the pool follows the setting, not the machine). Internal to
+ * conv4j's engines, not part of its API.
  */
 public final class Workers {
+    /** ForkJoinPool's largest parallelism. */
+    private static final int MAX_POOL = 0x7fff;
     private static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
     /**
      * A thread that never runs: a segment readable from it is readable from any thread (shared, global, auto
@@ -35,6 +41,9 @@ public final class Workers {
         if (n <= 1) {
             body.run(0, jobs);
             return;
+        }
+        if (n - 1 > POOL.getParallelism()) {
+            grow(n - 1);
         }
         ForkJoinTask<?>[] others = new ForkJoinTask<?>[n - 1];
         // each chunk's failure as thrown: a task's own join would hand back a copy made in this thread
@@ -80,6 +89,19 @@ public final class Workers {
         if (first != null) {
             throw new IllegalStateException("a worker failed", first);    // checked, though Range declares none
         }
+    }
+
+    /** Lets the pool run {@code workers} chunks at once besides the callers'. */
+    private static synchronized void grow(int workers) {
+        int target = Math.min(workers, MAX_POOL);
+        if (target > POOL.getParallelism()) {
+            POOL.setParallelism(target);
+        }
+    }
+
+    /** The pool's parallelism now: the most chunks it runs at once besides the callers'. */
+    static int poolParallelism() {
+        return POOL.getParallelism();
     }
 
     /** The segments that the workers of one forward use, and how many workers it gets. */

@@ -40,6 +40,9 @@ public interface ConvEngine {
      * @param spec a spec this engine does not decline
      * @param weights {@code spec.weightElements()} elements in the spec's weight order, validated
      * @param bias {@code spec.oc()} elements, or null when the spec has no bias
+     * @param threads the budget a call computing alone would get now (see {@link ConvKernel#forward}); an
+     *     engine that fixes a thread count when it prepares (oneDNN's primitives) prepares for this many, others
+     *     ignore it
      */
-    ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias);
+    ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads);
 }

@@ -12,8 +12,18 @@ import java.lang.foreign.MemorySegment;
  */
 public interface ConvKernel extends AutoCloseable {
 
-    /** Computes {@code y = conv(x)} for the spec this kernel was planned for. */
-    void forward(MemorySegment x, MemorySegment y);
+    /**
+     * Computes {@code y = conv(x)} for the spec this kernel was planned for, on at most {@code threads} threads
+     * including the caller's.
+     *
+     * <p>The plan decides each call's budget as the call begins (the configured threads, shared among the calls
+     * computing at that moment, and limited by the spec's work) and passes it here; two concurrent calls may get
+     * different budgets. A kernel uses this value and no global setting, may use fewer threads when the work
+     * does not split well, and must compute the same result for any budget up to rounding order.
+     *
+     * @param threads the call's thread budget, at least 1
+     */
+    void forward(MemorySegment x, MemorySegment y, int threads);
 
     /** What computes inside the engine, for example a native implementation's name. */
     default String implementation() {

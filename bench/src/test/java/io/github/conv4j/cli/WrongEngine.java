@@ -2,7 +2,6 @@ package io.github.conv4j.cli;
 
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.ConvSpec;
-import io.github.conv4j.DType;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.spi.ConvKernel;
@@ -52,7 +51,7 @@ public abstract class WrongEngine implements ConvEngine {
 
     /** naive's kernel for {@code spec}, to be wrong relative to. */
     static ConvKernel naive(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
-        return Conv2d.engine(Conv2d.NAIVE).plan(spec, weights, bias);
+        return Conv2d.engine(Conv2d.NAIVE).plan(spec, weights, bias, 1);
     }
 
     /** naive's output, then 1 added to the last element of the batch. */
@@ -62,15 +61,16 @@ public abstract class WrongEngine implements ConvEngine {
         }
 
         @Override
-        public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
+        public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
             ConvKernel k = naive(spec, weights, bias);
             long last = spec.outputElements() - 1;
             return new Kernel(k, (x, y) -> {
-                k.forward(x, y);
-                if (spec.dtype() == DType.FLOAT32) {
-                    y.setAtIndex(ValueLayout.JAVA_FLOAT, last, y.getAtIndex(ValueLayout.JAVA_FLOAT, last) + 1);
-                } else {
-                    y.setAtIndex(ValueLayout.JAVA_DOUBLE, last, y.getAtIndex(ValueLayout.JAVA_DOUBLE, last) + 1);
+                k.forward(x, y, 1);
+                switch (spec.dtype()) {
+                    case FLOAT32 -> y.setAtIndex(ValueLayout.JAVA_FLOAT, last,
+                            y.getAtIndex(ValueLayout.JAVA_FLOAT, last) + 1);
+                    case FLOAT64 -> y.setAtIndex(ValueLayout.JAVA_DOUBLE, last,
+                            y.getAtIndex(ValueLayout.JAVA_DOUBLE, last) + 1);
                 }
             });
         }
@@ -83,7 +83,7 @@ public abstract class WrongEngine implements ConvEngine {
         }
 
         @Override
-        public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
+        public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
             return new Kernel(null, (x, y) -> { });
         }
     }
@@ -95,12 +95,12 @@ public abstract class WrongEngine implements ConvEngine {
         }
 
         @Override
-        public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
+        public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
             ConvKernel k = naive(spec, weights, bias);
             AtomicBoolean called = new AtomicBoolean();
             return new Kernel(k, (x, y) -> {
                 if (!called.getAndSet(true)) {
-                    k.forward(x, y);
+                    k.forward(x, y, 1);
                 }
             });
         }
@@ -113,17 +113,17 @@ public abstract class WrongEngine implements ConvEngine {
         }
 
         @Override
-        public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
+        public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
             // batch element 0 comes first in NHWC and in NCHW, so the one-image kernel works on the same segments
             ConvKernel k = naive(spec.toBuilder().input(1, spec.ih(), spec.iw(), spec.ic()).build(), weights, bias);
-            return new Kernel(k, k::forward);
+            return new Kernel(k, (x, y) -> k.forward(x, y, 1));
         }
     }
 
     /** A forward call and the naive kernel it uses (or null), closed with it. */
     private record Kernel(ConvKernel naive, BiConsumer<MemorySegment, MemorySegment> call) implements ConvKernel {
         @Override
-        public void forward(MemorySegment x, MemorySegment y) {
+        public void forward(MemorySegment x, MemorySegment y, int threads) {
             call.accept(x, y);
         }
 

@@ -68,6 +68,13 @@ public abstract sealed class Im2colEngine implements ConvEngine permits Im2colJn
 
     @Override
     public Optional<String> declines(ConvSpec spec) {
+        // the dtypes it computes, named so that a new one does not compile until this engine decides on it
+        Optional<String> dtype = switch (spec.dtype()) {
+            case FLOAT32, FLOAT64 -> Optional.empty();    // cblas_sgemm, cblas_dgemm
+        };
+        if (dtype.isPresent()) {
+            return dtype;
+        }
         long k = (long) spec.kh() * spec.kw() * spec.ic();
         if (k > Integer.MAX_VALUE) {
             return Optional.of("patch length overflows BLAS's int: kh*kw*ic = " + spec.kh() + "*" + spec.kw() + "*"
@@ -82,8 +89,8 @@ public abstract sealed class Im2colEngine implements ConvEngine permits Im2colJn
     }
 
     @Override
-    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
-        return new Im2colKernel(spec, weights, bias, gemm(), binding(), workspaceBound());
+    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
+        return new Im2colKernel(spec, weights, bias, gemm(), binding(), Im2colKernel.Tuning.of(spec, workspaceBound()));
     }
 
     /**

@@ -1,14 +1,13 @@
 package io.github.conv4j.engine.im2col;
 
 import io.github.conv4j.ConvSpec;
-import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
-import io.github.conv4j.Settings;
+import io.github.conv4j.engine.Epilogue;
+import io.github.conv4j.engine.StridedSplit;
 import io.github.conv4j.engine.Workers;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
@@ -23,9 +22,9 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * unpadded convolutions the input already is the patch matrix (NHWC) or its transpose (NCHW), and nothing is
  * packed.
  *
- * <p>Threads. With more than one thread for a call, the output pixels are split among the library's
+ * <p>Threads. With more than one thread in a call's budget, the output pixels are split among the library's
  * {@link Workers}, each packing its own tiles and running single-threaded GEMMs (see {@link #MIN_WORKER_ROWS});
- * otherwise the threads go to OpenBLAS. OpenBLAS has one thread count for the process: concurrent forwards
+ * otherwise the budget goes to OpenBLAS. OpenBLAS has one thread count for the process: concurrent forwards
  * that set different counts overwrite each other's, which changes their speed, never their results.
  *
  * <p>Memory. Each concurrent {@code forward}, and each of its workers, takes a {@link Workspace} from a pool
@@ -35,10 +34,13 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  */
 final class Im2colKernel implements ConvKernel {
     private final ConvSpec s;
-    private final Gemm gemm;
+    private final Multiply multiply;
     private final String implementation;
-    private final PatchView view;
-    private final boolean f64, nhwc, direct;
+    private final StridedSplit view;
+    private final Epilogue epilogue;
+    private final boolean nhwc, direct;
+    /** Whether the binding reads and writes Java-heap segments in place (else they go through scratch). */
+    private final boolean takesHeap;
     /**
      * NHWC groups with fewer input channels than this are merged into one GEMM over block-diagonal weights:
      * the packer then copies whole-pixel runs instead of a few elements per group (depthwise: one), which
@@ -79,21 +81,43 @@ final class Im2colKernel implements ConvKernel {
      * is better split by OpenBLAS along the output channels.
      */
     static final long MIN_WORKER_ROWS = 128;
+
+    /**
+     * The kernel's tuning choices. The engine plans with {@link #of}; a test or a tuning benchmark passes others
+     * to time or check variants side by side.
+     *
+     * @param workspace the most bytes of scratch per forward or worker ({@link Im2colEngine#WORKSPACE})
+     * @param tileRows pixels per tile; 0 for the rule in the constructor (still within the workspace)
+     * @param transposeFrom NHWC weights of at least this many elements per GEMM are stored transposed
+     *     ({@link #TRANSPOSE_FROM}); 0 always, {@link Long#MAX_VALUE} never
+     * @param minWorkerRows output pixels per thread from which a call's threads are Java workers
+     *     ({@link #MIN_WORKER_ROWS}); 0 always, {@link Long#MAX_VALUE} never (the threads go to OpenBLAS)
+     */
+    record Tuning(long workspace, long tileRows, long transposeFrom, long minWorkerRows) {
+        /** The measured choices for {@code spec}, within {@code workspace} bytes per forward or worker. */
+        static Tuning of(ConvSpec spec, long workspace) {
+            long transposeFrom = switch (spec.dtype()) {
+                case FLOAT32 -> TRANSPOSE_FROM;
+                case FLOAT64 -> Long.MAX_VALUE;    // both orders measured the same in float64 (see TRANSPOSE_FROM)
+            };
+            return new Tuning(workspace, 0, transposeFrom, MIN_WORKER_ROWS);
+        }
+    }
+
+    /** One GEMM in the spec's element type ({@link Gemm#sgemm} or {@link Gemm#dgemm}). */
+    private interface Multiply {
+        void run(boolean transposeB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
+                MemorySegment b, long bOffset, int ldb, MemorySegment c, long cOffset, int ldc);
+    }
+
     /** {@code groups}, {@code ocg}, {@code kGroup}: the GEMMs per tile and their shape (1, oc, kTotal if merged). */
     private final int esz, oc, groups, ocg, kGroup, kTotal, tileRows;
     /** Whether the weights are stored {@code [g][ocg][K]} and multiplied transposed (NHWC only). */
     private final boolean transB;
-    private final Split split;
+    private final long minWorkerRows;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment weights;
-    private final float[] biasF;
-    private final double[] biasD;
     private final ConcurrentLinkedDeque<Workspace> idle = new ConcurrentLinkedDeque<>();
-
-    Im2colKernel(ConvSpec spec, MemorySegment w, MemorySegment bias, Gemm gemm, String binding, long bound) {
-        this(spec, w, bias, gemm, binding, bound,
-                spec.dtype() == DType.FLOAT32 && weightsPerGemm(spec) >= TRANSPOSE_FROM, 0, Split.RULE);
-    }
 
     /** Whether NHWC groups are merged into one GEMM over block-diagonal weights (see {@link #MERGE_BELOW_ICG}). */
     private static boolean merges(ConvSpec spec) {
@@ -107,22 +131,24 @@ final class Im2colKernel implements ConvKernel {
         return merges(spec) ? spatial * spec.ic() * spec.oc() : spatial * spec.icPerGroup() * spec.ocPerGroup();
     }
 
-    /** Who runs a forward's threads: the rule ({@link #MIN_WORKER_ROWS}), Java workers, or OpenBLAS. */
-    enum Split { RULE, WORKERS, OPENBLAS }
-
-    /**
-     * As the public form, with the tuning choices open, so that a benchmark can time them side by side:
-     * {@code transposed} weights for NHWC, {@code rows} per tile (0: the rule above; else still bounded), and
-     * who runs the threads.
-     */
-    Im2colKernel(ConvSpec spec, MemorySegment w, MemorySegment bias, Gemm gemm, String binding, long bound,
-            boolean transposed, long rows, Split split) {
+    /** Plans {@code spec} on {@code gemm} (named {@code binding} in the implementation string) with {@code tuning}. */
+    Im2colKernel(ConvSpec spec, MemorySegment w, MemorySegment bias, Gemm gemm, String binding, Tuning tuning) {
         this.s = spec;
-        this.split = split;
-        this.gemm = gemm;
+        this.minWorkerRows = tuning.minWorkerRows();
+        this.takesHeap = gemm.takesHeapSegments();
+        String prefix = switch (spec.dtype()) {
+            case FLOAT32 -> {
+                multiply = gemm::sgemm;
+                yield "s";
+            }
+            case FLOAT64 -> {
+                multiply = gemm::dgemm;
+                yield "d";
+            }
+        };
         boolean merged = merges(spec);
-        this.view = new PatchView(spec, !merged);
-        f64 = spec.dtype() == DType.FLOAT64;
+        this.view = new StridedSplit(spec, !merged);
+        this.epilogue = new Epilogue(spec, bias);
         nhwc = spec.layout() == Layout.NHWC;
         esz = spec.dtype().byteSize();
         oc = spec.oc();
@@ -130,9 +156,9 @@ final class Im2colKernel implements ConvKernel {
         ocg = merged ? spec.oc() : spec.ocPerGroup();
         kTotal = Math.toIntExact(view.patchLength());
         kGroup = kTotal / groups;
-        direct = spec.kh() == 1 && spec.kw() == 1 && spec.sh() == 1 && spec.sw() == 1 && spec.padTop() == 0
-                && spec.padBottom() == 0 && spec.padLeft() == 0 && spec.padRight() == 0;
-        transB = nhwc && transposed;
+        direct = StridedSplit.pointwise(spec);
+        transB = nhwc && weightsPerGemm(spec) >= tuning.transposeFrom();
+        long bound = tuning.workspace(), rows = tuning.tileRows();
         long pixels = nhwc ? (long) spec.mb() * spec.oh() * spec.ow() : (long) spec.oh() * spec.ow();
         long perPixel = (long) (kTotal + oc) * esz;
         // Rows per tile: as many as stay in L2 (packing writes them, the GEMM reads them back at once), but not
@@ -156,42 +182,10 @@ final class Im2colKernel implements ConvKernel {
             arena.close();
             throw e;
         }
-        biasF = bias == null || f64 ? null : bias.toArray(ValueLayout.JAVA_FLOAT);
-        biasD = bias == null || !f64 ? null : bias.toArray(ValueLayout.JAVA_DOUBLE);
-        implementation = "im2col + cblas_" + (f64 ? "d" : "s") + "gemm" + (transB ? " (weights transposed)" : "")
+        implementation = "im2col + cblas_" + prefix + "gemm" + (transB ? " (weights transposed)" : "")
                 + " via " + binding + ", "
                 + (direct ? "no packing (1x1)" : "tiles of " + tileRows + " pixels") + ", "
                 + (merged ? spec.groups() + " groups merged into one GEMM" : groups + " group(s)");
-    }
-
-    /** The pixels one tile covers: a packing and a round of GEMMs. */
-    int tileRows() {
-        return tileRows;
-    }
-
-    /** The split this kernel packs from. */
-    PatchView view() {
-        return view;
-    }
-
-    /** GEMMs per tile: the groups, or 1 when they are merged. */
-    int gemmsPerTile() {
-        return groups;
-    }
-
-    /** Output channels each GEMM computes. */
-    int gemmColumns() {
-        return ocg;
-    }
-
-    /** Whether the weights are stored {@code [g][ocg][K]} and multiplied transposed. */
-    boolean transposedWeights() {
-        return transB;
-    }
-
-    /** Whether the input is used as the patch matrix as is. */
-    boolean direct() {
-        return direct;
     }
 
     // NHWC: w[kh][kw][icg][oc] -> w[g][kh][kw][icg][ocg]; NCHW: w[oc][icg][kh][kw] is already w[g][ocg][K]
@@ -232,13 +226,7 @@ final class Im2colKernel implements ConvKernel {
                 for (int k = 0; k < kGroup; k++) {
                     for (int o = 0; o < ocg; o++) {
                         long from = (long) k * ocg + o, to = base + (long) o * kGroup + k;
-                        if (f64) {
-                            double v = group.getAtIndex(ValueLayout.JAVA_DOUBLE, from);
-                            weights.setAtIndex(ValueLayout.JAVA_DOUBLE, to, v);
-                        } else {
-                            float v = group.getAtIndex(ValueLayout.JAVA_FLOAT, from);
-                            weights.setAtIndex(ValueLayout.JAVA_FLOAT, to, v);
-                        }
+                        MemorySegment.copy(group, from * esz, weights, to * esz, esz);
                     }
                 }
             }
@@ -251,9 +239,7 @@ final class Im2colKernel implements ConvKernel {
     }
 
     @Override
-    public void forward(MemorySegment x, MemorySegment y) {
-        // a forced split ignores the minimum work per thread, so tests can split small specs
-        int threads = split == Split.WORKERS ? Settings.threads() : Settings.threadsFor(s);
+    public void forward(MemorySegment x, MemorySegment y, int threads) {
         long pixels = (long) s.mb() * s.oh() * s.ow();
         Workers.Shared shared = Workers.share(workers(threads, pixels), x, y);
         int workers = shared.threads();
@@ -275,14 +261,10 @@ final class Im2colKernel implements ConvKernel {
      * GEMMs; 1 leaves the threads to OpenBLAS inside each GEMM.
      */
     private int workers(int threads, long pixels) {
-        if (threads <= 1) {
+        if (threads <= 1 || pixels / threads < minWorkerRows) {
             return 1;
         }
-        return switch (split) {
-            case OPENBLAS -> 1;
-            case WORKERS -> (int) Math.min(threads, pixels);
-            case RULE -> pixels / threads >= MIN_WORKER_ROWS ? threads : 1;
-        };
+        return (int) Math.min(threads, pixels);
     }
 
     /** Output pixels {@code [q0, q1)}, counted over {@code (mb, oh, ow)}, with one workspace from the pool. */
@@ -303,8 +285,8 @@ final class Im2colKernel implements ConvKernel {
     }
 
     private void forwardNhwc(MemorySegment x, MemorySegment y, long q0, long q1, Workspace ws) {
-        boolean unpacked = direct && (x.isNative() || gemm.takesHeapSegments());
-        boolean staged = !y.isNative() && !gemm.takesHeapSegments();
+        boolean unpacked = direct && (x.isNative() || takesHeap);
+        boolean staged = !y.isNative() && !takesHeap;
         for (long p0 = q0; p0 < q1; p0 += tileRows) {
             int rows = (int) Math.min(tileRows, q1 - p0);
             MemorySegment a = x;
@@ -321,7 +303,7 @@ final class Im2colKernel implements ConvKernel {
                         weights, (long) g * kGroup * ocg * esz, transB ? kGroup : ocg,
                         c, cOffset + (long) g * ocg * esz, oc);
             }
-            epilogueRows(c, cOffset / esz, rows);
+            epilogue.rows(c, cOffset / esz, rows);
             if (staged) {
                 MemorySegment.copy(c, 0, y, p0 * oc * esz, (long) rows * oc * esz);
             }
@@ -329,8 +311,8 @@ final class Im2colKernel implements ConvKernel {
     }
 
     private void forwardNchw(MemorySegment x, MemorySegment y, long q0, long q1, Workspace ws) {
-        boolean unpacked = direct && (x.isNative() || gemm.takesHeapSegments());
-        boolean staged = !y.isNative() && !gemm.takesHeapSegments();
+        boolean unpacked = direct && (x.isNative() || takesHeap);
+        boolean staged = !y.isNative() && !takesHeap;
         int pixels = s.oh() * s.ow();
         for (long n = q0 / pixels; n < s.mb() && n * pixels < q1; n++) {
             int end = (int) Math.min(pixels, q1 - n * pixels);
@@ -353,7 +335,7 @@ final class Im2colKernel implements ConvKernel {
                             b, bOffset + (long) g * kGroup * ldb * esz, ldb,
                             c, cOffset + (long) g * ocg * ldc * esz, ldc);
                 }
-                epilogueChannels(c, cOffset / esz, ldc, cols);
+                epilogue.planes(c, cOffset / esz, ldc, cols);
                 if (staged) {
                     for (int o = 0; o < oc; o++) {
                         MemorySegment.copy(c, (long) o * cols * esz, y, ((n * oc + o) * pixels + p0) * esz,
@@ -366,57 +348,7 @@ final class Im2colKernel implements ConvKernel {
 
     private void gemm(boolean transposeB, int m, int n, int k, MemorySegment a, long aOffset, int lda,
             MemorySegment b, long bOffset, int ldb, MemorySegment c, long cOffset, int ldc) {
-        if (f64) {
-            gemm.dgemm(transposeB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
-        } else {
-            gemm.sgemm(transposeB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
-        }
-    }
-
-    /** Bias and ReLU on {@code rows} output rows of {@code oc} elements from element {@code at}. */
-    // y[pixel][oc] += bias[oc]; relu
-    private void epilogueRows(MemorySegment c, long at, int rows) {
-        if (!s.hasBias() && !s.relu()) {
-            return;
-        }
-        boolean relu = s.relu();
-        for (int r = 0; r < rows; r++, at += oc) {
-            if (f64) {
-                for (int o = 0; o < oc; o++) {
-                    double v = c.getAtIndex(ValueLayout.JAVA_DOUBLE, at + o) + (biasD == null ? 0 : biasD[o]);
-                    c.setAtIndex(ValueLayout.JAVA_DOUBLE, at + o, relu && v < 0 ? 0 : v);
-                }
-            } else {
-                for (int o = 0; o < oc; o++) {
-                    float v = c.getAtIndex(ValueLayout.JAVA_FLOAT, at + o) + (biasF == null ? 0 : biasF[o]);
-                    c.setAtIndex(ValueLayout.JAVA_FLOAT, at + o, relu && v < 0 ? 0 : v);
-                }
-            }
-        }
-    }
-
-    /** Bias and ReLU on {@code oc} channel rows of {@code cols} elements, {@code ld} apart, from element {@code at}. */
-    // y[oc][pixel] += bias[oc]; relu
-    private void epilogueChannels(MemorySegment c, long at, int ld, int cols) {
-        if (!s.hasBias() && !s.relu()) {
-            return;
-        }
-        boolean relu = s.relu();
-        for (int o = 0; o < oc; o++, at += ld) {
-            if (f64) {
-                double bias = biasD == null ? 0 : biasD[o];
-                for (int i = 0; i < cols; i++) {
-                    double v = c.getAtIndex(ValueLayout.JAVA_DOUBLE, at + i) + bias;
-                    c.setAtIndex(ValueLayout.JAVA_DOUBLE, at + i, relu && v < 0 ? 0 : v);
-                }
-            } else {
-                float bias = biasF == null ? 0 : biasF[o];
-                for (int i = 0; i < cols; i++) {
-                    float v = c.getAtIndex(ValueLayout.JAVA_FLOAT, at + i) + bias;
-                    c.setAtIndex(ValueLayout.JAVA_FLOAT, at + i, relu && v < 0 ? 0 : v);
-                }
-            }
-        }
+        multiply.run(transposeB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
     }
 
     @Override

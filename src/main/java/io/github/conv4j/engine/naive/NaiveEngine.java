@@ -2,7 +2,7 @@ package io.github.conv4j.engine.naive;
 
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.DType;
-import io.github.conv4j.Layout;
+import io.github.conv4j.engine.TensorIndex;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.spi.ConvKernel;
@@ -30,20 +30,28 @@ public final class NaiveEngine implements ConvEngine {
 
     @Override
     public Optional<String> declines(ConvSpec spec) {
+        // the dtypes it computes, named so that a new one does not compile until this engine decides on it
+        Optional<String> dtype = switch (spec.dtype()) {
+            case FLOAT32, FLOAT64 -> Optional.empty();
+        };
+        if (dtype.isPresent()) {
+            return dtype;
+        }
         return spec.weightElements() > MAX_WEIGHTS
                 ? Optional.of("weights exceed a Java array: " + spec.weightElements() + " elements")
                 : Optional.empty();
     }
 
     @Override
-    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
+    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
         return new Kernel(spec, read(weights, spec.dtype()), bias == null ? null : read(bias, spec.dtype()));
     }
 
     private static double[] read(MemorySegment s, DType dtype) {
-        return dtype == DType.FLOAT32
-                ? toDoubles(s.toArray(ValueLayout.JAVA_FLOAT))
-                : s.toArray(ValueLayout.JAVA_DOUBLE);
+        return switch (dtype) {
+            case FLOAT32 -> toDoubles(s.toArray(ValueLayout.JAVA_FLOAT));
+            case FLOAT64 -> s.toArray(ValueLayout.JAVA_DOUBLE);
+        };
     }
 
     private static double[] toDoubles(float[] f) {
@@ -57,18 +65,26 @@ public final class NaiveEngine implements ConvEngine {
     /** Holds the weights and bias as doubles; stateless otherwise, so concurrent calls are safe. */
     private static final class Kernel implements ConvKernel {
         private final ConvSpec s;
+        private final TensorIndex ix;
         private final double[] w;
         private final double[] bias;
+        /** Whether elements are float32 (else float64). */
+        private final boolean f32;
 
         Kernel(ConvSpec spec, double[] weights, double[] bias) {
             this.s = spec;
+            this.ix = new TensorIndex(spec);
             this.w = weights;
             this.bias = bias;
+            this.f32 = switch (spec.dtype()) {
+                case FLOAT32 -> true;
+                case FLOAT64 -> false;
+            };
         }
 
+        /** Single-threaded whatever the budget: the reference stays the plainest code. */
         @Override
-        public void forward(MemorySegment x, MemorySegment y) {
-            boolean f32 = s.dtype() == DType.FLOAT32;
+        public void forward(MemorySegment x, MemorySegment y, int threads) {
             int icg = s.icPerGroup(), ocg = s.ocPerGroup();
             for (int n = 0; n < s.mb(); n++) {
                 for (int oc = 0; oc < s.oc(); oc++) {
@@ -87,17 +103,17 @@ public final class NaiveEngine implements ConvEngine {
                                         continue;
                                     }
                                     for (int i = 0; i < icg; i++) {
-                                        long xi = inputIndex(n, ih, iw, g * icg + i);
+                                        long xi = ix.input(n, ih, iw, g * icg + i);
                                         double xv = f32 ? x.getAtIndex(ValueLayout.JAVA_FLOAT, xi)
                                                 : x.getAtIndex(ValueLayout.JAVA_DOUBLE, xi);
-                                        sum += xv * w[weightIndex(kh, kw, i, oc)];
+                                        sum += xv * w[(int) ix.weight(kh, kw, i, oc)];
                                     }
                                 }
                             }
                             if (s.relu() && sum < 0) {
                                 sum = 0;
                             }
-                            long yi = outputIndex(n, oh, ow, oc);
+                            long yi = ix.output(n, oh, ow, oc);
                             if (f32) {
                                 y.setAtIndex(ValueLayout.JAVA_FLOAT, yi, (float) sum);
                             } else {
@@ -107,25 +123,6 @@ public final class NaiveEngine implements ConvEngine {
                     }
                 }
             }
-        }
-
-        private long inputIndex(long n, long h, long w, long c) {
-            return s.layout() == Layout.NHWC
-                    ? ((n * s.ih() + h) * s.iw() + w) * s.ic() + c
-                    : ((n * s.ic() + c) * s.ih() + h) * s.iw() + w;
-        }
-
-        private long outputIndex(long n, long h, long w, long c) {
-            return s.layout() == Layout.NHWC
-                    ? ((n * s.oh() + h) * s.ow() + w) * s.oc() + c
-                    : ((n * s.oc() + c) * s.oh() + h) * s.ow() + w;
-        }
-
-        /** HWIO {@code w[kh][kw][i][oc]} or OIHW {@code w[oc][i][kh][kw]}. */
-        private int weightIndex(int kh, int kw, int i, int oc) {
-            return s.layout() == Layout.NHWC
-                    ? ((kh * s.kw() + kw) * s.icPerGroup() + i) * s.oc() + oc
-                    : ((oc * s.icPerGroup() + i) * s.kh() + kh) * s.kw() + kw;
         }
 
         @Override

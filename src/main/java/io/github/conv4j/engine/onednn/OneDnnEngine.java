@@ -116,7 +116,7 @@ public final class OneDnnEngine implements ConvEngine {
      * @throws OneDnnException if oneDNN cannot create or run the primitive or the weight reorder
      */
     @Override
-    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
-        return new OneDnnKernel(runtime(), spec, weights, bias);
+    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
+        return new OneDnnKernel(runtime(), spec, weights, bias, threads);
     }
 }

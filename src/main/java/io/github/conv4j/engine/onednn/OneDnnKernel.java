@@ -5,15 +5,17 @@ import static org.bytedeco.dnnl.global.dnnl.*;
 
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.Layout;
-import io.github.conv4j.Settings;
+import io.github.conv4j.engine.Epilogue;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
@@ -37,10 +39,14 @@ import org.bytedeco.javacpp.PointerPointer;
  * per plan how to hand such a spec to it (bias and ReLU applied here after the primitive, a stride of 1 on a
  * single output column, or plain weights), and {@link #implementation()} names the workaround in use.
  *
- * <p>Threads: OpenMP's thread count is fixed into a oneDNN primitive when it is created (its kernels split
- * work for that many threads and start that many), so this kernel holds one primitive per thread count it has
- * been asked to run with; a change of {@link Settings#threads()} after planning costs one primitive creation
- * and one weight reorder the first time it is seen.
+ * <p>Threads: a oneDNN primitive fixes its thread count when it is created (its kernels split the work for
+ * the OpenMP thread count of that moment and start that many threads, whatever the count when they run), so a
+ * call's budget is honoured only by a primitive made for it. The plan makes the primitive for the budget of a
+ * call computing alone, and reorders the weights into its layout once. A call that brings another budget
+ * (concurrent calls share the threads; the setting may change) uses the primitive for that count, made the
+ * first time the count is seen: that costs a primitive creation inside that one call, never a reorder, because
+ * every later primitive is asked for the weight layout the first one chose and shares its weights (if oneDNN
+ * cannot make one for that layout, the call runs on the first primitive and its thread count).
  *
  * <p>Concurrency: primitives are safe to execute concurrently, streams are not, and the library-managed
  * scratchpad of this build is shared by all primitives of a thread (a primitive may not move between
@@ -59,18 +65,22 @@ final class OneDnnKernel implements ConvKernel {
     /** Owns the reordered weights, the bias, scratchpads and heap staging buffers. */
     private final Arena arena = Arena.ofShared();
     private final MemorySegment bias;
-    /** Every primitive made, one per thread count; guarded by {@code this}. */
+    /** Bias and ReLU in Java, when the primitive is built without them (see {@link Workarounds}). */
+    private final Epilogue epilogue;
+    /** Every primitive made, the planned one first; guarded by {@code this}. */
     private final List<Primitive> primitives = new ArrayList<>();
-    /** The primitive the last call used: the fast path when the thread count did not change. */
-    private volatile Primitive latest;
+    /** The primitive for each thread count seen; guarded by {@code this}. */
+    private final Map<Integer, Primitive> byThreads = new HashMap<>();
+    /** The thread count and primitive of the last call: the fast path when the count did not change. */
+    private volatile Choice latest;
     private boolean closed;
 
     /**
-     * Creates the primitive for the current thread count and reorders {@code weights} into its format.
+     * Creates the primitive for {@code threads} threads and reorders {@code weights} into its format.
      *
      * @throws OneDnnException if oneDNN refuses the convolution or fails
      */
-    OneDnnKernel(OneDnnRuntime runtime, ConvSpec spec, MemorySegment weights, MemorySegment bias) {
+    OneDnnKernel(OneDnnRuntime runtime, ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
         this.runtime = runtime;
         this.spec = spec;
         this.workarounds = Workarounds.of(spec);
@@ -81,12 +91,14 @@ final class OneDnnKernel implements ConvKernel {
                 throw new IndexOutOfBoundsException("bias segment too small: " + bias.byteSize() + " bytes < "
                         + spec.oc() * spec.dtype().byteSize() + " needed for oc=" + spec.oc());
             }
-            this.bias = bias == null ? null
-                    : arena.allocate(bias.byteSize(), 64).copyFrom(bias.asSlice(0, spec.oc() * spec.dtype().byteSize()));
-            int threads = Settings.threadsFor(spec);
+            long biasBytes = spec.oc() * spec.dtype().byteSize();
+            this.bias = bias == null ? null : arena.allocate(biasBytes, 64).copyFrom(bias.asSlice(0, biasBytes));
+            this.epilogue = workarounds.fusedEpilogue() ? null : new Epilogue(spec, bias);
             runtime.useThreads(threads);
             synchronized (this) {
-                latest = createPrimitive(threads, weights);
+                Primitive p = createPrimitive(threads, weights);
+                byThreads.put(threads, p);
+                latest = new Choice(threads, p);
             }
         } catch (RuntimeException | Error e) {
             close();
@@ -95,8 +107,7 @@ final class OneDnnKernel implements ConvKernel {
     }
 
     @Override
-    public void forward(MemorySegment x, MemorySegment y) {
-        int threads = Settings.threadsFor(spec);
+    public void forward(MemorySegment x, MemorySegment y, int threads) {
         runtime.useThreads(threads);
         Primitive p = primitive(threads);
         Execution e = p.acquire();
@@ -107,32 +118,40 @@ final class OneDnnKernel implements ConvKernel {
         }
     }
 
+    /** A thread count and the primitive that serves it. */
+    private record Choice(int threads, Primitive primitive) {
+    }
+
     private Primitive primitive(int threads) {
-        Primitive p = latest;
-        if (p.threads == threads) {
-            return p;
+        Choice c = latest;
+        if (c.threads() == threads) {
+            return c.primitive();
         }
         synchronized (this) {
-            for (Primitive q : primitives) {
-                if (q.threads == threads) {
-                    latest = q;
-                    return q;
+            Primitive p = byThreads.get(threads);
+            if (p == null) {
+                Primitive first = primitives.getFirst();
+                try {
+                    p = createPrimitive(threads, first);
+                } catch (OneDnnException e) {
+                    // no kernel for that layout at this thread count: compute on the first one, with its threads
+                    // (correct, only not the budget), rather than reorder the weights inside a call
+                    p = first;
                 }
+                byThreads.put(threads, p);
             }
-            // reorder from the first primitive's weights: the caller's weights are gone after planning
-            Primitive first = primitives.getFirst();
-            p = createPrimitive(threads, first.weights, first.weightsMd());
-            latest = p;
+            latest = new Choice(threads, p);
             return p;
         }
     }
 
     @Override
     public String implementation() {
-        Primitive p = latest;
-        if (p == null) {
+        Choice c = latest;
+        if (c == null) {
             return "";
         }
+        Primitive p = c.primitive();
         if (!workarounds.any(spec)) {
             return p.implementation;
         }
@@ -147,25 +166,6 @@ final class OneDnnKernel implements ConvKernel {
             notes.add("plain weights");
         }
         return p.implementation + " (oneDNN 3.11 workaround: " + String.join(", ", notes) + ")";
-    }
-
-    /** The spec's bias and ReLU over {@code y}, for primitives built without them (see {@link Workarounds}). */
-    private void epilogue(MemorySegment y) {
-        // only float32 reaches this engine (it declines float64); y is [mb][oc][oh][ow] or [mb][oh][ow][oc]
-        long pixels = (long) spec.oh() * spec.ow();
-        int oc = spec.oc();
-        boolean nhwc = spec.layout() == Layout.NHWC;
-        for (long i = 0, n = spec.outputElements(); i < n; i++) {
-            int c = (int) (nhwc ? i % oc : i / pixels % oc);
-            float v = y.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
-            if (bias != null) {
-                v += bias.getAtIndex(ValueLayout.JAVA_FLOAT, c);
-            }
-            if (spec.relu() && v < 0f) {
-                v = 0f;
-            }
-            y.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, v);
-        }
     }
 
     @Override
@@ -190,16 +190,40 @@ final class OneDnnKernel implements ConvKernel {
             // oneDNN reads through an address, so weights on the Java heap go through a native copy first
             MemorySegment w = userWeights.isNative() ? userWeights
                     : staging.allocate(userWeights.byteSize(), 64).copyFrom(userWeights);
-            return createPrimitive(threads, w, user);
+            // any: the primitive picks the blocked weight layout its fastest kernel wants (9x on depthwise)
+            dnnl_memory_desc layout = workarounds.blockedWeights() ? desc(weightDims(), dnnl_format_tag_any) : user;
+            try {
+                return createPrimitive(threads, layout, p -> reorder(user, w, p.weightsMd()));
+            } finally {
+                if (layout != user) {
+                    dnnl_memory_desc_destroy(layout);
+                }
+            }
         } finally {
             dnnl_memory_desc_destroy(user);
         }
     }
 
-    /** Creates the primitive for {@code threads} and reorders {@code weights} (described by {@code from}). */
-    private Primitive createPrimitive(int threads, MemorySegment weights, dnnl_memory_desc from) {
+    /** The primitive for {@code threads}, on the weights {@code first} holds, in their layout: no reorder. */
+    private Primitive createPrimitive(int threads, Primitive first) {
+        dnnl_memory_desc layout = first.weightsMd();
+        return createPrimitive(threads, layout, p -> {
+            if (dnnl_memory_desc_equal(p.weightsMd(), layout) != 1) {
+                throw new OneDnnException("oneDNN chose another weight layout for " + threads + " threads",
+                        dnnl_unimplemented);
+            }
+            return first.weights;
+        });
+    }
+
+    /**
+     * Creates the primitive for {@code threads} with weights described by {@code weightsMd} (a layout or
+     * {@code any}, owned by the caller), and gives it the weights {@code weightsFor} returns for it.
+     */
+    private Primitive createPrimitive(int threads, dnnl_memory_desc weightsMd,
+            Function<Primitive, MemorySegment> weightsFor) {
         int tag = spec.layout() == Layout.NHWC ? dnnl_nhwc : dnnl_nchw;
-        dnnl_memory_desc src = null, dst = null, any = null, biasMd = null;
+        dnnl_memory_desc src = null, dst = null, biasMd = null;
         dnnl_primitive_attr attr = null;
         dnnl_post_ops ops = null;
         Primitive p = new Primitive(threads);
@@ -207,8 +231,6 @@ final class OneDnnKernel implements ConvKernel {
         try {
             src = desc(new long[] {spec.mb(), spec.ic(), spec.ih(), spec.iw()}, tag);
             dst = desc(new long[] {spec.mb(), spec.oc(), spec.oh(), spec.ow()}, tag);
-            // any: the primitive picks the blocked weight layout its fastest kernel wants (9x on depthwise)
-            any = desc(weightDims(), workarounds.blockedWeights() ? dnnl_format_tag_any : userWeightTag());
             boolean fused = workarounds.fusedEpilogue();
             biasMd = spec.hasBias() && fused ? desc(new long[] {spec.oc()}, dnnl_x) : null;
 
@@ -231,7 +253,7 @@ final class OneDnnKernel implements ConvKernel {
             long[] padR = {spec.padBottom(), workarounds.padRight()};
             p.pd = new dnnl_primitive_desc();
             int status = dnnl_convolution_forward_primitive_desc_create(p.pd, runtime.engine(),
-                    dnnl_forward_inference, dnnl_convolution_direct, src, any, biasMd, dst, strides, dilates, padL,
+                    dnnl_forward_inference, dnnl_convolution_direct, src, weightsMd, biasMd, dst, strides, dilates, padL,
                     padR, attr);
             if (status != dnnl_success) {
                 p.pd = null;
@@ -249,7 +271,7 @@ final class OneDnnKernel implements ConvKernel {
             // forward could run past the caller's buffers
             requireSize("src", dnnl_memory_desc_get_size(query(p.pd, dnnl_query_src_md)), inputBytes);
             requireSize("dst", dnnl_memory_desc_get_size(query(p.pd, dnnl_query_dst_md)), outputBytes);
-            p.weights = reorder(from, weights, p.weightsMd());
+            p.weights = weightsFor.apply(p);
             primitives.add(p);
             made = true;
             return p;
@@ -257,7 +279,7 @@ final class OneDnnKernel implements ConvKernel {
             if (!made) {
                 p.close();   // frees whatever part of it exists; its arena buffers go with the kernel's arena
             }
-            for (dnnl_memory_desc d : new dnnl_memory_desc[] {src, dst, any, biasMd}) {
+            for (dnnl_memory_desc d : new dnnl_memory_desc[] {src, dst, biasMd}) {
                 if (d != null && !d.isNull()) {
                     dnnl_memory_desc_destroy(d);
                 }
@@ -539,8 +561,8 @@ final class OneDnnKernel implements ConvKernel {
             if (!y.isNative()) {
                 MemorySegment.copy(stagedY, 0, y, 0, outputBytes);
             }
-            if (!workarounds.fusedEpilogue()) {
-                epilogue(y);
+            if (epilogue != null) {
+                epilogue.all(y, spec.mb());
             }
         }
 

@@ -2,7 +2,8 @@ package io.github.conv4j.engine.vector;
 
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.Layout;
-import io.github.conv4j.Settings;
+import io.github.conv4j.engine.StridedSplit;
+import io.github.conv4j.engine.TensorIndex;
 import io.github.conv4j.engine.Workers;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
@@ -40,8 +41,11 @@ final class FloatConv implements ConvKernel {
     private final boolean nchw, depthwise;
     private final int ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, padTop, padLeft, groups, icg, ocg;
     private final boolean relu;
-    /** A 1x1, stride 1, unpadded, ungrouped convolution: patch rows are input pixels. */
+    /** An ungrouped {@link StridedSplit#pointwise} convolution: patch rows are input pixels, all channels. */
     private final boolean pointwise;
+    /** Where the patch rows read the input: every input row and kernel column the packer takes. */
+    private final StridedSplit split;
+    private final TensorIndex index;
     /** GEMM reduction length per group: {@code kh * kw * icg}. */
     private final int k;
     /** Vectors per weight panel (1 or 2) and the panel width in columns. */
@@ -65,8 +69,9 @@ final class FloatConv implements ConvKernel {
         padTop = spec.padTop(); padLeft = spec.padLeft(); groups = spec.groups();
         icg = spec.icPerGroup(); ocg = spec.ocPerGroup(); relu = spec.relu();
         k = kh * kw * icg;
-        pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && groups == 1
-                && oh == ih && ow == iw;
+        pointwise = StridedSplit.pointwise(spec) && groups == 1;
+        split = new StridedSplit(spec, false);
+        index = new TensorIndex(spec);
         nv = ocg <= L ? 1 : 2;
         nr = nv * L;
         panels = (ocg + nr - 1) / nr;
@@ -115,10 +120,7 @@ final class FloatConv implements ConvKernel {
 
     /** One weight from HWIO {@code w[kh][kw][i][oc]} or OIHW {@code w[oc][i][kh][kw]}. */
     private float weight(MemorySegment weights, int y, int x, int i, int o) {
-        long index = nchw
-                ? (((long) o * icg + i) * kh + y) * kw + x
-                : (((long) y * kw + x) * icg + i) * oc + o;
-        return weights.getAtIndex(ELEMENT, index);
+        return weights.getAtIndex(ELEMENT, index.weight(y, x, i, o));
     }
 
     @Override
@@ -128,9 +130,9 @@ final class FloatConv implements ConvKernel {
     }
 
     @Override
-    public void forward(MemorySegment segmentX, MemorySegment segmentY) {
+    public void forward(MemorySegment segmentX, MemorySegment segmentY, int budget) {
         // workers may need a view of segments confined to this thread; forward waits for them all
-        Workers.Shared shared = Workers.share(Settings.threadsFor(s), segmentX, segmentY);
+        Workers.Shared shared = Workers.share(budget, segmentX, segmentY);
         MemorySegment x = shared.x(), y = shared.y();
         int threads = shared.threads();
         if (nchw) {
@@ -322,8 +324,8 @@ final class FloatConv implements ConvKernel {
     private void stage(MemorySegment x, int n, int y, float[] stage) {
         int rowLen = iw * ic + L;
         for (int ky = 0; ky < kh; ky++) {
-            int yi = y * sh - padTop + ky * dh;
-            if (yi >= 0 && yi < ih) {
+            int yi = split.inputRow(y, ky);
+            if (yi >= 0) {
                 MemorySegment.copy(x, ELEMENT, ((long) n * ih + yi) * iw * ic * BYTES, stage, ky * rowLen, iw * ic);
             }
         }
@@ -335,34 +337,29 @@ final class FloatConv implements ConvKernel {
      */
     private void packRow(float[] stage, int y, int xo, int g, float[] a, int dst) {
         int span = kw * icg, x0 = xo * sw - padLeft, rowLen = iw * ic + L;
+        // kernel columns [lo, hi) read inside the input; the rest are zero
+        int lo = split.firstTap(xo), hi = Math.max(lo, split.endTap(xo));
         // with one group and no horizontal dilation the kw taps of a kernel row are one run of input
         boolean run = dw == 1 && icg == ic;
         for (int ky = 0; ky < kh; ky++, dst += span) {
-            int yi = y * sh - padTop + ky * dh;
-            if (yi < 0 || yi >= ih) {
+            if (split.inputRow(y, ky) < 0) {
                 Arrays.fill(a, dst, dst + span, 0f);
                 continue;
             }
             int row = ky * rowLen + g * icg;
+            // most rows are interior: skip the empty fills
+            if (lo > 0) {
+                Arrays.fill(a, dst, dst + lo * icg, 0f);
+            }
             if (run) {
-                int lo = Math.min(kw, Math.max(0, -x0)), hi = Math.max(lo, Math.min(kw, iw - x0));
-                // most rows are interior: skip the empty fills
-                if (lo > 0) {
-                    Arrays.fill(a, dst, dst + lo * icg, 0f);
-                }
                 move(stage, row + (x0 + lo) * ic, a, dst + lo * icg, (hi - lo) * icg);
-                if (hi < kw) {
-                    Arrays.fill(a, dst + hi * icg, dst + span, 0f);
-                }
             } else {
-                for (int kx = 0; kx < kw; kx++) {
-                    int xi = x0 + kx * dw, at = dst + kx * icg;
-                    if (xi < 0 || xi >= iw) {
-                        Arrays.fill(a, at, at + icg, 0f);
-                    } else {
-                        move(stage, row + xi * ic, a, at, icg);
-                    }
+                for (int kx = lo; kx < hi; kx++) {
+                    move(stage, row + (x0 + kx * dw) * ic, a, dst + kx * icg, icg);
                 }
+            }
+            if (hi < kw) {
+                Arrays.fill(a, dst + hi * icg, dst + span, 0f);
             }
         }
     }

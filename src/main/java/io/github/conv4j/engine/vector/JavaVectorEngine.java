@@ -70,6 +70,13 @@ public final class JavaVectorEngine implements ConvEngine {
 
     @Override
     public Optional<String> declines(ConvSpec spec) {
+        // the dtypes it computes, named so that a new one does not compile until this engine decides on it
+        Optional<String> dtype = switch (spec.dtype()) {
+            case FLOAT32, FLOAT64 -> Optional.empty();    // FloatConv, DoubleConv
+        };
+        if (dtype.isPresent()) {
+            return dtype;
+        }
         // Scratch and packed weights live in Java arrays; size them with the widest species any CPU offers.
         long lanes = MAX_VECTOR_BYTES / spec.dtype().byteSize();
         long k = (long) spec.kh() * spec.kw() * spec.icPerGroup();
@@ -97,7 +104,7 @@ public final class JavaVectorEngine implements ConvEngine {
     }
 
     @Override
-    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
+    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
         if (!probe().available()) {
             throw new UnsupportedOperationException("engine java-vector is unavailable: " + probe().reason());
         }

@@ -1,7 +1,6 @@
 package io.github.conv4j.engine.vector;
 
 import io.github.conv4j.ConvSpec;
-import io.github.conv4j.DType;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.VectorShape;
@@ -11,7 +10,12 @@ import jdk.incubator.vector.VectorShape;
  * the module. Also holds what the float and double kernels share: the register block height and rounding.
  */
 final class VectorConv {
-    /** Output pixels (NHWC rows) per register block of the GEMM micro-kernel: 12 x 2 vectors = 24 of 32 registers. */
+    /**
+     * Output pixels (NHWC rows) per register block of the GEMM micro-kernel: 12 rows by 2 vectors are 24
+     * accumulators, which with two weight vectors and a broadcast fit AVX-512's 32 vector registers. A CPU with
+     * 16 (AVX2) spills some of them to the stack; a smaller block for such CPUs was not measured. The height is a
+     * choice for 32 registers, not a measured optimum.
+     */
     static final int ROWS = 12;
 
     private VectorConv() {
@@ -23,7 +27,10 @@ final class VectorConv {
     }
 
     static ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias) {
-        return spec.dtype() == DType.FLOAT32 ? new FloatConv(spec, weights, bias) : new DoubleConv(spec, weights, bias);
+        return switch (spec.dtype()) {
+            case FLOAT32 -> new FloatConv(spec, weights, bias);
+            case FLOAT64 -> new DoubleConv(spec, weights, bias);
+        };
     }
 
     static int roundUp(int n, int multiple) {

@@ -27,6 +27,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -73,10 +75,25 @@ class Im2colKernelTest {
         };
     }
 
-    /** Sets conv4j's thread count to {@code n} until closed, then back to 0 (all processors). */
-    private static Restore threads(int n) {
-        Settings.setThreads(n);
-        return () -> Settings.setThreads(0);
+    /** The pixels per tile an implementation string names ({@code tiles of N pixels}), or -1 for none. */
+    private static int tileRows(Im2colKernel k) {
+        Matcher m = Pattern.compile("tiles of (\\d+) pixels").matcher(k.implementation());
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    /** The GEMMs per tile an implementation string names: 1 when groups are merged, else the group count. */
+    private static int gemmsPerTile(Im2colKernel k) {
+        if (k.implementation().contains("merged into one GEMM")) {
+            return 1;
+        }
+        Matcher m = Pattern.compile("(\\d+) group\\(s\\)").matcher(k.implementation());
+        assertTrue(m.find(), k.implementation());
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** The engine's own tuning for {@code spec}, with {@code tileRows} pixels per tile and the split forced on or off. */
+    private static Im2colKernel.Tuning tuning(long transposeFrom, long tileRows, long minWorkerRows) {
+        return new Im2colKernel.Tuning(Im2colEngine.DEFAULT_WORKSPACE, tileRows, transposeFrom, minWorkerRows);
     }
 
     private static Tensor naive(ConvSpec spec, Inputs in, Arena arena) {
@@ -94,7 +111,7 @@ class Im2colKernelTest {
     }
 
     private static Im2colKernel kernel(ConvEngine e, ConvSpec spec, Inputs in) {
-        return (Im2colKernel) e.plan(spec, in.w().data(), in.b() == null ? null : in.b().data());
+        return (Im2colKernel) e.plan(spec, in.w().data(), in.b() == null ? null : in.b().data(), 1);
     }
 
     @ParameterizedTest
@@ -113,14 +130,14 @@ class Im2colKernelTest {
                     Inputs in = Inputs.of(spec, 11, arena);
                     Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
                     try (Im2colKernel k = kernel(e, spec, in)) {
-                        long scratch = (long) k.tileRows() * (9 * spec.ic() + spec.oc()) * spec.dtype().byteSize();
+                        long scratch = (long) tileRows(k) * (9 * spec.ic() + spec.oc()) * spec.dtype().byteSize();
                         assertTrue(scratch <= bound, "scratch " + scratch + " bytes > bound " + bound);
                         long full = (long) spec.mb() * spec.oh() * spec.ow() * 9 * spec.ic() * 4;
                         assertTrue(full > 4 * bound, "the spec should need many tiles: " + full);
-                        assertTrue(k.tileRows() % spec.ow() != 0, "tiles should split output rows");
+                        assertTrue(tileRows(k) % spec.ow() != 0, "tiles should split output rows");
                         int gemms = layout == Layout.NHWC && spec.icPerGroup() < 8 ? 1 : groups;
-                        assertEquals(gemms, k.gemmsPerTile(), k.implementation());
-                        k.forward(in.x().data(), y.data());
+                        assertEquals(gemms, gemmsPerTile(k), k.implementation());
+                        k.forward(in.x().data(), y.data(), 1);
                     }
                     assertSame(name + " bounded " + spec, naive(spec, in, arena), y);
                 }
@@ -133,7 +150,7 @@ class Im2colKernelTest {
     void everyTuningChoiceMatchesNaive(String name) {
         Im2colEngine e = (Im2colEngine) engine(name);
         // 3 threads split the pixels unevenly, across image boundaries, on segments confined to this thread
-        try (Restore _ = threads(3); Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofConfined()) {
             for (Layout layout : Layout.values()) {
                 for (DType dtype : DType.values()) {
                     // one group, groups packed one by one (icg 8), and groups merged (icg 2)
@@ -143,24 +160,24 @@ class Im2colKernelTest {
                                 .stride(2, 1).bias(true).relu(true).build();
                         Inputs in = Inputs.of(spec, 23, arena);
                         Tensor want = naive(spec, in, arena);
-                        for (Im2colKernel.Split split : Im2colKernel.Split.values()) {
+                        // Java workers always, never (OpenBLAS's threads), or by the engine's rule
+                        for (long minWorkerRows : new long[] {0, Long.MAX_VALUE, Im2colKernel.MIN_WORKER_ROWS}) {
                             for (boolean transposed : new boolean[] {false, true}) {
                                 for (long rows : new long[] {0, 1, 5, 1000}) {
-                                    String what = name + " " + split + " transposed=" + transposed + " rows=" + rows
-                                            + " " + spec;
+                                    String what = name + " minWorkerRows=" + minWorkerRows + " transposed="
+                                            + transposed + " rows=" + rows + " " + spec;
                                     Tensor y = Tensor.allocate(arena, dtype, spec.outputShape());
                                     try (Im2colKernel k = new Im2colKernel(spec, in.w().data(), in.b().data(),
-                                            e.gemm(), e.binding(), Im2colEngine.DEFAULT_WORKSPACE, transposed, rows,
-                                            split)) {
+                                            e.gemm(), e.binding(),
+                                            tuning(transposed ? 0 : Long.MAX_VALUE, rows, minWorkerRows))) {
                                         boolean expectT = transposed && layout == Layout.NHWC;
-                                        assertEquals(expectT, k.transposedWeights(), what);
                                         assertEquals(expectT, k.implementation().contains("weights transposed"), what);
                                         if (rows > 0) {
                                             int images = layout == Layout.NHWC ? spec.mb() : 1;
                                             int pixels = spec.oh() * spec.ow() * images;
-                                            assertEquals(Math.min(rows, pixels), k.tileRows(), what);
+                                            assertEquals(Math.min(rows, pixels), tileRows(k), what);
                                         }
-                                        k.forward(in.x().data(), y.data());
+                                        k.forward(in.x().data(), y.data(), 3);
                                     }
                                     assertSame(what, want, y);
                                 }
@@ -176,7 +193,7 @@ class Im2colKernelTest {
     @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
     void javaWorkersTakeHeapArraysToo(String name) {
         Im2colEngine e = (Im2colEngine) engine(name);
-        try (Restore _ = threads(2); Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofConfined()) {
             for (Layout layout : Layout.values()) {
                 ConvSpec spec = ConvSpec.builder().layout(layout).input(2, 9, 8, 4).kernel(3, 3, 5)
                         .padding(Padding.SAME).bias(true).build();
@@ -184,8 +201,8 @@ class Im2colKernelTest {
                 float[] x = in.x().data().toArray(ValueLayout.JAVA_FLOAT);
                 float[] y = new float[(int) spec.outputElements()];
                 try (Im2colKernel k = new Im2colKernel(spec, in.w().data(), in.b().data(), e.gemm(), e.binding(),
-                        Im2colEngine.DEFAULT_WORKSPACE, false, 7, Im2colKernel.Split.WORKERS)) {
-                    k.forward(MemorySegment.ofArray(x), MemorySegment.ofArray(y));
+                        tuning(Long.MAX_VALUE, 7, 0))) {
+                    k.forward(MemorySegment.ofArray(x), MemorySegment.ofArray(y), 2);
                 }
                 Tensor got = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
                 MemorySegment.copy(MemorySegment.ofArray(y), 0, got.data(), 0, got.data().byteSize());
@@ -199,7 +216,7 @@ class Im2colKernelTest {
     void concurrentCallersThatEachSplitAmongWorkersMatchNaive(String name) throws Exception {
         Im2colEngine e = (Im2colEngine) engine(name);
         int callers = 4, calls = 10;
-        try (Restore _ = threads(3); Arena arena = Arena.ofShared();
+        try (Arena arena = Arena.ofShared();
                 ExecutorService pool = Executors.newFixedThreadPool(callers)) {
             for (Layout layout : Layout.values()) {
                 ConvSpec spec = ConvSpec.builder().layout(layout).input(3, 11, 9, 8).kernel(3, 3, 12)
@@ -207,7 +224,7 @@ class Im2colKernelTest {
                 Inputs weights = Inputs.of(spec, 41, arena);
                 // 7-pixel tiles: every call splits among 3 workers, each taking a workspace from the shared pool
                 try (Im2colKernel k = new Im2colKernel(spec, weights.w().data(), weights.b().data(), e.gemm(),
-                        e.binding(), Im2colEngine.DEFAULT_WORKSPACE, true, 7, Im2colKernel.Split.WORKERS)) {
+                        e.binding(), tuning(0, 7, 0))) {
                     List<Future<?>> done = new ArrayList<>();
                     for (int t = 0; t < callers; t++) {
                         Inputs in = new Inputs(Inputs.of(spec, 500 + t, arena).x(), weights.w(), weights.b());
@@ -216,7 +233,7 @@ class Im2colKernelTest {
                         done.add(pool.submit(() -> {
                             for (int c = 0; c < calls; c++) {
                                 Tensors.poison(y);
-                                k.forward(in.x().data(), y.data());
+                                k.forward(in.x().data(), y.data(), 3);
                                 assertSame(name + " caller call " + c + " " + spec, want, y);
                             }
                             return null;
@@ -241,13 +258,15 @@ class Im2colKernelTest {
             // 3x3 over 8 channels to 8: 576 weights; the 1 MiB cache rule gives 1 MiB / (80 * 4) = 3,276 rows
             ConvSpec small = ConvSpec.builder().input(8, 28, 28, 8).kernel(3, 3, 8).padding(Padding.SAME).build();
             MemorySegment w = arena.allocate(big.weightElements() * 4, 64);
-            try (Im2colKernel k = (Im2colKernel) e.plan(big, w, null)) {
-                assertEquals(1152, k.tileRows(), k.implementation());
-                assertTrue(k.transposedWeights(), "147,456 weights should be stored transposed: " + k.implementation());
+            try (Im2colKernel k = (Im2colKernel) e.plan(big, w, null, 1)) {
+                assertEquals(1152, tileRows(k), k.implementation());
+                assertTrue(k.implementation().contains("weights transposed"),
+                        "147,456 weights should be stored transposed: " + k.implementation());
             }
-            try (Im2colKernel k = (Im2colKernel) e.plan(small, w, null)) {
-                assertEquals(3276, k.tileRows(), k.implementation());
-                assertFalse(k.transposedWeights(), "576 weights should stay as given: " + k.implementation());
+            try (Im2colKernel k = (Im2colKernel) e.plan(small, w, null, 1)) {
+                assertEquals(3276, tileRows(k), k.implementation());
+                assertFalse(k.implementation().contains("weights transposed"),
+                        "576 weights should stay as given: " + k.implementation());
             }
         }
     }
@@ -273,9 +292,9 @@ class Im2colKernelTest {
                         Inputs in = Inputs.of(spec, 5, arena);
                         Tensor y = Tensor.allocate(arena, dtype, spec.outputShape());
                         try (Im2colKernel k = kernel(e, spec, in)) {
-                            assertTrue(k.direct(), "1x1 s1 unpadded should not pack: " + spec);
-                            assertTrue(k.implementation().contains("no packing"), k.implementation());
-                            k.forward(in.x().data(), y.data());
+                            assertTrue(k.implementation().contains("no packing"),
+                                    "1x1 s1 unpadded should not pack: " + k.implementation());
+                            k.forward(in.x().data(), y.data(), 1);
                         }
                         assertSame(name + " 1x1 " + spec, naive(spec, in, arena), y);
                     }
@@ -287,11 +306,11 @@ class Im2colKernelTest {
             ConvSpec dilatedOnly = ConvSpec.builder().input(1, 5, 5, 4).kernel(1, 1, 3).dilation(3).build();
             for (ConvSpec spec : List.of(strided, padded)) {
                 try (Im2colKernel k = kernel(e, spec, Inputs.of(spec, 1, arena))) {
-                    assertFalse(k.direct(), "a strided or padded 1x1 must pack: " + spec);
+                    assertFalse(k.implementation().contains("no packing"), "a strided or padded 1x1 must pack: " + spec);
                 }
             }
             try (Im2colKernel k = kernel(e, dilatedOnly, Inputs.of(dilatedOnly, 1, arena))) {
-                assertTrue(k.direct(), "dilation does not matter to a 1x1 kernel");
+                assertTrue(k.implementation().contains("no packing"), "dilation does not matter to a 1x1 kernel");
             }
         }
     }
@@ -384,7 +403,7 @@ class Im2colKernelTest {
     void closeIsIdempotentAndForwardAfterCloseIsAnError(String name) {
         engine(name);
         try (Arena arena = Arena.ofConfined()) {
-            // enough work (4.7 MFLOP) that Settings.threadsFor gives this call every thread it asks for
+            // enough work (4.7 MFLOP) that the plan gives this call every thread the setting allows
             ConvSpec spec = ConvSpec.builder().input(1, 16, 16, 32).kernel(3, 3, 32).padding(Padding.SAME).build();
             Inputs in = Inputs.of(spec, 2, arena);
             Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
@@ -403,7 +422,7 @@ class Im2colKernelTest {
     void threadSettingReachesOpenBlasOrTheJavaWorkers(String name) {
         ConvEngine e = engine(name);
         try (Arena arena = Arena.ofConfined()) {
-            // both 4.7 MFLOP, enough that Settings.threadsFor gives a call every thread it asks for; 64 output
+            // both 4.7 MFLOP, enough that the plan gives a call every thread the setting allows; 64 output
             // pixels are too few to split among Java workers, so OpenBLAS gets the threads, while 1,024 are
             // split and each worker's GEMMs run on one OpenBLAS thread
             ConvSpec few = ConvSpec.builder().input(1, 8, 8, 64).kernel(3, 3, 64).padding(Padding.SAME).build();

@@ -222,13 +222,36 @@ class OneDnnKernelTest {
     }
 
     @Test
+    void eachCallUsesItsOwnBudgetOnOneKernel() {
+        // planned for 2 threads, then called with 1, 3 and 2: a primitive per count, all on the weights
+        // reordered once at planning, every one computing the same as naive
+        ConvSpec spec = base(Layout.NHWC).input(2, 20, 20, 64).kernel(3, 3, 64).bias(true).relu(true).build();
+        OneDnnRuntime runtime = OneDnnEngine.runtime();
+        try (Arena arena = Arena.ofConfined()) {
+            Problem p = Problem.of(spec, 17, arena);
+            Tensor want = p.naive(arena);
+            try (ConvKernel k = engine.plan(spec, p.w.data(), p.b.data(), 2)) {
+                String planned = k.implementation();
+                for (int threads : new int[] {1, 3, 2, 1}) {
+                    Tensor y = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
+                    Tensors.poison(y);
+                    k.forward(p.x.data(), y.data(), threads);
+                    assertEquals(threads, runtime.threads(), "OpenMP threads on the calling thread");
+                    assertClose(want, y, spec, "budget " + threads);
+                }
+                assertFalse(planned.isEmpty());
+            }
+        }
+    }
+
+    @Test
     void kernelCloseIsIdempotentAndPlanRefusesUseAfterClose() {
         ConvSpec spec = base(Layout.NHWC).build();
         try (Arena arena = Arena.ofConfined()) {
             Problem p = Problem.of(spec, 13, arena);
-            ConvKernel kernel = engine.plan(spec, p.w.data(), p.b.data());
+            ConvKernel kernel = engine.plan(spec, p.w.data(), p.b.data(), 1);
             MemorySegment y = arena.allocate(spec.outputElements() * 4, 64);
-            kernel.forward(p.x.data(), y);
+            kernel.forward(p.x.data(), y, 1);
             assertEquals(p.naive(arena).getDouble(5), y.getAtIndex(ValueLayout.JAVA_FLOAT, 5), 1e-4);
             kernel.close();
             kernel.close();
@@ -249,17 +272,17 @@ class OneDnnKernelTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment w = arena.allocate(spec.weightElements() * 4, 64);
             IndexOutOfBoundsException shortBias = assertThrows(IndexOutOfBoundsException.class,
-                    () -> new OneDnnEngine().plan(spec, w, arena.allocate(7 * 4, 64)));
+                    () -> new OneDnnEngine().plan(spec, w, arena.allocate(7 * 4, 64), 1));
             assertEquals("bias segment too small: 28 bytes < 32 needed for oc=8", shortBias.getMessage());
-            try (ConvKernel k = new OneDnnEngine().plan(spec, w, arena.allocate(8 * 4, 64))) {
+            try (ConvKernel k = new OneDnnEngine().plan(spec, w, arena.allocate(8 * 4, 64), 1)) {
                 MemorySegment x = arena.allocate(spec.inputElements() * 4, 64);
                 MemorySegment y = arena.allocate(spec.outputElements() * 4, 64);
                 IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
-                        () -> k.forward(x, y.asSlice(0, y.byteSize() - 4)));
+                        () -> k.forward(x, y.asSlice(0, y.byteSize() - 4), 1));
                 assertEquals("segment too small for oneDNN: x 576 bytes (needs 576), y 508 bytes (needs 512)",
                         e.getMessage());
-                assertThrows(IndexOutOfBoundsException.class, () -> k.forward(x.asSlice(4), y));
-                k.forward(x, y);
+                assertThrows(IndexOutOfBoundsException.class, () -> k.forward(x.asSlice(4), y, 1));
+                k.forward(x, y, 1);
             }
         }
     }
@@ -284,7 +307,7 @@ class OneDnnKernelTest {
         ConvSpec spec = base(Layout.NHWC).dtype(DType.FLOAT64).build();
         try (Arena arena = Arena.ofConfined()) {
             Problem p = Problem.of(spec, 3, arena);
-            OneDnnException e = assertThrows(OneDnnException.class, () -> engine.plan(spec, p.w.data(), p.b.data()));
+            OneDnnException e = assertThrows(OneDnnException.class, () -> engine.plan(spec, p.w.data(), p.b.data(), 1));
             assertTrue(e.getMessage().contains("status dnnl_unimplemented (3)"), e.getMessage());
         }
     }

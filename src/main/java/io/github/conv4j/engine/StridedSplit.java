@@ -1,6 +1,7 @@
-package io.github.conv4j.engine.im2col;
+package io.github.conv4j.engine;
 
 import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,12 +17,19 @@ import java.lang.foreign.ValueLayout;
  * tables built in the constructor, and the largest reachable element offset is checked against the input's
  * size. The packer only forms offsets through those tables, so it cannot read outside the input whatever
  * the stride, dilation or padding.
+ *
+ * <p>Shared by the engines: im2col packs off-heap patch tiles with {@link #packRows} and {@link #packColumns};
+ * java-vector packs into Java arrays from staged input rows (its own copy loop, which moves short runs as whole
+ * vectors), taking every input position from {@link #inputRow} and {@link #firstTap}/{@link #endTap}. A new
+ * engine takes either. {@link #pointwise} is the one definition of a convolution whose input already is its
+ * patch matrix. Immutable, so one instance serves concurrent calls.
  */
-final class PatchView {
+public final class StridedSplit {
     /** A zeroed block that padding is copied from: one memcpy instead of a slice and a fill per run. */
     private static final MemorySegment ZEROS = Arena.global().allocate(16 * 1024, 64);
 
     private final int mb, ih, iw, ic, oh, ow, kh, kw, sh, sw, dh, dw, padTop, padLeft, groups, icg;
+    private final DType dtype;
     private final int esz;
     private final boolean nhwc;
     /** Whether NHWC patch rows are laid out group by group, or as the input has them, {@code [kh][kw][ic]}. */
@@ -40,12 +48,13 @@ final class PatchView {
      *     part is one contiguous block; otherwise as the input has them ({@code [kh][kw][ic]})
      * @throws IllegalArgumentException if the view would reach outside the input (a bug, not a user error)
      */
-    PatchView(ConvSpec spec, boolean groupMajor) {
+    public StridedSplit(ConvSpec spec, boolean groupMajor) {
         this.groupMajor = groupMajor && spec.groups() > 1;
         mb = spec.mb(); ih = spec.ih(); iw = spec.iw(); ic = spec.ic(); oh = spec.oh(); ow = spec.ow();
         kh = spec.kh(); kw = spec.kw(); sh = spec.sh(); sw = spec.sw(); dh = spec.dh(); dw = spec.dw();
         padTop = spec.padTop(); padLeft = spec.padLeft(); groups = spec.groups(); icg = spec.icPerGroup();
-        esz = spec.dtype().byteSize();
+        dtype = spec.dtype();
+        esz = dtype.byteSize();
         nhwc = spec.layout() == Layout.NHWC;
         sIc = nhwc ? 1 : (long) ih * iw;
         sIw = nhwc ? ic : 1;
@@ -68,7 +77,7 @@ final class PatchView {
         }
         long last = (mb - 1) * sMb + (ih - 1) * sIh + (iw - 1) * sIw + (ic - 1) * sIc;
         if (last != spec.inputElements() - 1) {
-            throw new IllegalArgumentException("patch view reaches element " + last + " of an input of "
+            throw new IllegalArgumentException("strided split reaches element " + last + " of an input of "
                     + spec.inputElements() + ": " + spec);
         }
     }
@@ -77,9 +86,40 @@ final class PatchView {
         return Math.floorDiv(a + b - 1, b);
     }
 
+    /**
+     * Whether {@code spec}'s input already is its patch matrix: a 1x1 kernel, stride 1, no padding (dilation
+     * does not matter to one tap). Output pixel {@code p} then reads input pixel {@code p}, all its channels, so
+     * NHWC input is the patch matrix row by row and NCHW input its transpose, image by image.
+     */
+    public static boolean pointwise(ConvSpec spec) {
+        return spec.kh() == 1 && spec.kw() == 1 && spec.sh() == 1 && spec.sw() == 1 && spec.padTop() == 0
+                && spec.padBottom() == 0 && spec.padLeft() == 0 && spec.padRight() == 0;
+    }
+
     /** The length of one patch: {@code kh * kw * ic} elements, all groups side by side. */
-    long patchLength() {
+    public long patchLength() {
         return (long) kh * kw * ic;
+    }
+
+    /** The input row that output row {@code oy} reads through kernel row {@code ky}, or -1 in the padding. */
+    public int inputRow(int oy, int ky) {
+        return rowOf[oy * kh + ky];
+    }
+
+    /**
+     * The first kernel column whose input column, for output column {@code ox}, lies inside the input; the
+     * columns inside are {@code [firstTap(ox), endTap(ox))}, adjacent in the input when the dilation is 1. The
+     * range is empty ({@code firstTap >= endTap}) when every tap falls in the padding.
+     */
+    public int firstTap(int ox) {
+        long c0 = (long) ox * sw - padLeft;          // input column of kernel column 0
+        return (int) Math.min(kw, Math.max(0, dw == 1 ? -c0 : ceilDiv(-c0, dw)));
+    }
+
+    /** The kernel column after the last whose input column, for output column {@code ox}, lies inside the input. */
+    public int endTap(int ox) {
+        long c0 = (long) ox * sw - padLeft;
+        return (int) Math.min(kw, Math.max(0, dw == 1 ? iw - c0 : ceilDiv(iw - c0, dw)));
     }
 
     /** The input column that output column {@code x} sees through kernel column {@code k}; in range only
@@ -93,7 +133,7 @@ final class PatchView {
      * rows, one row of {@code patchLength()} elements per pixel.
      */
     // patches[pixel][g][kh][kw][icg] (or [pixel][kh][kw][ic]) <- split(x[mb][ih][iw][ic])
-    void packRows(MemorySegment x, long p0, int rows, MemorySegment patches) {
+    public void packRows(MemorySegment x, long p0, int rows, MemorySegment patches) {
         long perImage = (long) oh * ow;
         long p = p0;
         int r = 0;
@@ -178,7 +218,7 @@ final class PatchView {
      * input as patch columns: {@code patchLength()} rows of {@code cols} elements.
      */
     // cols[ic][kh][kw][pixel] <- split(x[mb][ic][ih][iw])
-    void packColumns(MemorySegment x, long n, int p0, int cols, MemorySegment dst) {
+    public void packColumns(MemorySegment x, long n, int p0, int cols, MemorySegment dst) {
         long colBytes = (long) cols * esz;
         long d = 0;
         for (int c = 0; c < ic; c++) {
@@ -227,16 +267,23 @@ final class PatchView {
 
     /** Copies {@code count} elements {@code stride} apart from input element {@code src}, as raw bits. */
     private void copyStrided(MemorySegment x, long src, int stride, MemorySegment dst, long dstByte, int count) {
-        if (esz == 4) {
-            long d = dstByte >>> 2;
-            for (int i = 0; i < count; i++) {
-                dst.setAtIndex(ValueLayout.JAVA_INT, d + i, x.getAtIndex(ValueLayout.JAVA_INT, src + (long) i * stride));
+        // a copy of bits by element width, whatever the values mean
+        switch (esz) {
+            case 4 -> {
+                long d = dstByte >>> 2;
+                for (int i = 0; i < count; i++) {
+                    dst.setAtIndex(ValueLayout.JAVA_INT, d + i,
+                            x.getAtIndex(ValueLayout.JAVA_INT, src + (long) i * stride));
+                }
             }
-        } else {
-            long d = dstByte >>> 3;
-            for (int i = 0; i < count; i++) {
-                dst.setAtIndex(ValueLayout.JAVA_LONG, d + i, x.getAtIndex(ValueLayout.JAVA_LONG, src + (long) i * stride));
+            case 8 -> {
+                long d = dstByte >>> 3;
+                for (int i = 0; i < count; i++) {
+                    dst.setAtIndex(ValueLayout.JAVA_LONG, d + i,
+                            x.getAtIndex(ValueLayout.JAVA_LONG, src + (long) i * stride));
+                }
             }
+            default -> throw new IllegalStateException("no strided copy for " + esz + "-byte elements (" + dtype + ")");
         }
     }
 
