@@ -6,6 +6,7 @@ import io.github.conv4j.ConvSpec;
 import io.github.conv4j.DType;
 import io.github.conv4j.Tensor;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 
@@ -28,14 +29,19 @@ public final class BenchInputs {
         y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
     }
 
+    /** Stores a value at an element index in a tensor's dtype. */
+    private interface Store {
+        void set(long i, double v);
+    }
+
     private static Tensor fill(Tensor t, double scale, SplittableRandom rnd) {
+        MemorySegment d = t.data();
+        Store store = switch (t.dtype()) {
+            case FLOAT32 -> (i, v) -> d.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) v);
+            case FLOAT64 -> (i, v) -> d.setAtIndex(ValueLayout.JAVA_DOUBLE, i, v);
+        };
         for (long i = 0; i < t.elementCount(); i++) {
-            double v = rnd.nextDouble(-scale, scale);
-            if (t.dtype() == DType.FLOAT32) {
-                t.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) v);
-            } else {
-                t.data().setAtIndex(ValueLayout.JAVA_DOUBLE, i, v);
-            }
+            store.set(i, rnd.nextDouble(-scale, scale));
         }
         return t;
     }

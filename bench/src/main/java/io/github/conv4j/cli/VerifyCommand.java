@@ -18,7 +18,7 @@ import io.github.conv4j.spi.ConvEngine;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
-import java.lang.foreign.ValueLayout;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -173,19 +173,14 @@ final class VerifyCommand {
         long[] o = {s[perm[0]], s[perm[1]], s[perm[2]], s[perm[3]]};
         long[] stride = {s[1] * s[2] * s[3], s[2] * s[3], s[3], 1};
         Tensor out = Tensor.allocate(arena, t.dtype(), o);
-        long n = 0;
+        long size = t.dtype().byteSize(), n = 0;
         for (long a = 0; a < o[0]; a++) {
             for (long b = 0; b < o[1]; b++) {
                 for (long c = 0; c < o[2]; c++) {
                     for (long d = 0; d < o[3]; d++) {
                         long src = a * stride[perm[0]] + b * stride[perm[1]] + c * stride[perm[2]] + d * stride[perm[3]];
-                        if (t.dtype() == DType.FLOAT32) {
-                            out.data().setAtIndex(ValueLayout.JAVA_FLOAT, n++,
-                                    t.data().getAtIndex(ValueLayout.JAVA_FLOAT, src));
-                        } else {
-                            out.data().setAtIndex(ValueLayout.JAVA_DOUBLE, n++,
-                                    t.data().getAtIndex(ValueLayout.JAVA_DOUBLE, src));
-                        }
+                        // a move of whole elements, whatever they mean
+                        MemorySegment.copy(t.data(), src * size, out.data(), n++ * size, size);
                     }
                 }
             }

@@ -8,6 +8,7 @@ import io.github.conv4j.engine.Workers;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
@@ -226,7 +227,14 @@ final class Im2colKernel implements ConvKernel {
                 for (int k = 0; k < kGroup; k++) {
                     for (int o = 0; o < ocg; o++) {
                         long from = (long) k * ocg + o, to = base + (long) o * kGroup + k;
-                        MemorySegment.copy(group, from * esz, weights, to * esz, esz);
+                        // whole elements moved as bits, whatever they mean
+                        switch (esz) {
+                            case 4 -> weights.setAtIndex(ValueLayout.JAVA_INT, to,
+                                    group.getAtIndex(ValueLayout.JAVA_INT, from));
+                            case 8 -> weights.setAtIndex(ValueLayout.JAVA_LONG, to,
+                                    group.getAtIndex(ValueLayout.JAVA_LONG, from));
+                            default -> MemorySegment.copy(group, from * esz, weights, to * esz, esz);
+                        }
                     }
                 }
             }
