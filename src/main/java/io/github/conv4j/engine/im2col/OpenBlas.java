@@ -1,6 +1,5 @@
 package io.github.conv4j.engine.im2col;
 
-import io.github.conv4j.Settings;
 import io.github.conv4j.spi.Availability;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -115,7 +114,7 @@ public final class OpenBlas {
     }
 
     /**
-     * Sets OpenBLAS's thread count to {@code wanted} (from {@link Settings#threadsFor}) when it changed since the
+     * Sets OpenBLAS's thread count to {@code wanted} (a call's budget) when it changed since the
      * last call; OpenBLAS holds one process-wide setting, so this is cheap and shared by every plan.
      */
     static void applyThreads(int wanted) {

@@ -14,7 +14,7 @@ import java.util.Optional;
  * <p>A plan creates the primitive once, with {@code format_tag::any} weights so oneDNN picks its blocked layout,
  * reorders the weights into it once, and {@code forward} hands the caller's buffers to the primitive without
  * copying them (Java-heap segments excepted: they have no address, so they are staged through native memory).
- * {@link io.github.conv4j.Settings#threads()} is applied through OpenMP on the calling thread.
+ * Each call's thread budget is applied through OpenMP on the calling thread and a primitive made for that count.
  */
 public final class OneDnnEngine implements ConvEngine {
     /** This engine's name. */
