@@ -27,6 +27,7 @@ public final class Settings {
     /** Read once: in a container the JVM may consult cgroup files on every call, and forward asks often. */
     private static final int PROCESSORS = Runtime.getRuntime().availableProcessors();
     private static volatile int threads = parseThreads(value(THREADS, "0"), THREADS);
+    /** Default 1,000,000: a choice between S1 and S2, not measured (the figures beside it in conv4j.properties). */
     private static final double MIN_WORK = parseWork(value(MIN_FLOPS_PER_THREAD, "1000000"));
 
     private Settings() {

@@ -258,8 +258,9 @@ public final class StridedSplit {
 
     /**
      * Copies {@code count} contiguous elements from input element {@code src} to byte offset {@code dst}: one bulk
-     * copy even for short runs, which measured faster than an element loop (S1 packing 1.8 to 1.3 us, S2 243 to
-     * 160 us; their runs are 9 elements).
+     * copy even for short runs (S1's and S2's are 9 elements), which measured faster than the element loop it
+     * replaced at commit 1e3ef78: packing at 1 thread, SkylakeX, took S1 1.8 then 1.2 us and S2 243 then 152 us
+     * in {@code bench/results/im2col-2026-11-28.md} as committed before and after it (b26c530, 2df7663).
      */
     private void copy(MemorySegment x, long src, MemorySegment dst, long dstByte, long count) {
         MemorySegment.copy(x, src * esz, dst, dstByte, count * esz);

@@ -24,9 +24,11 @@ public abstract sealed class Im2colEngine implements ConvEngine permits Im2colJn
     /**
      * The default workspace bound: 8 MiB. Within it a plan takes tiles of about 1 MiB of patches (they stay in L2
      * between packing and the GEMM), or at least 512 rows when patch rows are long (fewer rows leave OpenBLAS
-     * repacking the weights for little work). Measured interleaved in one JVM, 1 thread (GFLOP/s for bounds of
-     * 1, 4 and 16 MiB; 8 MiB gives the 16 MiB tiles on these shapes): R1 107, 105, 106; R3 118, 118, 117;
-     * R4 91, 102, 99; R5 47, 84, 106.
+     * repacking the weights for little work). Measured at commit ca3d983, not recorded in bench/results:
+     * interleaved in one JVM, 1 thread, GFLOP/s for bounds of 1, 4 and 16 MiB: R1 107, 105, 106; R3 118, 118,
+     * 117; R4 91, 102, 99; R5 47, 84, 106. 8 MiB itself was not timed against other bounds: under the tile rule
+     * of then it gave the 16 MiB tiles on these shapes; since tiles also count the weights it caps R4 at 819
+     * rows ({@code bench/results/im2col-tuning-2026-11-28.md}), where 16 MiB would allow all 1,568.
      */
     public static final long DEFAULT_WORKSPACE = 8L << 20;
 

@@ -32,6 +32,10 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * and returns it, so they never share scratch; a workspace holds at most {@code tileRows * (patchLength + oc)}
  * elements, kept under the configured bound (at least one pixel). Weights and every workspace live in one
  * shared arena that {@link #close()} frees.
+ *
+ * <p>Tuning figures below are GFLOP/s of whole im2col-ffm forwards, float32 NHWC, variants interleaved in one
+ * JVM, OpenBLAS 0.3.31's SkylakeX kernel, from {@code bench/results/im2col-tuning-2026-11-28.md} unless a note
+ * names another source; a constant no recorded run settled says it is a guess or a choice.
  */
 final class Im2colKernel implements ConvKernel {
     private final ConvSpec s;
@@ -44,42 +48,52 @@ final class Im2colKernel implements ConvKernel {
     private final boolean takesHeap;
     /**
      * NHWC groups with fewer input channels than this are merged into one GEMM over block-diagonal weights:
-     * the packer then copies whole-pixel runs instead of a few elements per group (depthwise: one), which
-     * costs far more than the extra multiplications by zero.
+     * the packer then copies whole-pixel runs instead of a few elements per group (depthwise: one), expected
+     * to cost more than the extra multiplications by zero. 8 is a guess: merged against unmerged was never
+     * recorded, D1 (32 groups of one channel) included.
      */
     private static final int MERGE_BELOW_ICG = 8;
-    /** ... unless there are so many groups that the zero blocks would swamp the GEMM and the weights. */
+    /** ... unless there are so many groups that the zero blocks would swamp the GEMM and the weights (a guess too). */
     private static final int MERGE_MAX_GROUPS = 64;
 
-    /** Patch tiles up to this size stay in L2 between packing and the GEMM (2 MiB per core here). */
+    /**
+     * Patch tiles up to this size stay in L2 between packing and the GEMM (2 MiB per core on the Intel machine of
+     * the 2026-11-28 recordings, per {@code bench/results/java-vector-2026-11-28.md} as committed at 15c935f).
+     * Measured at commit 4c2ba3d, not recorded in bench/results: packing R1 took 1.4 ms in 1 MiB tiles, 2.6 ms in
+     * 4 MiB, same GEMM time.
+     */
     private static final long CACHE_BYTES = 1L << 20;
-    /** Fewer GEMM rows than this per call leave OpenBLAS mostly repacking weights. */
+    /**
+     * Fewer GEMM rows than this per call leave OpenBLAS mostly repacking weights: R5 ran 47 GFLOP/s on 51-row
+     * tiles, 106 on 392 (measured at commit ca3d983, not recorded in bench/results). 512 itself is a choice; the
+     * tile-length tables put R1 at its best on 384-512 rows.
+     */
     private static final long MIN_GEMM_ROWS = 512;
     /**
      * ... and large weights want longer tiles still: each GEMM call repacks all of its weights, so a tile has
-     * at least one row per this many weight elements. Figures in this class are whole im2col-ffm forwards,
-     * interleaved in one JVM, OpenBLAS 0.3.31's SkylakeX kernel, from
-     * {@code bench/results/im2col-tuning-2026-11-28.md}: R3 (147,456 weights) ran 127-128 GFLOP/s on 512-row
-     * tiles and 132 on 1,638 at 1 thread, 210-212 against 226-228 at 2. R1 (36,864) wants no more than 512:
-     * 133-134 GFLOP/s on 384 or 512 rows, 129 on 576, 123 on 768; hence 128 here rather than 64, which gave R1
-     * 576 rows.
+     * at least one row per this many weight elements. R3 (147,456 weights) ran 127-128 GFLOP/s on 512-row tiles
+     * and 132 on 1,638 at 1 thread, 210-212 against 226-228 at 2, though the later tile-length tables show it
+     * flat from 256 to 1,638 rows (148-152). R1 (36,864) wants no more than 512: 133-134 GFLOP/s on 384 or 512
+     * rows, 129 on 576, 123 on 768; hence 128 here rather than 64, which gave R1 576 rows.
      */
     private static final long WEIGHTS_PER_ROW = 128;
     /**
      * NHWC float32 weights of at least this many elements per GEMM are stored {@code [ocg][K]} and multiplied
      * transposed ({@code CblasTrans}), rather than {@code [K][ocg]} as they arrive. GFLOP/s at 1 thread,
      * {@code [K][ocg]} against {@code [ocg][K]}: R5 (2,359,296 weights) 115-117 vs 152-156, R4 (589,824)
-     * 129-133 vs 141-145; R1..R3 and R6 within noise; but S1 (432) 21.3-21.4 vs 18.6-18.9. In float64, and with
-     * OpenBLAS's Haswell kernel, the two orders measured the same.
+     * 129-133 vs 141-145; R1..R3 and R6 within noise; but S1 (432) 21.3-21.4 vs 18.6-18.9. Any cut above 432 and
+     * up to 589,824 fits these; 65,536 is a choice within that range. In float64 transposing gained nothing on
+     * R1..R5 and cost S1 as in float32 (26.6-26.8 vs 20.7-20.8); with OpenBLAS's Haswell kernel the two orders
+     * were within noise.
      */
     static final long TRANSPOSE_FROM = 1 << 16;
     /**
      * With more than one thread, forwards with at least this many output pixels per thread are split among
      * Java workers, each packing its own tiles and running single-threaded GEMMs; smaller ones leave the
      * threads to OpenBLAS inside each GEMM. GFLOP/s at 2 threads, OpenBLAS's threads against Java workers:
-     * R1 157 vs 228, R3 225 vs 266, R4 271 vs 301, R6 101 vs 166, D1 3.2 vs 5.4, S2 23 vs 26; R2 and R5
-     * (196 pixels per worker) +4% and +1%. Fewer pixels per worker were not measured, and a GEMM of a few rows
-     * is better split by OpenBLAS along the output channels.
+     * R1 157 vs 228, R3 225 vs 266, R4 271 vs 301, R6 101 vs 166, D1 3.2 vs 5.4, S2 23 vs 26; R2 +4%, R5 (196
+     * pixels per worker) +1%; but S1 (20 pixels per worker) 21.0 vs 0.5, the cost of waking a pool thread.
+     * 128 is a choice between 20 and 196, not measured.
      */
     static final long MIN_WORKER_ROWS = 128;
 
@@ -95,11 +109,11 @@ final class Im2colKernel implements ConvKernel {
      *     ({@link #MIN_WORKER_ROWS}); 0 always, {@link Long#MAX_VALUE} never (the threads go to OpenBLAS)
      */
     record Tuning(long workspace, long tileRows, long transposeFrom, long minWorkerRows) {
-        /** The measured choices for {@code spec}, within {@code workspace} bytes per forward or worker. */
+        /** The engine's choices for {@code spec}, within {@code workspace} bytes per forward or worker. */
         static Tuning of(ConvSpec spec, long workspace) {
             long transposeFrom = switch (spec.dtype()) {
                 case FLOAT32 -> TRANSPOSE_FROM;
-                case FLOAT64 -> Long.MAX_VALUE;    // both orders measured the same in float64 (see TRANSPOSE_FROM)
+                case FLOAT64 -> Long.MAX_VALUE;    // transposing gained nothing in float64 (see TRANSPOSE_FROM)
             };
             return new Tuning(workspace, 0, transposeFrom, MIN_WORKER_ROWS);
         }
@@ -164,8 +178,8 @@ final class Im2colKernel implements ConvKernel {
         long perPixel = (long) (kTotal + oc) * esz;
         // Rows per tile: as many as stay in L2 (packing writes them, the GEMM reads them back at once), but not
         // fewer than MIN_GEMM_ROWS, below which OpenBLAS repacks the weights for too little work (R5 ran 47
-        // GFLOP/s with 51-row tiles, 106 with 392), nor than the weights want (WEIGHTS_PER_ROW); never more
-        // than the bound allows.
+        // GFLOP/s with 51-row tiles, 106 with 392, measured at commit ca3d983, not recorded in bench/results),
+        // nor than the weights want (WEIGHTS_PER_ROW); never more than the bound allows.
         long wanted = rows > 0 ? rows
                 : Math.max(Math.max(MIN_GEMM_ROWS, CACHE_BYTES / perPixel), (long) kGroup * ocg / WEIGHTS_PER_ROW);
         tileRows = (int) Math.max(1, Math.min(Math.min(Math.min(bound / perPixel, wanted), pixels), Integer.MAX_VALUE));

@@ -190,7 +190,8 @@ final class OneDnnKernel implements ConvKernel {
             // oneDNN reads through an address, so weights on the Java heap go through a native copy first
             MemorySegment w = userWeights.isNative() ? userWeights
                     : staging.allocate(userWeights.byteSize(), 64).copyFrom(userWeights);
-            // any: the primitive picks the blocked weight layout its fastest kernel wants (9x on depthwise)
+            // any: the primitive picks the blocked weight layout its fastest kernel wants (its gain over plain
+            // weights was not recorded in bench/results)
             dnnl_memory_desc layout = workarounds.blockedWeights() ? desc(weightDims(), dnnl_format_tag_any) : user;
             try {
                 return createPrimitive(threads, layout, p -> reorder(user, w, p.weightsMd()));

@@ -28,13 +28,19 @@ final class FloatConv implements ConvKernel {
     private static final ValueLayout.OfFloat ELEMENT = ValueLayout.JAVA_FLOAT;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final int MR = VectorConv.ROWS;
-    /** Patch tile budget: the tile's rows stay in L2 while each weight chunk sweeps over them. */
+    /** Patch tile budget, meant to keep the tile's rows in L2 while each weight chunk sweeps over them; a guess. */
     private static final int TILE_BYTES = 2 * 1024 * 1024;
-    /** Tile rows: enough to reuse each weight chunk many times, few enough to bound the scratch. */
+    /**
+     * Tile rows: enough to reuse each weight chunk many times, few enough to bound the scratch. Guesses: no
+     * recorded run compares other bounds.
+     */
     private static final int MIN_TILE_ROWS = 96, MAX_TILE_ROWS = 512;
-    /** Reduction chunk: a weight panel chunk of {@code KC * 2L} elements (32 KiB) stays in L1. */
+    /**
+     * Reduction chunk: a weight panel chunk of {@code KC * 2L} elements (32 KiB with 512-bit vectors) is meant to
+     * stay in L1. A choice, not measured against other lengths.
+     */
     private static final int KC = 256;
-    /** Output pixels per register block of the depthwise loop. */
+    /** Output pixels per register block of the depthwise loop; a choice, not measured against other widths. */
     private static final int DW_PIXELS = 4;
 
     private final ConvSpec s;
@@ -188,7 +194,8 @@ final class FloatConv implements ConvKernel {
             a = depthwise ? null : new float[tileRows * k];
             c = depthwise ? null : new float[panels * tileRows * nr];
             stage = depthwise || pointwise ? null : new float[kh * (iw * ic + L)];
-            // without a multiplier the loops read the input in place: staging measured ~15% slower on D1
+            // without a multiplier the loops read the input in place, saving a copy of each row; staging such rows
+            // too was not recorded in bench/results, so this is a choice
             ring = depthwise && ocg > 1 ? new float[ringRows() * iw * oc] : null;
             xi = nchw ? new float[ih * iw * ic] : null;
             yi = nchw ? new float[oh * ow * oc] : null;
@@ -627,6 +634,7 @@ final class FloatConv implements ConvKernel {
     /**
      * Eight neighbouring output pixels of a 3-wide, stride 1, undilated kernel, all taps inside the input rows:
      * each input vector is loaded once per kernel row and feeds up to three pixels. Layout as {@link #depthwiseRows}.
+     * Its gain over {@link #depthwiseInterior4} was not recorded in bench/results; kept as a choice.
      */
     private void depthwiseInterior8k3(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow,
             int xo, int c) {

@@ -61,7 +61,8 @@ public final class JavaVectorEngine implements ConvEngine {
         } catch (LinkageError | RuntimeException e) {
             return Availability.no("vector API failed to load: " + e + "; " + FIX);
         }
-        // Below 128 bits the API falls back to scalar code that is slower than the plain loops.
+        // Below 128 bits the API falls back to scalar code, expected slower than the plain loops (not measured:
+        // no such machine was tried).
         if (bits < 128) {
             return Availability.no("preferred vector size is " + bits + " bits, under 128: no usable SIMD here");
         }
