@@ -7,68 +7,91 @@ import java.util.Objects;
  * One 2-D convolution, fully described and validated: shapes, layout, element type, stride, dilation,
  * padding, groups, bias and fused ReLU.
  *
- * <p>The semantics, for every engine:
+ * <p>The semantics, for every engine, with indices in logical order (NHWC input and output, HWIO weights)
+ * whatever the layout in memory:
  * <pre>
- * y[mb, oh, ow, oc] = relu?( bias[oc] + sum over kh, kw, i &lt; ic/groups of
- *     x[mb, oh*sh - padTop + kh*dh, ow*sw - padLeft + kw*dw, g*ic/groups + i] * w[kh, kw, i, oc] )
+ * y[n, p, q, o] = relu?( bias[o] + sum over r &lt; kh, s &lt; kw, i &lt; icPerGroup of
+ *     x[n, p*sh - padTop + r*dh, q*sw - padLeft + s*dw, g*icPerGroup + i] * w[r, s, i, o] )
  * </pre>
- * where {@code g = oc / (oc/groups)} is the group of the output channel and {@code x} is zero outside the
+ * where {@code o} is the output channel index, {@code g = o / ocPerGroup} its group,
+ * {@code icPerGroup = ic / groups}, {@code ocPerGroup = oc / groups}, and {@code x} is zero outside the
  * input. Stride and dilation count from 1 (dilation 1 is none). A spec is immutable; building one validates
  * every field and resolves the pads and the output size, so an invalid convolution never reaches an engine.
+ *
+ * <p>The seventeen fields a caller gives live in one private record, so equality, the hash code and
+ * {@link #toBuilder()} all follow its component list, and a field added there fails to compile until the
+ * builder fills it and {@code toBuilder} copies it. The spec itself is a class rather than a record so that
+ * the values derived from those fields (pads, output size, element counts) are computed once, when it is
+ * built, instead of on every accessor call, and stay out of equality.
  *
  * <p>Create one with {@link #builder()}.
  */
 public final class ConvSpec {
-    private final Layout layout;
-    private final DType dtype;
-    private final int mb, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, groups;
-    private final Padding padding;
-    private final boolean bias, relu;
+    /** What a caller gives, checked field by field; two specs are equal iff these are. */
+    private record Given(Layout layout, DType dtype, Padding padding, int mb, int ih, int iw, int ic, int oc,
+            int kh, int kw, int sh, int sw, int dh, int dw, int groups, boolean bias, boolean relu) {
+
+        Given {
+            Objects.requireNonNull(layout, "layout");
+            Objects.requireNonNull(dtype, "dtype");
+            Objects.requireNonNull(padding, "padding");
+            positive("mb", mb); positive("ih", ih); positive("iw", iw); positive("ic", ic); positive("oc", oc);
+            positive("kh", kh); positive("kw", kw);
+            if (sh < 1 || sw < 1) {
+                throw new IllegalArgumentException("stride must be >= 1: sh=" + sh + ", sw=" + sw);
+            }
+            if (dh < 1 || dw < 1) {
+                throw new IllegalArgumentException("dilation must be >= 1 (1 = none): dh=" + dh + ", dw=" + dw);
+            }
+            if (groups < 1) {
+                throw new IllegalArgumentException("groups must be >= 1: groups=" + groups);
+            }
+            if (ic % groups != 0) {
+                throw new IllegalArgumentException("groups must divide input channels: ic=" + ic
+                        + ", groups=" + groups);
+            }
+            if (oc % groups != 0) {
+                throw new IllegalArgumentException("groups must divide output channels: oc=" + oc
+                        + ", groups=" + groups);
+            }
+        }
+
+        private static void positive(String name, int value) {
+            if (value < 1) {
+                throw new IllegalArgumentException(name + " must be >= 1: " + name + "=" + value);
+            }
+        }
+    }
+
+    private final Given given;
+    // derived once here: engines and plans read them in loops
+    private final int icPerGroup, ocPerGroup;
     private final int padTop, padBottom, padLeft, padRight, oh, ow;
     private final long inputElements, weightElements, outputElements;
 
-    private ConvSpec(Builder b) {
-        layout = Objects.requireNonNull(b.layout, "layout");
-        dtype = Objects.requireNonNull(b.dtype, "dtype");
-        padding = Objects.requireNonNull(b.padding, "padding");
-        mb = b.mb; ih = b.ih; iw = b.iw; ic = b.ic; oc = b.oc; kh = b.kh; kw = b.kw;
-        sh = b.sh; sw = b.sw; dh = b.dh; dw = b.dw; groups = b.groups;
-        bias = b.bias; relu = b.relu;
+    private ConvSpec(Given given) {
+        this.given = given;
+        icPerGroup = given.ic() / given.groups();
+        ocPerGroup = given.oc() / given.groups();
 
-        positive("mb", mb); positive("ih", ih); positive("iw", iw); positive("ic", ic); positive("oc", oc);
-        positive("kh", kh); positive("kw", kw);
-        if (sh < 1 || sw < 1) {
-            throw new IllegalArgumentException("stride must be >= 1: sh=" + sh + ", sw=" + sw);
-        }
-        if (dh < 1 || dw < 1) {
-            throw new IllegalArgumentException("dilation must be >= 1 (1 = none): dh=" + dh + ", dw=" + dw);
-        }
-        if (groups < 1) {
-            throw new IllegalArgumentException("groups must be >= 1: groups=" + groups);
-        }
-        if (ic % groups != 0) {
-            throw new IllegalArgumentException("groups must divide input channels: ic=" + ic + ", groups=" + groups);
-        }
-        if (oc % groups != 0) {
-            throw new IllegalArgumentException("groups must divide output channels: oc=" + oc + ", groups=" + groups);
-        }
-
-        long ekh = (long) (kh - 1) * dh + 1;   // effective (dilated) kernel extent
-        long ekw = (long) (kw - 1) * dw + 1;
-        int[] vertical = resolve(ih, ekh, sh, padding.top(), padding.bottom());
-        int[] horizontal = resolve(iw, ekw, sw, padding.left(), padding.right());
+        long ekh = (long) (given.kh() - 1) * given.dh() + 1;   // effective (dilated) kernel extent
+        long ekw = (long) (given.kw() - 1) * given.dw() + 1;
+        Padding padding = given.padding();
+        int[] vertical = resolve(padding, given.ih(), ekh, given.sh(), padding.top(), padding.bottom());
+        int[] horizontal = resolve(padding, given.iw(), ekw, given.sw(), padding.left(), padding.right());
         padTop = vertical[0]; padBottom = vertical[1];
         padLeft = horizontal[0]; padRight = horizontal[1];
-        oh = outputSize("height", "ih", ih, padTop, padBottom, ekh, sh);
-        ow = outputSize("width", "iw", iw, padLeft, padRight, ekw, sw);
+        oh = outputSize("height", "ih", given.ih(), padTop, padBottom, ekh, given.sh());
+        ow = outputSize("width", "iw", given.iw(), padLeft, padRight, ekw, given.sw());
 
-        inputElements = count("input", mb, ih, iw, ic);
-        weightElements = count("weights", kh, kw, ic / groups, oc);
-        outputElements = count("output", mb, oh, ow, oc);
+        DType dtype = given.dtype();
+        inputElements = count(dtype, "input", given.mb(), given.ih(), given.iw(), given.ic());
+        weightElements = count(dtype, "weights", given.kh(), given.kw(), icPerGroup, given.oc());
+        outputElements = count(dtype, "output", given.mb(), oh, ow, given.oc());
     }
 
     /** Pads {before, after} for one axis, resolving SAME and SAME_LOWER. */
-    private int[] resolve(int in, long effectiveKernel, int stride, int before, int after) {
+    private static int[] resolve(Padding padding, int in, long effectiveKernel, int stride, int before, int after) {
         return switch (padding.mode()) {
             case VALID -> new int[] {0, 0};
             case EXPLICIT -> new int[] {before, after};
@@ -98,13 +121,7 @@ public final class ConvSpec {
         return (int) out;
     }
 
-    private static void positive(String name, int value) {
-        if (value < 1) {
-            throw new IllegalArgumentException(name + " must be >= 1: " + name + "=" + value);
-        }
-    }
-
-    private long count(String what, long a, long b, long c, long d) {
+    private static long count(DType dtype, String what, long a, long b, long c, long d) {
         try {
             long n = Math.multiplyExact(Math.multiplyExact(a, b), Math.multiplyExact(c, d));
             Math.multiplyExact(n, (long) dtype.byteSize());
@@ -122,41 +139,43 @@ public final class ConvSpec {
 
     /** A builder holding this spec's fields, to derive a variant. */
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.layout = layout; b.dtype = dtype; b.padding = padding;
-        b.mb = mb; b.ih = ih; b.iw = iw; b.ic = ic; b.oc = oc; b.kh = kh; b.kw = kw;
-        b.sh = sh; b.sw = sw; b.dh = dh; b.dw = dw; b.groups = groups; b.bias = bias; b.relu = relu;
-        return b;
+        // the record pattern names every component: one added to Given fails to compile here until copied
+        return switch (given) {
+            case Given(Layout layout, DType dtype, Padding padding, int mb, int ih, int iw, int ic, int oc,
+                    int kh, int kw, int sh, int sw, int dh, int dw, int groups, boolean bias, boolean relu) ->
+                builder().layout(layout).dtype(dtype).padding(padding).input(mb, ih, iw, ic).kernel(kh, kw, oc)
+                        .stride(sh, sw).dilation(dh, dw).groups(groups).bias(bias).relu(relu);
+        };
     }
 
-    public Layout layout() { return layout; }
-    public DType dtype() { return dtype; }
-    public Padding padding() { return padding; }
+    public Layout layout() { return given.layout(); }
+    public DType dtype() { return given.dtype(); }
+    public Padding padding() { return given.padding(); }
     /** Batch size. */
-    public int mb() { return mb; }
-    public int ih() { return ih; }
-    public int iw() { return iw; }
+    public int mb() { return given.mb(); }
+    public int ih() { return given.ih(); }
+    public int iw() { return given.iw(); }
     /** Input channels, all groups together. */
-    public int ic() { return ic; }
+    public int ic() { return given.ic(); }
     /** Output channels, all groups together. */
-    public int oc() { return oc; }
-    public int kh() { return kh; }
-    public int kw() { return kw; }
-    public int sh() { return sh; }
-    public int sw() { return sw; }
+    public int oc() { return given.oc(); }
+    public int kh() { return given.kh(); }
+    public int kw() { return given.kw(); }
+    public int sh() { return given.sh(); }
+    public int sw() { return given.sw(); }
     /** Vertical dilation, 1 = none. */
-    public int dh() { return dh; }
+    public int dh() { return given.dh(); }
     /** Horizontal dilation, 1 = none. */
-    public int dw() { return dw; }
-    public int groups() { return groups; }
+    public int dw() { return given.dw(); }
+    public int groups() { return given.groups(); }
     /** Input channels per group. */
-    public int icPerGroup() { return ic / groups; }
+    public int icPerGroup() { return icPerGroup; }
     /** Output channels per group. */
-    public int ocPerGroup() { return oc / groups; }
+    public int ocPerGroup() { return ocPerGroup; }
     /** Whether a bias vector of {@code oc} elements is added. */
-    public boolean hasBias() { return bias; }
+    public boolean hasBias() { return given.bias(); }
     /** Whether ReLU is applied after the bias. */
-    public boolean relu() { return relu; }
+    public boolean relu() { return given.relu(); }
     /** Resolved zero rows above the input. */
     public int padTop() { return padTop; }
     public int padBottom() { return padBottom; }
@@ -167,7 +186,7 @@ public final class ConvSpec {
     /** Output width. */
     public int ow() { return ow; }
     /** Whether this is a depthwise convolution ({@code groups == ic}, channel multiplier {@code oc / ic}). */
-    public boolean isDepthwise() { return groups == ic && groups > 1; }
+    public boolean isDepthwise() { return given.groups() == given.ic() && given.groups() > 1; }
 
     public long inputElements() { return inputElements; }
     public long weightElements() { return weightElements; }
@@ -175,33 +194,33 @@ public final class ConvSpec {
 
     /** Input shape in memory order: {@code [mb, ih, iw, ic]} for NHWC, {@code [mb, ic, ih, iw]} for NCHW. */
     public long[] inputShape() {
-        return activation(ih, iw, ic);
+        return activation(given.ih(), given.iw(), given.ic());
     }
 
     /** Output shape in memory order: {@code [mb, oh, ow, oc]} for NHWC, {@code [mb, oc, oh, ow]} for NCHW. */
     public long[] outputShape() {
-        return activation(oh, ow, oc);
+        return activation(oh, ow, given.oc());
     }
 
     /** Weight shape in memory order: HWIO {@code [kh, kw, ic/g, oc]} or OIHW {@code [oc, ic/g, kh, kw]}. */
     public long[] weightShape() {
-        return layout == Layout.NHWC
-                ? new long[] {kh, kw, ic / groups, oc}
-                : new long[] {oc, ic / groups, kh, kw};
+        return given.layout() == Layout.NHWC
+                ? new long[] {given.kh(), given.kw(), icPerGroup, given.oc()}
+                : new long[] {given.oc(), icPerGroup, given.kh(), given.kw()};
     }
 
     /** Bias shape: {@code [oc]}. */
     public long[] biasShape() {
-        return new long[] {oc};
+        return new long[] {given.oc()};
     }
 
     private long[] activation(int h, int w, int c) {
-        return layout == Layout.NHWC ? new long[] {mb, h, w, c} : new long[] {mb, c, h, w};
+        return given.layout() == Layout.NHWC ? new long[] {given.mb(), h, w, c} : new long[] {given.mb(), c, h, w};
     }
 
     /** Floating-point operations of one forward pass: {@code 2 * mb * oh * ow * oc * kh * kw * ic / groups}. */
     public double flops() {
-        return 2.0 * mb * oh * ow * oc * kh * kw * (ic / groups);
+        return 2.0 * given.mb() * oh * ow * given.oc() * given.kh() * given.kw() * icPerGroup;
     }
 
     /**
@@ -210,32 +229,35 @@ public final class ConvSpec {
      * {@code 1e-5 * sqrt(kh * kw * ic / groups) * (1 + |reference|)}, as README states.
      */
     public double tolerance(double reference) {
-        // float32 rounding error grows with the reduction length; sqrt of it, since rounding errors partly cancel
-        double k = (double) kh * kw * (ic / groups);
-        return (dtype == DType.FLOAT64 ? 1e-12 : 1e-5 * Math.sqrt(k)) * (1 + Math.abs(reference));
+        // no default branch: a new element type must choose its own bound here
+        double scale = switch (given.dtype()) {
+            case FLOAT64 -> 1e-12;
+            // float32 rounding error grows with the reduction length; sqrt of it, since rounding errors partly cancel
+            case FLOAT32 -> 1e-5 * Math.sqrt((double) given.kh() * given.kw() * icPerGroup);
+        };
+        return scale * (1 + Math.abs(reference));
     }
 
+    /** Whether {@code o} is a spec with the same given fields (derived values follow from them). */
     @Override
     public boolean equals(Object o) {
-        return o instanceof ConvSpec s && layout == s.layout && dtype == s.dtype && padding.equals(s.padding)
-                && mb == s.mb && ih == s.ih && iw == s.iw && ic == s.ic && oc == s.oc && kh == s.kh && kw == s.kw
-                && sh == s.sh && sw == s.sw && dh == s.dh && dw == s.dw && groups == s.groups
-                && bias == s.bias && relu == s.relu;
+        return o instanceof ConvSpec s && given.equals(s.given);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(layout, dtype, padding, mb, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, groups, bias, relu);
+        return given.hashCode();
     }
 
     /** A one-line description that names every field, fit for error messages and replaying a failure. */
     @Override
     public String toString() {
-        return "ConvSpec[" + layout + " " + dtype + " x=" + Arrays.toString(inputShape())
-                + " w=" + layout.weightOrder() + Arrays.toString(weightShape())
-                + " stride=" + sh + "," + sw + " dilation=" + dh + "," + dw + " padding=" + padding
+        return "ConvSpec[" + given.layout() + " " + given.dtype() + " x=" + Arrays.toString(inputShape())
+                + " w=" + given.layout().weightOrder() + Arrays.toString(weightShape())
+                + " stride=" + given.sh() + "," + given.sw() + " dilation=" + given.dh() + "," + given.dw()
+                + " padding=" + given.padding()
                 + " (resolved " + padTop + "," + padBottom + "," + padLeft + "," + padRight + ")"
-                + " groups=" + groups + (bias ? " bias" : "") + (relu ? " relu" : "")
+                + " groups=" + given.groups() + (given.bias() ? " bias" : "") + (given.relu() ? " relu" : "")
                 + " -> y=" + Arrays.toString(outputShape()) + "]";
     }
 
@@ -322,7 +344,8 @@ public final class ConvSpec {
          * @throws IllegalArgumentException naming the field and its value, for any invalid field
          */
         public ConvSpec build() {
-            return new ConvSpec(this);
+            return new ConvSpec(new Given(layout, dtype, padding, mb, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw,
+                    groups, bias, relu));
         }
     }
 }

@@ -2,10 +2,16 @@ package io.github.conv4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.RecordComponent;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -97,6 +103,80 @@ class ConvSpecTest {
     void equalSpecsAreEqual() {
         assertEquals(base().build(), base().build());
         assertEquals(base().build().hashCode(), base().build().hashCode());
+    }
+
+    // ---- the given fields: toBuilder and equality ----------------------------------------------------------
+
+    /** One field a caller gives: its name, its value in {@link #every()}, its accessor, and a valid other value. */
+    private record Field(String name, Object value, Function<ConvSpec, Object> get,
+            UnaryOperator<ConvSpec.Builder> change) {
+    }
+
+    /** Every given field set away from its builder default, so a field toBuilder failed to copy would show. */
+    private static ConvSpec.Builder every() {
+        return ConvSpec.builder().layout(Layout.NCHW).dtype(DType.FLOAT64).padding(Padding.explicit(1, 2, 3, 0))
+                .input(2, 9, 11, 6).kernel(3, 2, 9).stride(2, 3).dilation(2, 3).groups(3).bias(true).relu(true);
+    }
+
+    private static final List<Field> GIVEN = List.of(
+            new Field("layout", Layout.NCHW, ConvSpec::layout, b -> b.layout(Layout.NHWC)),
+            new Field("dtype", DType.FLOAT64, ConvSpec::dtype, b -> b.dtype(DType.FLOAT32)),
+            new Field("padding", Padding.explicit(1, 2, 3, 0), ConvSpec::padding,
+                    b -> b.padding(Padding.explicit(2, 1, 3, 0))),
+            new Field("mb", 2, ConvSpec::mb, b -> b.input(3, 9, 11, 6)),
+            new Field("ih", 9, ConvSpec::ih, b -> b.input(2, 10, 11, 6)),
+            new Field("iw", 11, ConvSpec::iw, b -> b.input(2, 9, 12, 6)),
+            new Field("ic", 6, ConvSpec::ic, b -> b.input(2, 9, 11, 9)),
+            new Field("oc", 9, ConvSpec::oc, b -> b.kernel(3, 2, 6)),
+            new Field("kh", 3, ConvSpec::kh, b -> b.kernel(2, 2, 9)),
+            new Field("kw", 2, ConvSpec::kw, b -> b.kernel(3, 3, 9)),
+            new Field("sh", 2, ConvSpec::sh, b -> b.stride(1, 3)),
+            new Field("sw", 3, ConvSpec::sw, b -> b.stride(2, 2)),
+            new Field("dh", 2, ConvSpec::dh, b -> b.dilation(1, 3)),
+            new Field("dw", 3, ConvSpec::dw, b -> b.dilation(2, 2)),
+            new Field("groups", 3, ConvSpec::groups, b -> b.groups(1)),
+            new Field("bias", true, ConvSpec::hasBias, b -> b.bias(false)),
+            new Field("relu", true, ConvSpec::relu, b -> b.relu(false)));
+
+    @Test
+    void theTableNamesEveryGivenField() {
+        // ConvSpec keeps what a caller gives in its one nested record; a component added there needs a row here
+        Class<?> held = Arrays.stream(ConvSpec.class.getDeclaredClasses()).filter(Class::isRecord)
+                .findFirst().orElseThrow();
+        List<String> components = Arrays.stream(held.getRecordComponents()).map(RecordComponent::getName).toList();
+        assertEquals(components, GIVEN.stream().map(Field::name).toList());
+    }
+
+    @Test
+    void toBuilderKeepsEveryGivenField() {
+        ConvSpec spec = every().build();
+        ConvSpec copy = spec.toBuilder().build();
+        for (Field f : GIVEN) {
+            assertEquals(f.value(), f.get().apply(spec), f.name() + " as built");
+            assertEquals(f.value(), f.get().apply(copy), f.name() + " after toBuilder");
+        }
+        assertEquals(spec, copy);
+        assertEquals(spec.hashCode(), copy.hashCode());
+        assertEquals(spec.toString(), copy.toString());
+    }
+
+    @Test
+    void changingAnyOneGivenFieldMakesSpecsUnequal() {
+        ConvSpec spec = every().build();
+        for (Field f : GIVEN) {
+            ConvSpec other = f.change().apply(every()).build();
+            // the change touches this field and no other, so inequality can come only from this field
+            for (Field g : GIVEN) {
+                if (g == f) {
+                    assertNotEquals(g.get().apply(spec), g.get().apply(other), f.name() + " changed");
+                } else {
+                    assertEquals(g.get().apply(spec), g.get().apply(other),
+                            g.name() + " kept when changing " + f.name());
+                }
+            }
+            assertNotEquals(spec, other, f.name() + " differs: " + spec + " vs " + other);
+            assertNotEquals(other, spec, f.name() + " differs, compared the other way");
+        }
     }
 
     // ---- the bad-input matrix ---------------------------------------------------------------------------
