@@ -19,8 +19,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The im2col tuning benchmark plans what its parameters name, and its setup (which checks the output against
- * naive) passes; run outside JMH on a small shape.
+ * The im2col benchmarks plan what their parameters name, and their setup (which checks the output: against
+ * naive, or against a dot product) passes; run outside JMH on small shapes.
  */
 class Im2colBenchmarksTest {
     private static final long WORKSPACE = 8L << 20;
@@ -84,6 +84,53 @@ class Im2colBenchmarksTest {
         }
         assertTrue(out.contains(implementation), out);
         assertEquals(variant.equals("transpose-always"), out.contains("transposed"), out);
+    }
+
+    /** R5 in tiles of 256 rows: a full tile and a 136-row tail, each GEMM checked against a dot product. */
+    @ParameterizedTest
+    @CsvSource({"hot, plain, ffm", "hot, transposed, jni", "cold, plain, jni", "cold, transposed, ffm"})
+    void gemmShapesBenchmarkMultipliesWhatItClaims(String tiles, String weights, String binding) {
+        GemmShapesBenchmark b = new GemmShapesBenchmark();
+        b.shape = "R5";
+        b.tileRows = "256";
+        b.tiles = tiles;
+        b.weights = weights;
+        b.binding = binding;
+        b.threads = 1;
+        String out = stdout(b::setUp);
+        try {
+            b.multiply();
+        } finally {
+            b.tearDown();
+        }
+        assertTrue(out.contains("R5: M x K x N = 392 x 4608 x 512, 256 rows per call"), out);
+    }
+
+    @Test
+    void gemmShapesBenchmarkRefusesGroupedShapes() {
+        GemmShapesBenchmark b = new GemmShapesBenchmark();
+        b.shape = "D1";
+        b.tileRows = "whole";
+        b.tiles = "cold";
+        b.weights = "plain";
+        b.binding = "ffm";
+        b.threads = 1;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, b::setUp);
+        assertEquals("one GEMM per tile needs an ungrouped shape: D1 has groups=32", e.getMessage());
+    }
+
+    /** Its setup checks the 4x4x4 product. */
+    @ParameterizedTest
+    @ValueSource(strings = {"ffm-native", "ffm-heap", "jni-native"})
+    void gemmCallBenchmarkMultiplies(String call) {
+        GemmCallBenchmark b = new GemmCallBenchmark();
+        b.call = call;
+        b.setUp();
+        try {
+            b.multiply();
+        } finally {
+            b.tearDown();
+        }
     }
 
     /** What {@code task} prints on standard output, the benchmarks' one line about what they planned. */
