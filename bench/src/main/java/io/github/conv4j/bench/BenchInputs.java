@@ -51,13 +51,22 @@ public final class BenchInputs {
      * {@link ConvSpec#tolerance}; throws if they differ.
      */
     public void checkAgainstNaive(ConvPlan plan, Arena arena) {
-        plan.forward(x, y);
+        checkAgainstNaive(plan.engine(), () -> plan.forward(x, y), arena);
+    }
+
+    /**
+     * Runs {@code forward}, which must compute {@link #y} from {@link #x} and {@link #w} (a kernel without its
+     * plan, say), once and compares batch element 0 of {@link #y} with naive's, within {@link ConvSpec#tolerance};
+     * throws, naming {@code what}, if they differ.
+     */
+    public void checkAgainstNaive(String what, Runnable forward, Arena arena) {
+        forward.run();
         Tensor ref = naiveFirstImage(arena);
         for (long i = 0; i < ref.elementCount(); i++) {
             double want = ref.getDouble(i), got = y.getDouble(i);
             if (!(Math.abs(got - want) <= spec.tolerance(want))) {
-                throw new IllegalStateException(plan.engine() + " differs from naive at " + i + ": " + got + " vs "
-                        + want + " on " + spec);
+                throw new IllegalStateException(what + " differs from naive at " + i + ": " + got + " vs " + want
+                        + " on " + spec);
             }
         }
     }
