@@ -7,6 +7,8 @@
 #   compare-native-1t-float64         the same in float64, one thread
 #   peers-{1,2}t                      NumPy's einsum over the strided split (bench/peers/peers.py)
 #   jmh-concurrent-t{1,2,8}           many calling threads on one plan (JMH ConcurrentForwardBenchmark)
+#   jmh-onednn-new-thread-count       a oneDNN plan's first call at a thread count it was not made for
+#                                     (JMH OneDnnNewThreadCountBenchmark)
 #   reliability-DATE.md               the long fuzz and leak runs (bench/reliability.sh)
 # Writes to bench/results/ (or $1). Run it on an otherwise idle machine; about 25 minutes on 2 cores (13 of them benchmarks).
 set -euo pipefail
@@ -48,5 +50,7 @@ for callers in 1 2 8; do
   "${native[@]}" "$root/conv4j" jmh ConcurrentForwardBenchmark -t "$callers" -rf json \
     -rff "$out/jmh-concurrent-t$callers.json"
 done
+echo "== jmh-onednn-new-thread-count" >&2
+"${native[@]}" "$root/conv4j" jmh OneDnnNewThreadCountBenchmark -rf json -rff "$out/jmh-onednn-new-thread-count.json"
 echo "== reliability" >&2
 "$root/bench/reliability.sh" "$out"
