@@ -5,11 +5,14 @@
 
 For every shape and engine: each run's median time of `forward` (microseconds), after/before as the ratio of
 the two builds' best runs, and the cell's noise: the largest relative spread between repeats of one build (of
-either build). A cell is flagged SLOWER when after/before exceeds 1 + that noise. The last line gives the
-spread over all cells. Naive cells timed on a slice of the batch and scaled are marked ~.
+either build). A cell is flagged SLOWER when after/before exceeds 1 + that noise. Then, per engine, the
+geometric mean over shapes of after/before (medians of the runs), and the spread over all cells. Run the builds
+interleaved and in both orders (before-after, then after-before): a machine that drifts during a session
+otherwise favours whichever build runs first. Naive cells timed on a slice of the batch and scaled are marked ~.
 """
 import argparse
 import json
+import statistics
 
 
 def load(paths):
@@ -50,6 +53,14 @@ def main():
         mark = '~' if before[0][k].get('estimated') else ''
         print(f"| {k[0]} | {k[1]} | {mark}{', '.join(f'{x:.1f}' for x in b)} | {mark}{', '.join(f'{x:.1f}' for x in f)} "
               f"| {ratio:.3f} | {spread * 100:.0f}% | {'SLOWER' if slower else 'within noise' if ratio > 1 else 'faster or equal'} |")
+    ratios = {}
+    for k in keys:
+        b = statistics.median(r[k]['median_us'] for r in before)
+        f = statistics.median(r[k]['median_us'] for r in after)
+        ratios.setdefault(k[1], []).append(f / b)
+    print()
+    print('after/before per engine, geometric mean over shapes of the ratio of the runs\' medians: '
+          + ', '.join(f'{e} {statistics.geometric_mean(v):.3f}' for e, v in ratios.items()))
     spreads.sort()
     print()
     print(f"repeat spread over all cells and both builds: median {spreads[len(spreads) // 2] * 100:.1f}%, "
