@@ -79,14 +79,7 @@ public class GemmShapesBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        Im2colEngine engine = switch (binding) {
-            case "ffm" -> new Im2colFfmEngine();
-            case "jni" -> new Im2colJniEngine();
-            default -> throw new IllegalArgumentException("unknown binding: " + binding + " (ffm, jni)");
-        };
-        if (!engine.probe().available()) {
-            throw new IllegalStateException(engine.name() + " is unavailable: " + engine.probe().reason());
-        }
+        Im2colEngine engine = Bindings.engine(binding);
         ConvSpec spec = Shapes.spec(shape, DType.FLOAT32, Layout.NHWC);
         if (spec.groups() != 1) {
             throw new IllegalArgumentException("one GEMM per tile needs an ungrouped shape: " + shape + " has groups="

@@ -74,14 +74,7 @@ public class Im2colTuningBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        Im2colEngine engine = switch (binding) {
-            case "ffm" -> new Im2colFfmEngine();
-            case "jni" -> new Im2colJniEngine();
-            default -> throw new IllegalArgumentException("unknown binding: " + binding + " (ffm, jni)");
-        };
-        if (!engine.probe().available()) {
-            throw new IllegalStateException(engine.name() + " is unavailable: " + engine.probe().reason());
-        }
+        Im2colEngine engine = Bindings.engine(binding);
         if (threads < 1) {
             throw new IllegalArgumentException("threads < 1: " + threads);
         }
