@@ -6,6 +6,7 @@ import io.github.conv4j.Layout;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Optional;
 
 /**
  * The strided split: the input seen as a 6-D view {@code (mb, oh, ow, kh, kw, ic)}, where element
@@ -47,6 +48,7 @@ public final class StridedSplit {
      * @param groupMajor lay NHWC patch rows out group by group ({@code [g][kh][kw][icg]}), so each group's
      *     part is one contiguous block; otherwise as the input has them ({@code [kh][kw][ic]})
      * @throws IllegalArgumentException if the view would reach outside the input (a bug, not a user error)
+     * @throws ArithmeticException if the spec is one {@link #declines} refuses
      */
     public StridedSplit(ConvSpec spec, boolean groupMajor) {
         this.groupMajor = groupMajor && spec.groups() > 1;
@@ -84,6 +86,21 @@ public final class StridedSplit {
 
     private static long ceilDiv(long a, long b) {
         return Math.floorDiv(a + b - 1, b);
+    }
+
+    /** The most elements a Java array holds on common JVMs. */
+    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    /**
+     * Why {@code spec} cannot be split, or empty when it can: the split keeps one input row per output row and
+     * kernel row in a Java array. Engines that split call this from {@code declines}.
+     */
+    public static Optional<String> declines(ConvSpec spec) {
+        long rows = (long) spec.oh() * spec.kh();
+        return rows > MAX_ARRAY
+                ? Optional.of("strided split table exceeds a Java array: oh*kh = " + spec.oh() + "*" + spec.kh()
+                        + " = " + rows)
+                : Optional.empty();
     }
 
     /**

@@ -2,6 +2,7 @@ package io.github.conv4j.engine.im2col;
 
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.Layout;
+import io.github.conv4j.engine.StridedSplit;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.spi.ConvKernel;
@@ -76,6 +77,10 @@ public abstract sealed class Im2colEngine implements ConvEngine permits Im2colJn
         };
         if (dtype.isPresent()) {
             return dtype;
+        }
+        Optional<String> split = StridedSplit.declines(spec);
+        if (split.isPresent()) {
+            return split;
         }
         long k = (long) spec.kh() * spec.kw() * spec.ic();
         if (k > Integer.MAX_VALUE) {

@@ -1,6 +1,7 @@
 package io.github.conv4j.engine.vector;
 
 import io.github.conv4j.ConvSpec;
+import io.github.conv4j.engine.StridedSplit;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.spi.ConvKernel;
@@ -77,6 +78,10 @@ public final class JavaVectorEngine implements ConvEngine {
         };
         if (dtype.isPresent()) {
             return dtype;
+        }
+        Optional<String> split = StridedSplit.declines(spec);
+        if (split.isPresent()) {
+            return split;
         }
         // Scratch and packed weights live in Java arrays; size them with the widest species any CPU offers.
         long lanes = MAX_VECTOR_BYTES / spec.dtype().byteSize();
