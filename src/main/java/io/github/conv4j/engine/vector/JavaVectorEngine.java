@@ -23,7 +23,8 @@ public final class JavaVectorEngine implements ConvEngine {
     /** The widest vector of any Vector API platform (ARM SVE's 2048 bits). */
     private static final long MAX_VECTOR_BYTES = 256;
     private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
-    static final String FIX = "pass --add-modules " + MODULE + " (native-config/jvm.args)";
+    /** The fix, in words any JVM user can act on: the flag itself, whatever launches the JVM. */
+    static final String FIX = "start the JVM with --add-modules " + MODULE;
 
     /** Computed once: the module lookup and the class loading behind it do not change in a running JVM. */
     private static final class Probe {

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /** The probe's guard chain: each failed guard says what is wrong and how to fix it, and nothing throws. */
 class JavaVectorProbeTest {
-    private static final String HINT = "pass --add-modules jdk.incubator.vector (native-config/jvm.args)";
+    private static final String HINT = "start the JVM with --add-modules jdk.incubator.vector";
     /** The child took 0.3 s on a 2-core machine running other builds; the margin is for a slow JVM start. */
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
