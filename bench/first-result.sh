@@ -2,7 +2,8 @@
 # Time to a first convolution result in a fresh JVM, per engine: runs bench's FirstResult RUNS times (default
 # 9) for auto and each engine with the flags from native-config/jvm.args, after one unmeasured run per engine
 # (it fills JavaCPP's native cache, as any first use on a machine does), and writes the medians to
-# bench/results/first-result-DATE.md (or $1/...). Refuses a tree whose code differs from its commit.
+# bench/results/first-result-DATE.md (or $1/...), then splits a native engine's first plan into JavaCPP's
+# start-up, the preset's library load and the rest. Refuses a tree whose code differs from its commit.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$root/bench/results}
@@ -40,5 +41,36 @@ file="$out/first-result-$(date +%F).md"
       END { printf "| %s | %s | %.0f | %.1f | %.1f | %.0f |\n", "'"$engine"'", chosen, median(jvm, NR),
             median(plan, NR), median(fwd, NR), median(total, NR) }'
   done
+  echo
+  echo "Where a native engine's first plan goes: the same program loading the engine's JavaCPP preset itself"
+  echo "first (\`FirstResult ENGINE natives\`), medians of $runs fresh JVMs; then the first plan with the natives"
+  echo "loaded (conv4j's classes, the engine's runtime and its first primitive or weight repack) and forward."
+  echo
+  echo "| asked for | JavaCPP start-up | preset's libraries loaded | first plan after that | first forward | JVM start to result |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for engine in auto im2col-ffm; do
+    for _ in $(seq "$runs"); do
+      "${java[@]}" "$engine" natives 2>/dev/null | grep '^natives '
+    done | awk '{ a[NR] = $3; b[NR] = $4; c[NR] = $5; d[NR] = $6; e[NR] = $7 }
+      function median(x, n,   i, j, t, y) { for (i = 1; i <= n; i++) y[i] = x[i]
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (y[j] < y[i]) { t = y[i]; y[i] = y[j]; y[j] = t }
+        return n % 2 ? y[(n + 1) / 2] : (y[n / 2] + y[n / 2 + 1]) / 2 }
+      END { printf "| %s | %.1f | %.1f | %.1f | %.1f | %.0f |\n", "'"$engine"'", median(a, NR), median(b, NR),
+            median(c, NR), median(d, NR), median(e, NR) }'
+  done
+  dnnl=$(find "$HOME/.javacpp/cache" -name libdnnl.so.3 -type f 2>/dev/null | head -1)
+  if [ -n "$dnnl" ] && command -v python3 >/dev/null; then
+    echo
+    echo "The dynamic linker alone, for comparison: \`dlopen\` of the cached \`libgomp.so.1\`, \`libOpenCL.so.1\` and"
+    echo "\`libdnnl.so.3\` from Python's ctypes, median of $runs fresh processes:"
+    for _ in $(seq "$runs"); do
+      python3 -c "
+import ctypes, os, sys, time
+d = os.path.dirname(sys.argv[1]); t = time.perf_counter()
+for name in ('libgomp.so.1', 'libOpenCL.so.1', 'libdnnl.so.3'):
+    ctypes.CDLL(os.path.join(d, name), mode=ctypes.RTLD_GLOBAL)
+print('%.1f' % ((time.perf_counter() - t) * 1e3))" "$dnnl"
+    done | sort -n | awk '{ v[NR] = $1 } END { printf "%s ms.\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  fi
 } > "$file"
 echo "wrote $file" >&2
