@@ -13,8 +13,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Everything one-time (validation, weight repacking, native primitive creation) is done when the plan is
  * made, so {@link #forward} only checks its arguments and computes (the one exception: a oneDNN primitive
- * fixes its thread count, so the first call that brings a thread budget the plan has not met makes a primitive
- * for it, on the weights already reordered). <b>Thread safety:</b> a plan may be used
+ * fixes its thread count; a oneDNN plan prepares the lone call's budget and one thread, and the first call that
+ * brings another budget, which takes more cores than two or a changed setting, makes a primitive for it on the
+ * weights already reordered). <b>Thread safety:</b> a plan may be used
  * by many threads at once, provided each call writes a distinct output. {@link #close()} is idempotent and
  * waits for calls in flight to finish; a {@code forward} after {@code close} throws
  * {@link IllegalStateException}. Input and output segments belong to the caller and are never closed here.

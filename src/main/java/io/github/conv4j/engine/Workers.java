@@ -5,11 +5,12 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 
 /**
- * The worker threads that engines spread one {@code forward} over, and the one way they apply a call's thread
- * budget: {@link #share} readies the call's segments for workers, {@link #run} splits its jobs among at most
- * the budget's threads, the caller's included. One pool of daemon threads serves the whole library; it starts
- * at the machine's processor count and grows to the largest budget a call brings (a budget is the configured
- * thread count shared among concurrent calls, so the pool follows the setting, not the machine). Internal to
+ * The worker threads that engines spread one {@code forward} over, and the one way an engine applies a call's
+ * thread budget to Java threads (native libraries apply it their own way: oneDNN through OpenMP, OpenBLAS through
+ * its thread count): {@link #share} readies the call's segments for workers, {@link #run} splits its jobs among at
+ * most the budget's threads, the caller's included. One pool of daemon threads serves the whole library; it
+ * starts at the machine's processor count and grows to the most chunks a call hands it (a budget is the
+ * configured thread count shared among concurrent calls, so the pool follows the setting, not the machine). Internal to
  * conv4j's engines, not part of its API.
  */
 public final class Workers {

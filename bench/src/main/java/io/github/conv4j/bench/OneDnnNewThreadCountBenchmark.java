@@ -34,8 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Planning happens in the untimed per-invocation setup, so each invocation costs a plan and a close on top of
  * the call; that is why the iteration counts are small.
  *
- * <p>Run: {@code ./conv4j jmh OneDnnNewThreadCountBenchmark -p shape=R1}; {@code -p planned=1 -p threads=2} for
- * the other direction.
+ * <p>Run: {@code ./conv4j jmh OneDnnNewThreadCountBenchmark -p shape=R1}; {@code -p planned=4 -p threads=2} for
+ * the other direction (a plan for 2 or more threads has its one-thread primitive already).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -47,12 +47,15 @@ public class OneDnnNewThreadCountBenchmark {
     @Param({"R1", "R2", "R3", "R4", "R5", "D1"})
     public String shape;
 
-    /** The thread count the kernel is planned for. */
-    @Param({"2"})
+    /**
+     * The thread count the kernel is planned for. A plan for more than one thread also makes a one-thread primitive,
+     * so the default plans for one and calls with two: the case where the setting was raised after planning.
+     */
+    @Param({"1"})
     public int planned;
 
     /** The thread count the kernel was not planned for. */
-    @Param({"1"})
+    @Param({"2"})
     public int threads;
 
     /** {@code first} or {@code second} call at {@code threads}, or {@code planned-first}: first at {@code planned}. */

@@ -42,11 +42,13 @@ import org.bytedeco.javacpp.PointerPointer;
  * <p>Threads: a oneDNN primitive fixes its thread count when it is created (its kernels split the work for
  * the OpenMP thread count of that moment and start that many threads, whatever the count when they run), so a
  * call's budget is honoured only by a primitive made for it. The plan makes the primitive for the budget of a
- * call computing alone, and reorders the weights into its layout once. A call that brings another budget
- * (concurrent calls share the threads; the setting may change) uses the primitive for that count, made the
- * first time the count is seen: that costs a primitive creation inside that one call, never a reorder, because
- * every later primitive is asked for the weight layout the first one chose and shares its weights (if oneDNN
- * cannot make one for that layout, the call runs on the first primitive and its thread count).
+ * call computing alone and, when that is more than one thread, a one-thread primitive too, each with the weight
+ * layout its fastest kernel wants, reordered while planning (shared when the layouts agree). On a 2-core machine
+ * those are every budget a call can bring. Another budget (more cores; the setting changed) gets a primitive made
+ * the first time it is seen, inside that call: asked for the planned primitive's weight layout, so it shares
+ * those weights and nothing is reordered; if oneDNN then offers a different kernel (its reference kernel takes
+ * any layout and is many times slower), the call runs on the plan's primitive for the most threads within its
+ * budget instead.
  *
  * <p>Concurrency: primitives are safe to execute concurrently, streams are not, and the library-managed
  * scratchpad of this build is shared by all primitives of a thread (a primitive may not move between
@@ -73,6 +75,8 @@ final class OneDnnKernel implements ConvKernel {
     private final Map<Integer, Primitive> byThreads = new HashMap<>();
     /** The thread count and primitive of the last call: the fast path when the count did not change. */
     private volatile Choice latest;
+    /** The budget of a lone call when the plan was made; its primitive chose the weight layout. */
+    private final int plannedThreads;
     private boolean closed;
 
     /**
@@ -86,6 +90,7 @@ final class OneDnnKernel implements ConvKernel {
         this.workarounds = Workarounds.of(spec);
         this.inputBytes = spec.inputElements() * spec.dtype().byteSize();
         this.outputBytes = spec.outputElements() * spec.dtype().byteSize();
+        this.plannedThreads = threads;
         try {
             if (bias != null && bias.byteSize() < spec.oc() * spec.dtype().byteSize()) {
                 throw new IndexOutOfBoundsException("bias segment too small: " + bias.byteSize() + " bytes < "
@@ -94,8 +99,14 @@ final class OneDnnKernel implements ConvKernel {
             long biasBytes = spec.oc() * spec.dtype().byteSize();
             this.bias = bias == null ? null : arena.allocate(biasBytes, 64).copyFrom(bias.asSlice(0, biasBytes));
             this.epilogue = workarounds.fusedEpilogue() ? null : new Epilogue(spec, bias);
-            runtime.useThreads(threads);
             synchronized (this) {
+                // one thread too, whenever the plan's count is more: a budget can always be met from here on
+                // without a reorder (see the class comment)
+                if (threads > 1) {
+                    runtime.useThreads(1);
+                    byThreads.put(1, createPrimitive(1, weights));
+                }
+                runtime.useThreads(threads);
                 Primitive p = createPrimitive(threads, weights);
                 byThreads.put(threads, p);
                 latest = new Choice(threads, p);
@@ -130,13 +141,15 @@ final class OneDnnKernel implements ConvKernel {
         synchronized (this) {
             Primitive p = byThreads.get(threads);
             if (p == null) {
-                Primitive first = primitives.getFirst();
+                Primitive planned = byThreads.get(plannedThreads);
                 try {
-                    p = createPrimitive(threads, first);
+                    p = createPrimitive(threads, planned);
                 } catch (OneDnnException e) {
-                    // no kernel for that layout at this thread count: compute on the first one, with its threads
-                    // (correct, only not the budget), rather than reorder the weights inside a call
-                    p = first;
+                    // no kernel as fast as the planned one for that layout at this count: the primitive for the
+                    // most threads the plan made that fit the budget (one thread always does), rather than a
+                    // slower kernel or a reorder inside a call
+                    p = byThreads.get(byThreads.keySet().stream().filter(t -> t <= threads).max(Integer::compare)
+                            .orElseThrow());
                 }
                 byThreads.put(threads, p);
             }
@@ -194,7 +207,15 @@ final class OneDnnKernel implements ConvKernel {
             // weights was not recorded in bench/results)
             dnnl_memory_desc layout = workarounds.blockedWeights() ? desc(weightDims(), dnnl_format_tag_any) : user;
             try {
-                return createPrimitive(threads, layout, p -> reorder(user, w, p.weightsMd()));
+                return createPrimitive(threads, layout, p -> {
+                    // a layout another primitive of this plan already holds the weights in: share them
+                    for (Primitive q : primitives) {
+                        if (dnnl_memory_desc_equal(q.weightsMd(), p.weightsMd()) == 1) {
+                            return q.weights;
+                        }
+                    }
+                    return reorder(user, w, p.weightsMd());
+                });
             } finally {
                 if (layout != user) {
                     dnnl_memory_desc_destroy(layout);
@@ -205,13 +226,18 @@ final class OneDnnKernel implements ConvKernel {
         }
     }
 
-    /** The primitive for {@code threads}, on the weights {@code first} holds, in their layout: no reorder. */
+    /**
+     * The primitive for {@code threads}, on the weights {@code first} holds, in their layout: no reorder.
+     *
+     * @throws OneDnnException if oneDNN has no kernel for that layout at that count, or only a different one than
+     *     {@code first}'s (its reference kernel accepts any layout, many times slower)
+     */
     private Primitive createPrimitive(int threads, Primitive first) {
         dnnl_memory_desc layout = first.weightsMd();
         return createPrimitive(threads, layout, p -> {
-            if (dnnl_memory_desc_equal(p.weightsMd(), layout) != 1) {
-                throw new OneDnnException("oneDNN chose another weight layout for " + threads + " threads",
-                        dnnl_unimplemented);
+            if (dnnl_memory_desc_equal(p.weightsMd(), layout) != 1 || !p.implementation.equals(first.implementation)) {
+                throw new OneDnnException("oneDNN offers " + p.implementation + " instead of " + first.implementation
+                        + " for " + threads + " threads on this weight layout", dnnl_unimplemented);
             }
             return first.weights;
         });

@@ -245,6 +245,30 @@ class OneDnnKernelTest {
     }
 
     @Test
+    void aNewBudgetNeverFallsOntoTheReferenceKernel() {
+        // at 16 threads brgemm picks another output-channel block, hence another weight layout, than at 1-4 for
+        // this shape; a primitive pinned to the planned layout then gets oneDNN's reference kernel (ref:any)
+        ConvSpec spec = base(Layout.NHWC).input(1, 28, 28, 128).kernel(3, 3, 128).padding(Padding.SAME).bias(true)
+                .build();
+        try (Arena arena = Arena.ofConfined()) {
+            Problem p = Problem.of(spec, 19, arena);
+            Tensor want = p.naive(arena);
+            for (int[] run : new int[][] {{16, 1}, {16, 2}, {16, 4}, {1, 16}, {2, 16}, {4, 16}}) {
+                try (ConvKernel k = engine.plan(spec, p.w.data(), p.b.data(), run[0])) {
+                    String planned = k.implementation();
+                    Tensor y = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
+                    Tensors.poison(y);
+                    k.forward(p.x.data(), y.data(), run[1]);
+                    String what = "planned for " + run[0] + " threads, called with " + run[1];
+                    assertFalse(planned.contains("ref:"), what + ": " + planned);
+                    assertFalse(k.implementation().contains("ref:"), what + ": " + k.implementation());
+                    assertClose(want, y, spec, what);
+                }
+            }
+        }
+    }
+
+    @Test
     void kernelCloseIsIdempotentAndPlanRefusesUseAfterClose() {
         ConvSpec spec = base(Layout.NHWC).build();
         try (Arena arena = Arena.ofConfined()) {
