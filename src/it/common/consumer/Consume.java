@@ -8,8 +8,11 @@ import io.github.conv4j.Padding;
 import io.github.conv4j.Tensor;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
+import java.lang.module.ModuleDescriptor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * An application that uses conv4j as its users do: one small convolution through {@code auto}, {@code naive} and
@@ -35,6 +38,20 @@ public final class Consume {
             failures.add("conv4j is in module '" + where + "', expected '" + expectModule + "'");
         }
         System.out.println("conv4j module: " + (module == null ? "(class path)" : module));
+        ModuleDescriptor descriptor = Conv2d.class.getModule().getDescriptor();
+        if (descriptor != null) {
+            // the API, the SPI and the NPY reader, unqualified; the engines and their shared parts stay inside
+            Set<String> exported = new TreeSet<>();
+            for (ModuleDescriptor.Exports e : descriptor.exports()) {
+                exported.add(e.source() + (e.isQualified() ? " to " + e.targets() : ""));
+            }
+            Set<String> intended = new TreeSet<>(List.of("io.github.conv4j", "io.github.conv4j.io",
+                    "io.github.conv4j.spi"));
+            if (!exported.equals(intended)) {
+                failures.add("conv4j exports " + exported + ", intended " + intended);
+            }
+            System.out.println("conv4j exports: " + exported);
+        }
 
         // NHWC float32, 2 images of 5x6x3, a 3x2 kernel to 4 channels, stride 1x2, SAME, bias, no relu
         ConvSpec spec = ConvSpec.builder().layout(Layout.NHWC).dtype(DType.FLOAT32)
