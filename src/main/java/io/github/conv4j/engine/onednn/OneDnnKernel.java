@@ -92,21 +92,19 @@ final class OneDnnKernel implements ConvKernel {
         this.outputBytes = spec.outputElements() * spec.dtype().byteSize();
         this.plannedThreads = threads;
         try {
-            if (bias != null && bias.byteSize() < spec.oc() * spec.dtype().byteSize()) {
-                throw new IndexOutOfBoundsException("bias segment too small: " + bias.byteSize() + " bytes < "
-                        + spec.oc() * spec.dtype().byteSize() + " needed for oc=" + spec.oc());
-            }
             long biasBytes = spec.oc() * spec.dtype().byteSize();
+            if (bias != null && bias.byteSize() < biasBytes) {
+                throw new IndexOutOfBoundsException("bias segment too small: " + bias.byteSize() + " bytes < "
+                        + biasBytes + " needed for oc=" + spec.oc());
+            }
             this.bias = bias == null ? null : arena.allocate(biasBytes, 64).copyFrom(bias.asSlice(0, biasBytes));
             this.epilogue = workarounds.fusedEpilogue() ? null : new Epilogue(spec, bias);
             synchronized (this) {
                 // one thread too, whenever the plan's count is more: a budget can always be met from here on
                 // without a reorder (see the class comment)
                 if (threads > 1) {
-                    runtime.useThreads(1);
                     byThreads.put(1, createPrimitive(1, weights));
                 }
-                runtime.useThreads(threads);
                 Primitive p = createPrimitive(threads, weights);
                 byThreads.put(threads, p);
                 latest = new Choice(threads, p);
@@ -249,11 +247,13 @@ final class OneDnnKernel implements ConvKernel {
      */
     private Primitive createPrimitive(int threads, dnnl_memory_desc weightsMd,
             Function<Primitive, MemorySegment> weightsFor) {
+        // oneDNN reads the calling thread's OpenMP count when it makes the primitive, and keeps it
+        runtime.useThreads(threads);
         int tag = spec.layout() == Layout.NHWC ? dnnl_nhwc : dnnl_nchw;
         dnnl_memory_desc src = null, dst = null, biasMd = null;
         dnnl_primitive_attr attr = null;
         dnnl_post_ops ops = null;
-        Primitive p = new Primitive(threads);
+        Primitive p = new Primitive();
         boolean made = false;
         try {
             src = desc(new long[] {spec.mb(), spec.ic(), spec.ih(), spec.iw()}, tag);
@@ -440,7 +440,6 @@ final class OneDnnKernel implements ConvKernel {
     // ---- per thread count: the primitive and its executions -------------------------------------------
 
     private final class Primitive {
-        final int threads;
         dnnl_primitive_desc pd;
         dnnl_primitive primitive;
         MemorySegment weights;
@@ -451,10 +450,6 @@ final class OneDnnKernel implements ConvKernel {
         private final ConcurrentLinkedQueue<Execution> idle = new ConcurrentLinkedQueue<>();
         /** Every execution made, to free them; guarded by {@code this}. */
         private final List<Execution> all = new ArrayList<>();
-
-        Primitive(int threads) {
-            this.threads = threads;
-        }
 
         /** The weight layout the primitive chose; owned by {@link #pd}. */
         dnnl_memory_desc weightsMd() {
