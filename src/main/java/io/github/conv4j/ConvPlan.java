@@ -61,12 +61,15 @@ public final class ConvPlan implements AutoCloseable {
         return spec;
     }
 
-    /** The name of the engine that computes it (never {@code auto}). */
+    /**
+     * The name of the engine that computes it (never {@code auto}); for an {@code auto} plan still being made in
+     * the background (see {@link Conv2d#plan(String, ConvSpec, Tensor, Tensor)}), waits for it.
+     */
     public String engine() {
-        return engine;
+        return kernel instanceof BackgroundPlan b ? b.await().engine() : engine;
     }
 
-    /** What computes inside the engine, for example the oneDNN implementation; may be empty. */
+    /** What computes inside the engine, for example the oneDNN implementation; may be empty (waits like {@link #engine()}). */
     public String implementation() {
         return kernel.implementation();
     }
@@ -266,6 +269,11 @@ public final class ConvPlan implements AutoCloseable {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Whether this is an {@code auto} plan still being made in the background (see {@link BackgroundPlan}). */
+    boolean planning() {
+        return kernel instanceof BackgroundPlan b && !b.done();
     }
 
     /** Whether {@link #close()} has been called. */
