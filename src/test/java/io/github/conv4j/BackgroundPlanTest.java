@@ -25,20 +25,23 @@ class BackgroundPlanTest {
         return r;
     }
 
+    /** What {@link BackgroundPlanMain} prints when its first forward finds the plan still being made or not. */
+    private static List<String> expected(boolean planning, boolean planningAfterForward) {
+        return List.of("planning " + planning, "planning after forward " + planningAfterForward,
+                "equal to naive true", "engine onednn", "planning after engine false",
+                "second planning false engine onednn");
+    }
+
     @Test
     void aSmallFirstCallDoesNotWaitForTheNativesAndIsRight() throws Exception {
         ChildJvm.Result r = run("small");
-        assertEquals(List.of("planning true", "planning after forward true", "equal to naive true", "engine onednn",
-                "planning after engine false", "second planning false engine onednn"), r.stdout().lines().toList(),
-                r.output());
+        assertEquals(expected(true, true), r.stdout().lines().toList(), r.output());
     }
 
     @Test
     void aLargeFirstCallWaitsForThePlan() throws Exception {
         ChildJvm.Result r = run("large");
-        assertEquals(List.of("planning true", "planning after forward false", "equal to naive true", "engine onednn",
-                "planning after engine false", "second planning false engine onednn"), r.stdout().lines().toList(),
-                r.output());
+        assertEquals(expected(true, false), r.stdout().lines().toList(), r.output());
     }
 
     @Test
@@ -53,8 +56,6 @@ class BackgroundPlanTest {
     @Test
     void thePropertyPlansOnTheCallersThread() throws Exception {
         ChildJvm.Result r = run("small", "-D" + BackgroundPlan.PROPERTY + "=false");
-        assertEquals(List.of("planning false", "planning after forward false", "equal to naive true",
-                "engine onednn", "planning after engine false", "second planning false engine onednn"),
-                r.stdout().lines().toList(), r.output());
+        assertEquals(expected(false, false), r.stdout().lines().toList(), r.output());
     }
 }
