@@ -22,13 +22,16 @@ file="$out/first-result-$(date +%F).md"
   echo
   echo "Recorded by \`bench/first-result.sh\` at commit \`$(git -C "$root" rev-parse --short=12 HEAD)\`: one float32"
   echo "NHWC convolution (1x8x8x3, 3x3, 4 out) planned and run once in a new JVM, $runs runs per engine after one"
-  echo "unmeasured run (JavaCPP's native cache warm), medians in milliseconds."
+  echo "unmeasured run (JavaCPP's native cache warm), medians in milliseconds. \`auto\`'s first plan in a JVM is"
+  echo "made in the background while the engine it prefers loads its natives, and a call as small as this one"
+  echo "computes on naive meanwhile: \"first forward\" is naive's there, and \"plan's engine\" the engine the plan"
+  echo "then uses."
   echo
   echo "- CPU: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(nproc) processors"
   echo "- JDK: $("$JAVA_HOME/bin/java" -version 2>&1 | sed -n 2p); flags from native-config/jvm.args"
   echo "- Environment: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)} OMP_NUM_THREADS=${OMP_NUM_THREADS:-(unset)}"
   echo
-  echo "| asked for | ran on | JVM start to main | first plan | first forward | JVM start to result |"
+  echo "| asked for | plan's engine | JVM start to main | first plan | first forward | JVM start to result |"
   echo "|---|---|---:|---:|---:|---:|"
   for engine in auto onednn im2col-ffm im2col-jni java-vector naive; do
     "${java[@]}" "$engine" >/dev/null 2>&1 || true
@@ -44,7 +47,8 @@ file="$out/first-result-$(date +%F).md"
   echo
   echo "Where a native engine's first plan goes: the same program loading the engine's JavaCPP preset itself"
   echo "first (\`FirstResult ENGINE natives\`), medians of $runs fresh JVMs; then the first plan with the natives"
-  echo "loaded (conv4j's classes, the engine's runtime and its first primitive or weight repack) and forward."
+  echo "loaded (conv4j's classes, the engine's runtime and its first primitive or weight repack, on the caller's"
+  echo "thread) and forward."
   echo
   echo "| asked for | JavaCPP start-up | preset's libraries loaded | first plan after that | first forward | JVM start to result |"
   echo "|---|---:|---:|---:|---:|---:|"

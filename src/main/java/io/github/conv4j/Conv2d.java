@@ -3,6 +3,7 @@ package io.github.conv4j;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,6 +34,8 @@ public final class Conv2d {
     private static final System.Logger LOG = System.getLogger("io.github.conv4j");
     private static final List<ConvEngine> ENGINES = discover();
     private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
+    /** Engines whose probe has answered in this JVM: asking them again costs nothing. */
+    private static final Set<String> PROBED = ConcurrentHashMap.newKeySet();
 
     private Conv2d() {
     }
@@ -92,7 +95,7 @@ public final class Conv2d {
             if (e.isEmpty()) {
                 continue;
             }
-            Availability a = e.get().probe();
+            Availability a = probe(e.get());
             if (!a.available()) {
                 if (LOGGED.add("unavailable:" + name)) {
                     LOG.log(System.Logger.Level.WARNING, "conv4j: engine " + name + " is unavailable, auto falls back: "
@@ -112,6 +115,32 @@ public final class Conv2d {
             return chosen(naive);
         }
         throw new UnsupportedOperationException("no engine accepts " + spec + reasons + "; naive: " + no.get());
+    }
+
+    private static Availability probe(ConvEngine e) {
+        Availability a = e.probe();
+        PROBED.add(e.name());
+        return a;
+    }
+
+    /**
+     * Whether {@link #select} would have to probe an engine first, which for a native engine means loading its
+     * libraries: true when an engine in the order before the first available one has not answered yet.
+     */
+    private static boolean selectWouldLoad() {
+        for (String name : Settings.engineOrder()) {
+            Optional<ConvEngine> e = ENGINES.stream().filter(x -> x.name().equals(name)).findFirst();
+            if (e.isEmpty()) {
+                continue;
+            }
+            if (!PROBED.contains(name)) {
+                return true;
+            }
+            if (e.get().probe().available()) {
+                return false;
+            }
+        }
+        return false;
     }
 
     private static ConvEngine chosen(ConvEngine e) {
@@ -135,6 +164,13 @@ public final class Conv2d {
      * Plans {@code spec} on the named engine ({@value #AUTO} for the best available one). The engine copies
      * the weights and bias, so the caller may free them once this returns.
      *
+     * <p>The first {@value #AUTO} plans of a JVM, made while the engine it prefers has not loaded its natives
+     * yet, return at once: the plan is made on a background thread, a call computes on {@code naive} until it
+     * is ready if the call is small (at most 2 MFLOP) and waits for it otherwise, and {@link ConvPlan#engine()}
+     * waits for it. So a first small result does not wait for the natives, and its rounding may differ from
+     * later calls' (within the tolerance every engine is held to). An error in making that plan is thrown by the
+     * call that needs it. {@code -Dconv4j.auto.background=false} plans on the caller's thread instead.
+     *
      * @param bias {@code [oc]} elements, or null when the spec has no bias
      * @throws IllegalArgumentException if the engine name is unknown, or the weights or bias do not match
      *     the spec (dtype, shape, presence)
@@ -154,6 +190,9 @@ public final class Conv2d {
         if (bias != null) {
             requireParameter("bias", bias, spec.biasShape(), "", spec);
         }
+        if (AUTO.equals(engine) && BackgroundPlan.enabled() && selectWouldLoad()) {
+            return inBackground(spec, weights, bias);
+        }
         ConvEngine e = AUTO.equals(engine) ? select(spec) : engine(engine);
         if (!AUTO.equals(engine)) {
             Optional<String> no = refusal(e, spec);
@@ -165,6 +204,30 @@ public final class Conv2d {
         MemorySegment b = bias == null ? null : bias.data().asSlice(0, bias.byteSize());
         ConvKernel kernel = e.plan(spec, w, b, ThreadBudget.alone(spec));
         return new ConvPlan(spec, e.name(), kernel);
+    }
+
+    /** An {@value #AUTO} plan made on the planner thread, with naive serving small calls till then. */
+    private static ConvPlan inBackground(ConvSpec spec, Tensor weights, Tensor bias) {
+        // the caller may free the weights once plan returns: the background plan works on a copy it frees
+        Arena held = Arena.ofShared();
+        try {
+            MemorySegment w = held.allocate(weights.byteSize(), 64).copyFrom(weights.data().asSlice(0,
+                    weights.byteSize()));
+            MemorySegment b = bias == null ? null
+                    : held.allocate(bias.byteSize(), 64).copyFrom(bias.data().asSlice(0, bias.byteSize()));
+            ConvKernel interim = engine(NAIVE).plan(spec, w, b, 1);
+            return new ConvPlan(spec, AUTO, new BackgroundPlan(spec, interim, () -> {
+                try {
+                    ConvEngine e = select(spec);
+                    return new BackgroundPlan.Planned(e.name(), e.plan(spec, w, b, ThreadBudget.alone(spec)));
+                } finally {
+                    held.close();
+                }
+            }));
+        } catch (RuntimeException | Error e) {
+            held.close();
+            throw e;
+        }
     }
 
     /**
@@ -189,7 +252,7 @@ public final class Conv2d {
 
     /** Why {@code e} cannot plan {@code spec}: it is unavailable or declines the spec; empty when it can. */
     private static Optional<String> refusal(ConvEngine e, ConvSpec spec) {
-        Availability a = e.probe();
+        Availability a = probe(e);
         if (!a.available()) {
             return Optional.of("engine " + e.name() + " is unavailable: " + a.reason());
         }

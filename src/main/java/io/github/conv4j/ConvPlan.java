@@ -61,33 +61,42 @@ public final class ConvPlan implements AutoCloseable {
         return spec;
     }
 
-    /** The name of the engine that computes it (never {@code auto}). */
+    /**
+     * The name of the engine that computes it (never {@code auto}); for an {@code auto} plan still being made in
+     * the background (see {@link Conv2d#plan(String, ConvSpec, Tensor, Tensor)}), waits for it.
+     */
     public String engine() {
-        return engine;
+        return kernel instanceof BackgroundPlan b ? b.await().engine() : engine;
     }
 
-    /** What computes inside the engine, for example the oneDNN implementation; may be empty. */
+    /** What computes inside the engine, for example the oneDNN implementation; may be empty (waits like {@link #engine()}). */
     public String implementation() {
         return kernel.implementation();
     }
 
     /**
-     * Computes {@code y = conv(x)}.
+     * Computes {@code y = conv(x)} for the images in {@code x}: the spec's batch or fewer.
      *
-     * @throws IllegalArgumentException if a tensor's dtype or shape differs from the spec's, {@code y} is
-     *     read-only, a segment is misaligned, or {@code x} and {@code y} overlap
+     * <p>{@code x} and {@code y} have the spec's shapes, except that their leading (batch) dimension may be any
+     * {@code n} from 1 to the spec's {@code mb}, the same in both: a plan made for the largest batch computes the
+     * short one that ends a stream. A batch larger than the plan's is an error; plan for the largest batch.
+     *
+     * @throws IllegalArgumentException if a tensor's dtype or shape differs from the spec's (batch aside), the
+     *     batch is larger than the spec's or differs between {@code x} and {@code y}, {@code y} is read-only, a
+     *     segment is misaligned, or {@code x} and {@code y} overlap
      * @throws IllegalStateException if this plan is closed, or a segment's arena is closed (before or as the
      *     call begins; once it computes, closing a shared arena fails in the closing thread instead) or confined
      *     to another thread
      */
     public void forward(Tensor x, Tensor y) {
-        requireTensor("x", x, spec.inputShape(), spec.layout().name(), spec.dtype());
-        requireTensor("y", y, spec.outputShape(), spec.layout().name(), spec.dtype());
-        forward(x.data(), y.data());
+        int batch = batchOf("x", x, spec.inputShape());
+        requireTensor("x", x, withBatch(spec.inputShape(), batch), spec.layout().name(), spec.dtype());
+        requireTensor("y", y, withBatch(spec.outputShape(), batch), spec.layout().name(), spec.dtype());
+        forward(x.data(), y.data(), batch);
     }
 
     /**
-     * Computes {@code y = conv(x)} on raw segments in the spec's layout and dtype.
+     * Computes {@code y = conv(x)} for the spec's whole batch on raw segments in the spec's layout and dtype.
      *
      * @throws IndexOutOfBoundsException if a segment is smaller than the spec needs
      * @throws IllegalArgumentException if {@code y} is read-only, a segment is misaligned, or they overlap
@@ -96,15 +105,32 @@ public final class ConvPlan implements AutoCloseable {
      *     to another thread
      */
     public void forward(MemorySegment x, MemorySegment y) {
-        requireSegment("x", x, inputBytes, spec.inputShape(), spec.dtype());
-        requireSegment("y", y, outputBytes, spec.outputShape(), spec.dtype());
+        forward(x, y, spec.mb());
+    }
+
+    /**
+     * Computes {@code y = conv(x)} for the first {@code batch} images (1 to the spec's {@code mb}) on raw segments in
+     * the spec's layout and dtype; {@code y} is written only there, whatever its size.
+     *
+     * @throws IndexOutOfBoundsException if a segment is smaller than {@code batch} images need
+     * @throws IllegalArgumentException if {@code batch} is outside 1 to the spec's {@code mb}, {@code y} is
+     *     read-only, a segment is misaligned, or they overlap
+     * @throws IllegalStateException if this plan is closed, or a segment's arena is closed (before or as the
+     *     call begins; once it computes, closing a shared arena fails in the closing thread instead) or confined
+     *     to another thread
+     */
+    public void forward(MemorySegment x, MemorySegment y, int batch) {
+        requireBatch(batch);
+        long xBytes = inputBytes / spec.mb() * batch, yBytes = outputBytes / spec.mb() * batch;
+        requireSegment("x", x, xBytes, withBatch(spec.inputShape(), batch), spec.dtype());
+        requireSegment("y", y, yBytes, withBatch(spec.outputShape(), batch), spec.dtype());
         if (y.isReadOnly()) {
             throw new IllegalArgumentException("y segment is read-only");
         }
-        if (x.asSlice(0, inputBytes).asOverlappingSlice(y.asSlice(0, outputBytes)).isPresent()) {
+        if (x.asSlice(0, xBytes).asOverlappingSlice(y.asSlice(0, yBytes)).isPresent()) {
             throw new IllegalArgumentException("x and y overlap: x at 0x" + Long.toHexString(x.address())
-                    + " (" + inputBytes + " bytes), y at 0x" + Long.toHexString(y.address())
-                    + " (" + outputBytes + " bytes)");
+                    + " (" + xBytes + " bytes), y at 0x" + Long.toHexString(y.address())
+                    + " (" + yBytes + " bytes)");
         }
         if (state.getAndIncrement() < 0) {
             state.getAndDecrement();
@@ -113,9 +139,9 @@ public final class ConvPlan implements AutoCloseable {
         int threads = ThreadBudget.enter(spec);
         try {
             if ((ScopeHold.needed(x) || ScopeHold.needed(y)) && ScopeHold.available()) {
-                ScopeHold.forward(kernel, x, y, threads);
+                ScopeHold.forward(kernel, x, y, batch, threads);
             } else {
-                kernel.forward(x, y, threads);
+                kernel.forward(x, y, batch, threads);
             }
         } finally {
             // an automatic arena is freed once its segments are unreachable: native code holding only their
@@ -128,25 +154,69 @@ public final class ConvPlan implements AutoCloseable {
     }
 
     /**
-     * Computes {@code y = conv(x)} on float32 arrays in the spec's layout.
+     * Computes {@code y = conv(x)} for the spec's whole batch on float32 arrays in the spec's layout.
      *
      * @throws IllegalArgumentException if the spec is not float32
      * @throws IndexOutOfBoundsException if an array is shorter than the spec needs
      */
     public void forward(float[] x, float[] y) {
-        requireDType(DType.FLOAT32);
-        forward(MemorySegment.ofArray(x), MemorySegment.ofArray(y));
+        forward(x, y, spec.mb());
     }
 
     /**
-     * Computes {@code y = conv(x)} on float64 arrays in the spec's layout.
+     * Computes {@code y = conv(x)} for the first {@code batch} images on float32 arrays in the spec's layout.
+     *
+     * @throws IllegalArgumentException if the spec is not float32, or {@code batch} is outside 1 to its {@code mb}
+     * @throws IndexOutOfBoundsException if an array is shorter than {@code batch} images need
+     */
+    public void forward(float[] x, float[] y, int batch) {
+        requireDType(DType.FLOAT32);
+        forward(MemorySegment.ofArray(x), MemorySegment.ofArray(y), batch);
+    }
+
+    /**
+     * Computes {@code y = conv(x)} for the spec's whole batch on float64 arrays in the spec's layout.
      *
      * @throws IllegalArgumentException if the spec is not float64
      * @throws IndexOutOfBoundsException if an array is shorter than the spec needs
      */
     public void forward(double[] x, double[] y) {
+        forward(x, y, spec.mb());
+    }
+
+    /**
+     * Computes {@code y = conv(x)} for the first {@code batch} images on float64 arrays in the spec's layout.
+     *
+     * @throws IllegalArgumentException if the spec is not float64, or {@code batch} is outside 1 to its {@code mb}
+     * @throws IndexOutOfBoundsException if an array is shorter than {@code batch} images need
+     */
+    public void forward(double[] x, double[] y, int batch) {
         requireDType(DType.FLOAT64);
-        forward(MemorySegment.ofArray(x), MemorySegment.ofArray(y));
+        forward(MemorySegment.ofArray(x), MemorySegment.ofArray(y), batch);
+    }
+
+    private void requireBatch(int batch) {
+        if (batch < 1 || batch > spec.mb()) {
+            throw new IllegalArgumentException("batch " + batch + " is outside 1.." + spec.mb()
+                    + " (the plan's mb): make the plan for the largest batch");
+        }
+    }
+
+    /** The leading dimension of {@code t}, checked against the plan's batch; the rest is checked by the caller. */
+    private int batchOf(String name, Tensor t, long[] shape) {
+        long[] s = t.shape();
+        if (s.length != shape.length || s[0] < 1 || s[0] > spec.mb()) {
+            throw new IllegalArgumentException(name + " shape differs from spec: " + name + " " + Arrays.toString(s)
+                    + ", spec wants " + spec.layout().name() + " " + Arrays.toString(shape)
+                    + " (a leading dimension from 1 to " + spec.mb() + ")");
+        }
+        return (int) s[0];
+    }
+
+    private static long[] withBatch(long[] shape, int batch) {
+        long[] s = shape.clone();
+        s[0] = batch;
+        return s;
     }
 
     /**
@@ -199,6 +269,11 @@ public final class ConvPlan implements AutoCloseable {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Whether this is an {@code auto} plan still being made in the background (see {@link BackgroundPlan}). */
+    boolean planning() {
+        return kernel instanceof BackgroundPlan b && !b.done();
     }
 
     /** Whether {@link #close()} has been called. */

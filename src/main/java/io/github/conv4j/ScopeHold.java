@@ -41,14 +41,15 @@ final class ScopeHold {
     private static final class Call {
         final ConvKernel kernel;
         final MemorySegment x, y;
-        final int threads;
+        final int batch, threads;
         boolean ran;
         Throwable failure;
 
-        Call(ConvKernel kernel, MemorySegment x, MemorySegment y, int threads) {
+        Call(ConvKernel kernel, MemorySegment x, MemorySegment y, int batch, int threads) {
             this.kernel = kernel;
             this.x = x;
             this.y = y;
+            this.batch = batch;
             this.threads = threads;
         }
     }
@@ -117,18 +118,18 @@ final class ScopeHold {
     }
 
     /**
-     * Runs {@code kernel.forward(x, y, threads)} with the scopes of {@code x} and {@code y} (the native ones) acquired
+     * Runs {@code kernel.forward(x, y, batch, threads)} with the scopes of {@code x} and {@code y} (the native ones) acquired
      * throughout, so closing their arena from another thread throws {@link IllegalStateException} there.
      *
      * @throws IllegalStateException if an arena was closed before the call could hold it
      */
-    static void forward(ConvKernel kernel, MemorySegment x, MemorySegment y, int threads) {
+    static void forward(ConvKernel kernel, MemorySegment x, MemorySegment y, int batch, int threads) {
         if (Natives.FAILURE != null) {
             throw Natives.FAILURE;
         }
         MemorySegment key = x.isNative() ? x : Natives.PLACEHOLDER;
         MemorySegment base = y.isNative() ? y : Natives.PLACEHOLDER;
-        Call call = new Call(kernel, x, y, threads);
+        Call call = new Call(kernel, x, y, batch, threads);
         Call outer = CURRENT.get();
         CURRENT.set(call);
         try {
@@ -168,7 +169,7 @@ final class ScopeHold {
             call = CURRENT.get();
             if (call != null && !call.ran) {
                 call.ran = true;
-                call.kernel.forward(call.x, call.y, call.threads);
+                call.kernel.forward(call.x, call.y, call.batch, call.threads);
             }
         } catch (Throwable t) {
             if (call != null) {

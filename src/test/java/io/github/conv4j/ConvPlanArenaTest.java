@@ -61,10 +61,10 @@ class ConvPlanArenaTest {
         }
 
         @Override
-        public void forward(MemorySegment x, MemorySegment y, int threads) {
+        public void forward(MemorySegment x, MemorySegment y, int batch, int threads) {
             Attempt a = attempt;
             a.entered.countDown();
-            inner.forward(x, y, threads);
+            inner.forward(x, y, batch, threads);
             synchronized (a) {
                 a.done = true;
             }

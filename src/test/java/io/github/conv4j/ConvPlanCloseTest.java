@@ -32,7 +32,7 @@ class ConvPlanCloseTest {
         volatile boolean finished;
 
         @Override
-        public void forward(MemorySegment x, MemorySegment y, int threads) {
+        public void forward(MemorySegment x, MemorySegment y, int batch, int threads) {
             running = true;
             entered.countDown();
             try {
@@ -141,7 +141,7 @@ class ConvPlanCloseTest {
         AtomicInteger closes = new AtomicInteger();
         ConvKernel kernel = new ConvKernel() {
             @Override
-            public void forward(MemorySegment x, MemorySegment y, int threads) {
+            public void forward(MemorySegment x, MemorySegment y, int batch, int threads) {
             }
 
             @Override

@@ -48,6 +48,37 @@ class ConvPlanTest {
     }
 
     @Test
+    void aBatchOutsideThePlansIsRefusedNamingBoth() {
+        ConvSpec spec = SPEC.toBuilder().input(3, 4, 4, 2).build();
+        try (Arena arena = Arena.ofConfined();
+                ConvPlan p = Conv2d.plan(Conv2d.NAIVE, spec, Tensor.allocate(arena, DType.FLOAT32, spec.weightShape()),
+                        null)) {
+            MemorySegment x = arena.allocate(spec.inputElements() * 4), y = arena.allocate(spec.outputElements() * 4);
+            for (int batch : new int[] {0, -1, 4}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.forward(x, y, batch));
+                assertEquals("batch " + batch + " is outside 1..3 (the plan's mb): make the plan for the largest batch",
+                        e.getMessage());
+            }
+            IllegalArgumentException big = assertThrows(IllegalArgumentException.class,
+                    () -> p.forward(Tensor.allocate(arena, DType.FLOAT32, 4, 4, 4, 2),
+                            Tensor.allocate(arena, DType.FLOAT32, 4, 2, 2, 3)));
+            assertEquals("x shape differs from spec: x [4, 4, 4, 2], spec wants NHWC [3, 4, 4, 2]"
+                    + " (a leading dimension from 1 to 3)", big.getMessage());
+            IllegalArgumentException mixed = assertThrows(IllegalArgumentException.class,
+                    () -> p.forward(Tensor.allocate(arena, DType.FLOAT32, 2, 4, 4, 2),
+                            Tensor.allocate(arena, DType.FLOAT32, 1, 2, 2, 3)));
+            assertEquals("y shape differs from spec: y [1, 2, 2, 3], spec wants NHWC [2, 2, 2, 3]", mixed.getMessage());
+            // a short batch needs only its images: x and y sized for 2 of 3 are enough, and 1 byte less is not
+            MemorySegment x2 = arena.allocate(spec.inputElements() / 3 * 2 * 4);
+            MemorySegment y2 = arena.allocate(spec.outputElements() / 3 * 2 * 4);
+            p.forward(x2, y2, 2);
+            IndexOutOfBoundsException small = assertThrows(IndexOutOfBoundsException.class,
+                    () -> p.forward(x2, y2.asSlice(1), 2));
+            assertEquals("y segment too small: 95 bytes < 96 needed for float32 [2, 2, 2, 3]", small.getMessage());
+        }
+    }
+
+    @Test
     void readOnlyOutput() {
         try (Arena arena = Arena.ofConfined(); ConvPlan p = plan(arena)) {
             MemorySegment y = arena.allocate(SPEC.outputElements() * 4).asReadOnly();

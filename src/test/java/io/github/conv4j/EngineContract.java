@@ -11,9 +11,12 @@ import io.github.conv4j.testing.Golden;
 import io.github.conv4j.testing.RandomSpecs;
 import io.github.conv4j.testing.Tensors;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -187,5 +190,104 @@ abstract class EngineContract {
             AgainstNaive.check(engine(), spec, seed, integers);
         }
         assumeTrue(ran > 0, () -> engine() + " declined every random spec");
+    }
+
+    // ---- partial batches ------------------------------------------------------------------------------
+
+    /**
+     * Specs whose engine paths differ (a 3x3 with enough channels for oneDNN's jit kernels and im2col's tiles,
+     * a 1x1, a depthwise, a strided grouped one) in both layouts and dtypes, then random ones; each with a batch
+     * of 5.
+     */
+    private List<ConvSpec> partialBatchSpecs() {
+        List<ConvSpec> specs = new ArrayList<>();
+        for (Layout layout : Layout.values()) {
+            for (DType dtype : DType.values()) {
+                ConvSpec.Builder b = ConvSpec.builder().layout(layout).dtype(dtype);
+                specs.add(b.input(5, 9, 8, 32).kernel(3, 3, 32).padding(Padding.SAME).bias(true).relu(true).build());
+                specs.add(b.input(5, 6, 7, 16).kernel(1, 1, 24).padding(Padding.VALID).bias(false).relu(false).build());
+                specs.add(b.input(5, 7, 7, 12).kernel(3, 3, 12).groups(12).padding(Padding.SAME).bias(true)
+                        .build());
+                specs.add(b.input(5, 11, 10, 6).kernel(3, 2, 8).groups(2).stride(2, 1).padding(Padding.VALID)
+                        .relu(true).build());
+            }
+        }
+        for (long seed = 3000; seed < 3000 + randomSpecs() / 3; seed++) {
+            ConvSpec r = RandomSpecs.next(seed, 10);
+            specs.add(r.toBuilder().input(2 + (int) (seed % 4), r.ih(), r.iw(), r.ic()).build());
+        }
+        return specs;
+    }
+
+    @Test
+    void aPlanComputesEveryShorterBatchAndWritesOnlyThoseImages() {
+        int ran = 0;
+        for (ConvSpec spec : partialBatchSpecs()) {
+            if (Conv2d.engine(engine()).declines(spec).isPresent()) {
+                continue;
+            }
+            ran++;
+            SplittableRandom rnd = new SplittableRandom(spec.hashCode());
+            try (Arena arena = Arena.ofConfined()) {
+                Tensor w = Tensors.uniform(arena, spec.dtype(), rnd, spec.weightShape());
+                Tensor b = spec.hasBias() ? Tensors.uniform(arena, spec.dtype(), rnd, spec.oc()) : null;
+                partialBatches(spec, w, b, rnd, arena);
+            }
+        }
+        assumeTrue(ran > 0, () -> engine() + " declined every partial-batch spec");
+    }
+
+    private void partialBatches(ConvSpec spec, Tensor w, Tensor b, SplittableRandom rnd, Arena arena) {
+        try (ConvPlan plan = Conv2d.plan(engine(), spec, w, b)) {
+            long imageIn = spec.inputElements() / spec.mb(), imageOut = spec.outputElements() / spec.mb();
+            long esz = spec.dtype().byteSize();
+            // every batch from the full one down, then all again in a shuffled order: a batch size seen before
+            // must reuse what its first call made
+            List<Integer> batches = new ArrayList<>();
+            for (int n = spec.mb(); n >= 1; n--) {
+                batches.add(n);
+            }
+            List<Integer> again = new ArrayList<>(batches);
+            java.util.Collections.shuffle(again, new java.util.Random(rnd.nextLong()));
+            batches.addAll(again);
+            for (int n : batches) {
+                Tensor x = Tensors.uniform(arena, spec.dtype(), rnd, spec.inputShape());
+                Tensor want = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                Conv2d.forward(Conv2d.NAIVE, spec, x, w, b, want);
+                // raw segments: y holds a whole batch, and the images after the n-th must stay as they were
+                MemorySegment y = arena.allocate(spec.outputElements() * esz, 64);
+                Tensor yt = new Tensor(y, spec.dtype(), spec.outputShape());
+                // -24.2 in float32, -2.4e-10 in float64: a bias or ReLU applied past the batch would change it
+                y.fill((byte) 0xc1);
+                byte[] before = y.toArray(ValueLayout.JAVA_BYTE);
+                plan.forward(x.data(), y, n);
+                String what = engine() + " batch " + n + " of " + spec.mb() + " " + spec;
+                assertImagesAgree(what, spec, want, yt, n);
+                for (long i = n * imageOut * esz; i < before.length; i++) {
+                    if (y.get(ValueLayout.JAVA_BYTE, i) != before[(int) i]) {
+                        fail(what + ": wrote byte " + i + ", after the batch's " + n * imageOut * esz);
+                    }
+                }
+                // tensors whose leading dimension is the batch, exactly that large
+                long[] xs = spec.inputShape(), ys = spec.outputShape();
+                xs[0] = n;
+                ys[0] = n;
+                Tensor xn = new Tensor(x.data().asSlice(0, n * imageIn * esz), spec.dtype(), xs);
+                Tensor yn = Tensor.allocate(arena, spec.dtype(), ys);
+                Tensors.poison(yn);
+                plan.forward(xn, yn);
+                assertImagesAgree(what + " (tensors)", spec, want, yn, n);
+            }
+        }
+    }
+
+    /** Fails unless the first {@code n} images of {@code got} agree with {@code want}'s within the float tolerance. */
+    private static void assertImagesAgree(String what, ConvSpec spec, Tensor want, Tensor got, int n) {
+        long[] shape = spec.outputShape();
+        shape[0] = n;
+        long bytes = spec.outputElements() / spec.mb() * n * spec.dtype().byteSize();
+        AgainstNaive.assertAgrees(what, spec.toBuilder().input(n, spec.ih(), spec.iw(), spec.ic()).build(),
+                new Tensor(want.data().asSlice(0, bytes), spec.dtype(), shape),
+                new Tensor(got.data().asSlice(0, bytes), spec.dtype(), shape), false);
     }
 }

@@ -27,7 +27,7 @@ class ScopeHoldTest {
     private static ConvKernel kernel(BiConsumer<MemorySegment, MemorySegment> body) {
         return new ConvKernel() {
             @Override
-            public void forward(MemorySegment x, MemorySegment y, int threads) {
+            public void forward(MemorySegment x, MemorySegment y, int batch, int threads) {
                 body.accept(x, y);
             }
 

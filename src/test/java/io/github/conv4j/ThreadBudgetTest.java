@@ -60,7 +60,7 @@ class ThreadBudgetTest {
         final CountDownLatch firstIn = new CountDownLatch(1), secondIn = new CountDownLatch(1);
 
         @Override
-        public void forward(MemorySegment x, MemorySegment y, int threads) {
+        public void forward(MemorySegment x, MemorySegment y, int batch, int threads) {
             budgets.add(threads);
             if (firstIn.getCount() > 0) {
                 firstIn.countDown();

@@ -10,11 +10,13 @@ import java.lang.management.ManagementFactory;
  * How long a fresh JVM takes to its first convolution result, and where the time goes: {@code FirstResult
  * ENGINE} plans and runs one small float32 convolution on {@code ENGINE} (or {@code auto}) and prints one line,
  * {@code first ENGINE CHOSEN jvm_ms plan_ms forward_ms total_ms}: the JVM's uptime when {@code main} began, the
- * first plan (loading the engines and their natives included), the first forward, and the uptime at the result.
+ * first plan (loading the engines and their natives included, unless {@code auto} makes it in the background:
+ * then this small call computes on naive meanwhile), the first forward, and the uptime at the result.
  * {@code FirstResult ENGINE natives} first loads the engine's native libraries through JavaCPP itself (oneDNN's
  * preset for {@code onednn} and {@code auto}, OpenBLAS's for the im2col engines) and prints
  * {@code natives ENGINE javacpp_ms load_ms plan_ms forward_ms total_ms}: JavaCPP's own start-up, the load of the
- * preset's libraries, then the plan (what it still costs with the natives loaded) and forward.
+ * preset's libraries, then the plan on the caller's thread (what it still costs with the natives loaded) and
+ * forward.
  * {@code bench/first-result.sh} runs it in many fresh JVMs.
  */
 public final class FirstResult {
@@ -57,6 +59,8 @@ public final class FirstResult {
         Class.forName("org.bytedeco.javacpp.Loader").getMethod("load", Class.class).invoke(null,
                 Class.forName(preset, false, FirstResult.class.getClassLoader()));
         long t2 = System.nanoTime();
+        // what a native plan costs with its libraries loaded: on the caller's thread, not auto's background plan
+        System.setProperty("conv4j.auto.background", "false");
         ConvSpec spec = ConvSpec.builder().input(1, 8, 8, 3).kernel(3, 3, 4).build();
         Tensor w = Tensor.of(new float[(int) spec.weightElements()], spec.weightShape());
         try (ConvPlan plan = Conv2d.plan(engine, spec, w, null)) {

@@ -89,7 +89,7 @@ public class OneDnnNewThreadCountBenchmark {
         in = new BenchInputs(arena, Shapes.spec(shape, DType.FLOAT32, Layout.NHWC), shape.hashCode());
         try (ConvKernel k = engine.plan(in.spec, in.w.data(), null, planned)) {
             in.checkAgainstNaive("onednn planned for " + planned + " threads, called with " + threads,
-                    () -> k.forward(in.x.data(), in.y.data(), threads), arena);
+                    () -> k.forward(in.x.data(), in.y.data(), in.spec.mb(), threads), arena);
         }
     }
 
@@ -101,13 +101,13 @@ public class OneDnnNewThreadCountBenchmark {
     public void plan() {
         kernel = engine.plan(in.spec, in.w.data(), null, planned);
         if (call.equals("second")) {
-            kernel.forward(in.x.data(), in.y.data(), threads);
+            kernel.forward(in.x.data(), in.y.data(), in.spec.mb(), threads);
         }
     }
 
     @Benchmark
     public void forward() {
-        kernel.forward(in.x.data(), in.y.data(), callThreads);
+        kernel.forward(in.x.data(), in.y.data(), in.spec.mb(), callThreads);
     }
 
     @TearDown(Level.Invocation)

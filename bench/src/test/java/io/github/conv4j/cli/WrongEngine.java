@@ -65,7 +65,7 @@ public abstract class WrongEngine implements ConvEngine {
             ConvKernel k = naive(spec, weights, bias);
             long last = spec.outputElements() - 1;
             return new Kernel(k, (x, y) -> {
-                k.forward(x, y, 1);
+                k.forward(x, y, spec.mb(), 1);
                 switch (spec.dtype()) {
                     case FLOAT32 -> y.setAtIndex(ValueLayout.JAVA_FLOAT, last,
                             y.getAtIndex(ValueLayout.JAVA_FLOAT, last) + 1);
@@ -100,7 +100,7 @@ public abstract class WrongEngine implements ConvEngine {
             AtomicBoolean called = new AtomicBoolean();
             return new Kernel(k, (x, y) -> {
                 if (!called.getAndSet(true)) {
-                    k.forward(x, y, 1);
+                    k.forward(x, y, spec.mb(), 1);
                 }
             });
         }
@@ -116,14 +116,14 @@ public abstract class WrongEngine implements ConvEngine {
         public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
             // batch element 0 comes first in NHWC and in NCHW, so the one-image kernel works on the same segments
             ConvKernel k = naive(spec.toBuilder().input(1, spec.ih(), spec.iw(), spec.ic()).build(), weights, bias);
-            return new Kernel(k, (x, y) -> k.forward(x, y, 1));
+            return new Kernel(k, (x, y) -> k.forward(x, y, 1, 1));
         }
     }
 
     /** A forward call and the naive kernel it uses (or null), closed with it. */
     private record Kernel(ConvKernel naive, BiConsumer<MemorySegment, MemorySegment> call) implements ConvKernel {
         @Override
-        public void forward(MemorySegment x, MemorySegment y, int threads) {
+        public void forward(MemorySegment x, MemorySegment y, int batch, int threads) {
             call.accept(x, y);
         }
 

@@ -261,8 +261,8 @@ final class Im2colKernel implements ConvKernel {
     }
 
     @Override
-    public void forward(MemorySegment x, MemorySegment y, int threads) {
-        long pixels = (long) s.mb() * s.oh() * s.ow();
+    public void forward(MemorySegment x, MemorySegment y, int batch, int threads) {
+        long pixels = (long) batch * s.oh() * s.ow();
         Workers.Shared shared = Workers.share(workers(threads, pixels), x, y);
         int workers = shared.threads();
         OpenBlas.applyThreads(workers > 1 ? 1 : threads);
@@ -336,7 +336,7 @@ final class Im2colKernel implements ConvKernel {
         boolean unpacked = direct && (x.isNative() || takesHeap);
         boolean staged = !y.isNative() && !takesHeap;
         int pixels = s.oh() * s.ow();
-        for (long n = q0 / pixels; n < s.mb() && n * pixels < q1; n++) {
+        for (long n = q0 / pixels; n * pixels < q1; n++) {
             int end = (int) Math.min(pixels, q1 - n * pixels);
             for (int p0 = (int) Math.max(0, q0 - n * pixels); p0 < end; p0 += tileRows) {
                 int cols = Math.min(tileRows, end - p0);

@@ -84,9 +84,9 @@ public final class NaiveEngine implements ConvEngine {
 
         /** Single-threaded whatever the budget: the reference stays the plainest code. */
         @Override
-        public void forward(MemorySegment x, MemorySegment y, int threads) {
+        public void forward(MemorySegment x, MemorySegment y, int batch, int threads) {
             int icg = s.icPerGroup(), ocg = s.ocPerGroup();
-            for (int n = 0; n < s.mb(); n++) {
+            for (int n = 0; n < batch; n++) {
                 for (int oc = 0; oc < s.oc(); oc++) {
                     int g = oc / ocg;
                     for (int oh = 0; oh < s.oh(); oh++) {

@@ -50,6 +50,12 @@ import org.bytedeco.javacpp.PointerPointer;
  * any layout and is many times slower), the call runs on the plan's primitive for the most threads within its
  * budget instead.
  *
+ * <p>Batches: a call may bring fewer images than the plan's batch (the short batch that ends a stream). The first
+ * call with a new batch size (and thread count) makes a primitive for that batch inside the call, on the planned
+ * weights as above; if oneDNN offers a different kernel for it, the call runs the plan's full-batch primitive on
+ * staging buffers instead and copies out the images asked for. Either way {@code y} is written only for the
+ * call's images.
+ *
  * <p>Concurrency: primitives are safe to execute concurrently, streams are not, and the library-managed
  * scratchpad of this build is shared by all primitives of a thread (a primitive may not move between
  * threads). So every execution owns a stream and a user-mode scratchpad, and a call takes an idle execution
@@ -63,7 +69,8 @@ final class OneDnnKernel implements ConvKernel {
     private final ConvSpec spec;
     /** How the spec is handed to oneDNN 3.11 around its bugs; usually the spec as it is. */
     private final Workarounds workarounds;
-    private final long inputBytes, outputBytes;
+    /** Bytes of one image in and out. */
+    private final long imageInBytes, imageOutBytes;
     /** Owns the reordered weights, the bias, scratchpads and heap staging buffers. */
     private final Arena arena = Arena.ofShared();
     private final MemorySegment bias;
@@ -71,12 +78,20 @@ final class OneDnnKernel implements ConvKernel {
     private final Epilogue epilogue;
     /** Every primitive made, the planned one first; guarded by {@code this}. */
     private final List<Primitive> primitives = new ArrayList<>();
-    /** The primitive for each thread count seen; guarded by {@code this}. */
+    /** The primitive for each thread count seen, for the plan's batch; guarded by {@code this}. */
     private final Map<Integer, Primitive> byThreads = new HashMap<>();
-    /** The thread count and primitive of the last call: the fast path when the count did not change. */
+    /** How each (batch, thread count) seen below the plan's batch is computed; guarded by {@code this}. */
+    private final Map<Long, Route> shortBatches = new HashMap<>();
+    /** The batch, thread count and route of the last call: the fast path when neither changed. */
     private volatile Choice latest;
     /** The budget of a lone call when the plan was made; its primitive chose the weight layout. */
     private final int plannedThreads;
+    /**
+     * Makes every short batch take the staged route, as when oneDNN offers another kernel for it (here a 1x1 with
+     * 1024 outputs planned for 2 threads, called with 1 image of 16); tests set it so that the route is covered on
+     * every CPU.
+     */
+    volatile boolean stageShortBatches;
     private boolean closed;
 
     /**
@@ -88,8 +103,8 @@ final class OneDnnKernel implements ConvKernel {
         this.runtime = runtime;
         this.spec = spec;
         this.workarounds = Workarounds.of(spec);
-        this.inputBytes = spec.inputElements() * spec.dtype().byteSize();
-        this.outputBytes = spec.outputElements() * spec.dtype().byteSize();
+        this.imageInBytes = spec.inputElements() / spec.mb() * spec.dtype().byteSize();
+        this.imageOutBytes = spec.outputElements() / spec.mb() * spec.dtype().byteSize();
         this.plannedThreads = threads;
         try {
             long biasBytes = spec.oc() * spec.dtype().byteSize();
@@ -107,7 +122,7 @@ final class OneDnnKernel implements ConvKernel {
                 }
                 Primitive p = createPrimitive(threads, weights);
                 byThreads.put(threads, p);
-                latest = new Choice(threads, p);
+                latest = new Choice(spec.mb(), threads, new Route(p, false));
             }
         } catch (RuntimeException | Error e) {
             close();
@@ -116,44 +131,74 @@ final class OneDnnKernel implements ConvKernel {
     }
 
     @Override
-    public void forward(MemorySegment x, MemorySegment y, int threads) {
+    public void forward(MemorySegment x, MemorySegment y, int batch, int threads) {
         runtime.useThreads(threads);
-        Primitive p = primitive(threads);
+        Route r = route(batch, threads);
+        Primitive p = r.primitive();
         Execution e = p.acquire();
         try {
-            e.run(x, y);
+            e.run(x, y, batch, r.staged());
         } finally {
             p.release(e);
         }
     }
 
-    /** A thread count and the primitive that serves it. */
-    private record Choice(int threads, Primitive primitive) {
+    /** A primitive, and whether it computes more images than the call's on staging buffers. */
+    private record Route(Primitive primitive, boolean staged) {
     }
 
-    private Primitive primitive(int threads) {
+    /** A batch, a thread count and the route that serves them. */
+    private record Choice(int batch, int threads, Route route) {
+    }
+
+    private Route route(int batch, int threads) {
         Choice c = latest;
-        if (c.threads() == threads) {
-            return c.primitive();
+        if (c.batch() == batch && c.threads() == threads) {
+            return c.route();
         }
         synchronized (this) {
-            Primitive p = byThreads.get(threads);
-            if (p == null) {
-                Primitive planned = byThreads.get(plannedThreads);
-                try {
-                    p = createPrimitive(threads, planned);
-                } catch (OneDnnException e) {
-                    // no kernel as fast as the planned one for that layout at this count: the primitive for the
-                    // most threads the plan made that fit the budget (one thread always does), rather than a
-                    // slower kernel or a reorder inside a call
-                    p = byThreads.get(byThreads.keySet().stream().filter(t -> t <= threads).max(Integer::compare)
-                            .orElseThrow());
+            Route r;
+            if (batch == spec.mb()) {
+                r = new Route(primitive(threads), false);
+            } else {
+                long key = (long) batch << 32 | threads;
+                r = shortBatches.get(key);
+                if (r == null) {
+                    try {
+                        if (stageShortBatches) {
+                            throw new OneDnnException("short batches staged", dnnl_unimplemented);
+                        }
+                        r = new Route(createPrimitive(batch, threads, byThreads.get(plannedThreads)), false);
+                    } catch (OneDnnException e) {
+                        // no kernel like the planned one for this batch: the full batch on staging buffers, rather
+                        // than a slower kernel or a reorder inside a call
+                        r = new Route(primitive(threads), true);
+                    }
+                    shortBatches.put(key, r);
                 }
-                byThreads.put(threads, p);
             }
-            latest = new Choice(threads, p);
-            return p;
+            latest = new Choice(batch, threads, r);
+            return r;
         }
+    }
+
+    /** The primitive for the plan's batch at {@code threads}, made on first need; called holding {@code this}. */
+    private Primitive primitive(int threads) {
+        Primitive p = byThreads.get(threads);
+        if (p == null) {
+            Primitive planned = byThreads.get(plannedThreads);
+            try {
+                p = createPrimitive(spec.mb(), threads, planned);
+            } catch (OneDnnException e) {
+                // no kernel as fast as the planned one for that layout at this count: the primitive for the
+                // most threads the plan made that fit the budget (one thread always does), rather than a
+                // slower kernel or a reorder inside a call
+                p = byThreads.get(byThreads.keySet().stream().filter(t -> t <= threads).max(Integer::compare)
+                        .orElseThrow());
+            }
+            byThreads.put(threads, p);
+        }
+        return p;
     }
 
     @Override
@@ -162,9 +207,9 @@ final class OneDnnKernel implements ConvKernel {
         if (c == null) {
             return "";
         }
-        Primitive p = c.primitive();
+        Primitive p = c.route().primitive();
         if (!workarounds.any(spec)) {
-            return p.implementation;
+            return p.implementation + staging(c);
         }
         List<String> notes = new ArrayList<>();
         if (!workarounds.fusedEpilogue()) {
@@ -176,7 +221,12 @@ final class OneDnnKernel implements ConvKernel {
         if (!workarounds.blockedWeights()) {
             notes.add("plain weights");
         }
-        return p.implementation + " (oneDNN 3.11 workaround: " + String.join(", ", notes) + ")";
+        return p.implementation + staging(c) + " (oneDNN 3.11 workaround: " + String.join(", ", notes) + ")";
+    }
+
+    private String staging(Choice c) {
+        return c.route().staged() ? " (" + c.batch() + " images as a batch of " + spec.mb() + " on staging buffers)"
+                : "";
     }
 
     @Override
@@ -205,7 +255,7 @@ final class OneDnnKernel implements ConvKernel {
             // weights was not recorded in bench/results)
             dnnl_memory_desc layout = workarounds.blockedWeights() ? desc(weightDims(), dnnl_format_tag_any) : user;
             try {
-                return createPrimitive(threads, layout, p -> {
+                return createPrimitive(spec.mb(), threads, layout, p -> {
                     // a layout another primitive of this plan already holds the weights in: share them
                     for (Primitive q : primitives) {
                         if (dnnl_memory_desc_equal(q.weightsMd(), p.weightsMd()) == 1) {
@@ -225,27 +275,30 @@ final class OneDnnKernel implements ConvKernel {
     }
 
     /**
-     * The primitive for {@code threads}, on the weights {@code first} holds, in their layout: no reorder.
+     * The primitive for {@code batch} images on {@code threads}, on the weights {@code first} holds, in their
+     * layout: no reorder.
      *
      * @throws OneDnnException if oneDNN has no kernel for that layout at that count, or only a different one than
      *     {@code first}'s (its reference kernel accepts any layout, many times slower)
      */
-    private Primitive createPrimitive(int threads, Primitive first) {
+    private Primitive createPrimitive(int batch, int threads, Primitive first) {
         dnnl_memory_desc layout = first.weightsMd();
-        return createPrimitive(threads, layout, p -> {
+        return createPrimitive(batch, threads, layout, p -> {
             if (dnnl_memory_desc_equal(p.weightsMd(), layout) != 1 || !p.implementation.equals(first.implementation)) {
                 throw new OneDnnException("oneDNN offers " + p.implementation + " instead of " + first.implementation
-                        + " for " + threads + " threads on this weight layout", dnnl_unimplemented);
+                        + " for " + batch + " images on " + threads + " threads on this weight layout",
+                        dnnl_unimplemented);
             }
             return first.weights;
         });
     }
 
     /**
-     * Creates the primitive for {@code threads} with weights described by {@code weightsMd} (a layout or
-     * {@code any}, owned by the caller), and gives it the weights {@code weightsFor} returns for it.
+     * Creates the primitive for {@code batch} images on {@code threads} with weights described by
+     * {@code weightsMd} (a layout or {@code any}, owned by the caller), and gives it the weights
+     * {@code weightsFor} returns for it.
      */
-    private Primitive createPrimitive(int threads, dnnl_memory_desc weightsMd,
+    private Primitive createPrimitive(int batch, int threads, dnnl_memory_desc weightsMd,
             Function<Primitive, MemorySegment> weightsFor) {
         // oneDNN reads the calling thread's OpenMP count when it makes the primitive, and keeps it
         runtime.useThreads(threads);
@@ -253,11 +306,11 @@ final class OneDnnKernel implements ConvKernel {
         dnnl_memory_desc src = null, dst = null, biasMd = null;
         dnnl_primitive_attr attr = null;
         dnnl_post_ops ops = null;
-        Primitive p = new Primitive();
+        Primitive p = new Primitive(batch);
         boolean made = false;
         try {
-            src = desc(new long[] {spec.mb(), spec.ic(), spec.ih(), spec.iw()}, tag);
-            dst = desc(new long[] {spec.mb(), spec.oc(), spec.oh(), spec.ow()}, tag);
+            src = desc(new long[] {batch, spec.ic(), spec.ih(), spec.iw()}, tag);
+            dst = desc(new long[] {batch, spec.oc(), spec.oh(), spec.ow()}, tag);
             boolean fused = workarounds.fusedEpilogue();
             biasMd = spec.hasBias() && fused ? desc(new long[] {spec.oc()}, dnnl_x) : null;
 
@@ -296,8 +349,8 @@ final class OneDnnKernel implements ConvKernel {
             p.scratchpadBytes = dnnl_memory_desc_get_size(query(p.pd, dnnl_query_scratchpad_md));
             // the primitive reads and writes as many bytes as its descriptors say: they must be the spec's, or a
             // forward could run past the caller's buffers
-            requireSize("src", dnnl_memory_desc_get_size(query(p.pd, dnnl_query_src_md)), inputBytes);
-            requireSize("dst", dnnl_memory_desc_get_size(query(p.pd, dnnl_query_dst_md)), outputBytes);
+            requireSize("src", dnnl_memory_desc_get_size(query(p.pd, dnnl_query_src_md)), imageInBytes * batch);
+            requireSize("dst", dnnl_memory_desc_get_size(query(p.pd, dnnl_query_dst_md)), imageOutBytes * batch);
             p.weights = weightsFor.apply(p);
             primitives.add(p);
             made = true;
@@ -440,6 +493,8 @@ final class OneDnnKernel implements ConvKernel {
     // ---- per thread count: the primitive and its executions -------------------------------------------
 
     private final class Primitive {
+        /** The images it computes at once. */
+        final int batch;
         dnnl_primitive_desc pd;
         dnnl_primitive primitive;
         MemorySegment weights;
@@ -450,6 +505,10 @@ final class OneDnnKernel implements ConvKernel {
         private final ConcurrentLinkedQueue<Execution> idle = new ConcurrentLinkedQueue<>();
         /** Every execution made, to free them; guarded by {@code this}. */
         private final List<Execution> all = new ArrayList<>();
+
+        Primitive(int batch) {
+            this.batch = batch;
+        }
 
         /** The weight layout the primitive chose; owned by {@link #pd}. */
         dnnl_memory_desc weightsMd() {
@@ -542,30 +601,35 @@ final class OneDnnKernel implements ConvKernel {
             return m;
         }
 
-        /** Points the memory objects at the caller's buffers (or staging copies) and runs the primitive. */
-        void run(MemorySegment x, MemorySegment y) {
-            // the primitive reads inputBytes at x and writes outputBytes at y (checked against its descriptors
-            // when it was made): one bound check per call before any address reaches native code
-            if (x.byteSize() < inputBytes || y.byteSize() < outputBytes) {
+        /**
+         * Points the memory objects at the caller's buffers (or staging copies) and runs the primitive on the first
+         * {@code batch} images; {@code staged}: the primitive computes more images than that, on staging buffers.
+         */
+        void run(MemorySegment x, MemorySegment y, int batch, boolean staged) {
+            long inBytes = imageInBytes * batch, outBytes = imageOutBytes * batch;
+            // the primitive reads p.batch images at x and writes them at y (its descriptors were checked when it
+            // was made); unless staged, p.batch is the call's: one bound check per call before any address
+            // reaches native code
+            if (x.byteSize() < inBytes || y.byteSize() < outBytes) {
                 throw new IndexOutOfBoundsException("segment too small for oneDNN: x " + x.byteSize() + " bytes (needs "
-                        + inputBytes + "), y " + y.byteSize() + " bytes (needs " + outputBytes + ")");
+                        + inBytes + "), y " + y.byteSize() + " bytes (needs " + outBytes + ")");
             }
             long xa;
-            if (x.isNative()) {
+            if (x.isNative() && !staged) {
                 xa = x.address();
             } else {
                 if (stagedX == null) {
-                    stagedX = arena.allocate(inputBytes, 64);
+                    stagedX = arena.allocate(imageInBytes * p.batch, 64);
                 }
-                MemorySegment.copy(x, 0, stagedX, 0, inputBytes);
+                MemorySegment.copy(x, 0, stagedX, 0, inBytes);
                 xa = stagedX.address();
             }
             long ya;
-            if (y.isNative()) {
+            if (y.isNative() && !staged) {
                 ya = y.address();
             } else {
                 if (stagedY == null) {
-                    stagedY = arena.allocate(outputBytes, 64);
+                    stagedY = arena.allocate(imageOutBytes * p.batch, 64);
                 }
                 ya = stagedY.address();
             }
@@ -580,11 +644,11 @@ final class OneDnnKernel implements ConvKernel {
             }
             check(dnnl_primitive_execute(p.primitive, stream, count, args), "dnnl_primitive_execute");
             check(dnnl_stream_wait(stream), "dnnl_stream_wait");
-            if (!y.isNative()) {
-                MemorySegment.copy(stagedY, 0, y, 0, outputBytes);
+            if (!y.isNative() || staged) {
+                MemorySegment.copy(stagedY, 0, y, 0, outBytes);
             }
             if (epilogue != null) {
-                epilogue.all(y, spec.mb());
+                epilogue.all(y, batch);
             }
         }
 

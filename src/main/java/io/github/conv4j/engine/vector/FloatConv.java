@@ -136,13 +136,13 @@ final class FloatConv implements ConvKernel {
     }
 
     @Override
-    public void forward(MemorySegment segmentX, MemorySegment segmentY, int budget) {
+    public void forward(MemorySegment segmentX, MemorySegment segmentY, int batch, int budget) {
         // workers may need a view of segments confined to this thread; forward waits for them all
         Workers.Shared shared = Workers.share(budget, segmentX, segmentY);
         MemorySegment x = shared.x(), y = shared.y();
         int threads = shared.threads();
         if (nchw) {
-            Workers.run(threads, s.mb(), (from, to) -> {
+            Workers.run(threads, batch, (from, to) -> {
                 Scratch sc = take();
                 try {
                     nchwImages(x, y, from, to, sc);
@@ -151,7 +151,7 @@ final class FloatConv implements ConvKernel {
                 }
             });
         } else if (depthwise) {
-            Workers.run(threads, s.mb() * oh, (from, to) -> {
+            Workers.run(threads, batch * oh, (from, to) -> {
                 Scratch sc = take();
                 try {
                     depthwiseRows(x, y, from, to, sc.ring);
@@ -160,7 +160,7 @@ final class FloatConv implements ConvKernel {
                 }
             });
         } else {
-            long pixels = (long) s.mb() * oh * ow;
+            long pixels = (long) batch * oh * ow;
             int tiles = (int) ((pixels + tileRows - 1) / tileRows);
             Workers.run(threads, tiles, (from, to) -> {
                 Scratch sc = take();

@@ -137,7 +137,7 @@ class Im2colKernelTest {
                         assertTrue(tileRows(k) % spec.ow() != 0, "tiles should split output rows");
                         int gemms = layout == Layout.NHWC && spec.icPerGroup() < 8 ? 1 : groups;
                         assertEquals(gemms, gemmsPerTile(k), k.implementation());
-                        k.forward(in.x().data(), y.data(), 1);
+                        k.forward(in.x().data(), y.data(), spec.mb(), 1);
                     }
                     assertSame(name + " bounded " + spec, naive(spec, in, arena), y);
                 }
@@ -177,7 +177,7 @@ class Im2colKernelTest {
                                             int pixels = spec.oh() * spec.ow() * images;
                                             assertEquals(Math.min(rows, pixels), tileRows(k), what);
                                         }
-                                        k.forward(in.x().data(), y.data(), 3);
+                                        k.forward(in.x().data(), y.data(), spec.mb(), 3);
                                     }
                                     assertSame(what, want, y);
                                 }
@@ -202,7 +202,7 @@ class Im2colKernelTest {
                 float[] y = new float[(int) spec.outputElements()];
                 try (Im2colKernel k = new Im2colKernel(spec, in.w().data(), in.b().data(), e.gemm(), e.binding(),
                         tuning(Long.MAX_VALUE, 7, 0))) {
-                    k.forward(MemorySegment.ofArray(x), MemorySegment.ofArray(y), 2);
+                    k.forward(MemorySegment.ofArray(x), MemorySegment.ofArray(y), spec.mb(), 2);
                 }
                 Tensor got = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
                 MemorySegment.copy(MemorySegment.ofArray(y), 0, got.data(), 0, got.data().byteSize());
@@ -233,7 +233,7 @@ class Im2colKernelTest {
                         done.add(pool.submit(() -> {
                             for (int c = 0; c < calls; c++) {
                                 Tensors.poison(y);
-                                k.forward(in.x().data(), y.data(), 3);
+                                k.forward(in.x().data(), y.data(), spec.mb(), 3);
                                 assertSame(name + " caller call " + c + " " + spec, want, y);
                             }
                             return null;
@@ -294,7 +294,7 @@ class Im2colKernelTest {
                         try (Im2colKernel k = kernel(e, spec, in)) {
                             assertTrue(k.implementation().contains("no packing"),
                                     "1x1 s1 unpadded should not pack: " + k.implementation());
-                            k.forward(in.x().data(), y.data(), 1);
+                            k.forward(in.x().data(), y.data(), spec.mb(), 1);
                         }
                         assertSame(name + " 1x1 " + spec, naive(spec, in, arena), y);
                     }

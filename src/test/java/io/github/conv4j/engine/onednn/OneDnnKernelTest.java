@@ -235,11 +235,62 @@ class OneDnnKernelTest {
                 for (int threads : new int[] {1, 3, 2, 1}) {
                     Tensor y = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
                     Tensors.poison(y);
-                    k.forward(p.x.data(), y.data(), threads);
+                    k.forward(p.x.data(), y.data(), spec.mb(), threads);
                     assertEquals(threads, runtime.threads(), "OpenMP threads on the calling thread");
                     assertClose(want, y, spec, "budget " + threads);
                 }
                 assertFalse(planned.isEmpty());
+            }
+        }
+    }
+
+    @Test
+    void shortBatchesAreRightOnTheirOwnPrimitiveAndOnTheStagedFullBatch() {
+        // the staged route is what a call takes when oneDNN offers another kernel for the short batch (seen
+        // here for a 1x1 with 1024 outputs planned at 2 threads, called with 1 image): forced, so every CPU
+        // covers it; with the Java epilogue too (output columns that see only right padding move bias/ReLU there)
+        List<ConvSpec> specs = new ArrayList<>();
+        for (Layout l : Layout.values()) {
+            specs.add(base(l).input(4, 9, 8, 32).kernel(3, 3, 32).padding(Padding.SAME).relu(true).build());
+            specs.add(base(l).input(4, 9, 4, 16).kernel(3, 3, 16).padding(Padding.explicit(1, 1, 0, 4)).relu(true)
+                    .build());
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            for (ConvSpec spec : specs) {
+                Problem p = Problem.of(spec, 23, arena);
+                Tensor want = p.naive(arena);
+                long imageOut = spec.outputElements() / spec.mb() * 4;
+                for (boolean staged : new boolean[] {false, true}) {
+                    for (int threads : new int[] {1, 2}) {
+                        try (OneDnnKernel k = (OneDnnKernel) engine.plan(spec, p.w.data(), p.b.data(), 2)) {
+                            assertEquals(spec.iw() == 4, k.implementation().contains("bias/relu applied in java"),
+                                    k.implementation());
+                            k.stageShortBatches = staged;
+                            for (int n : new int[] {3, 1, spec.mb(), 2, 1}) {
+                                String what = (staged ? "staged, " : "") + threads + " threads, batch " + n;
+                                for (boolean heap : new boolean[] {false, true}) {
+                                    MemorySegment y = heap ? MemorySegment.ofArray(new float[(int) spec.outputElements()])
+                                            : arena.allocate(spec.outputElements() * 4, 64);
+                                    MemorySegment x = heap ? MemorySegment.ofArray(p.x.toFloatArray()) : p.x.data();
+                                    y.fill((byte) 0xc1);   // -24.2 as float32: bias or ReLU would change it
+                                    k.forward(x, y, n, threads);
+                                    long[] shape = spec.outputShape();
+                                    shape[0] = n;
+                                    ConvSpec short_ = spec.toBuilder().input(n, spec.ih(), spec.iw(), spec.ic()).build();
+                                    assertClose(new Tensor(want.data().asSlice(0, n * imageOut), DType.FLOAT32, shape),
+                                            new Tensor(y.asSlice(0, n * imageOut), DType.FLOAT32, shape), short_,
+                                            what + (heap ? " (heap)" : ""));
+                                    for (long i = n * imageOut; i < y.byteSize(); i++) {
+                                        assertEquals((byte) 0xc1, y.get(ValueLayout.JAVA_BYTE, i),
+                                                what + ": byte " + i + " after the batch was written");
+                                    }
+                                }
+                                assertEquals(staged && n < spec.mb(), k.implementation().contains("staging buffers"),
+                                        what + ": " + k.implementation());
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -258,7 +309,7 @@ class OneDnnKernelTest {
                     String planned = k.implementation();
                     Tensor y = Tensor.allocate(arena, DType.FLOAT32, spec.outputShape());
                     Tensors.poison(y);
-                    k.forward(p.x.data(), y.data(), run[1]);
+                    k.forward(p.x.data(), y.data(), spec.mb(), run[1]);
                     String what = "planned for " + run[0] + " threads, called with " + run[1];
                     assertFalse(planned.contains("ref:"), what + ": " + planned);
                     assertFalse(k.implementation().contains("ref:"), what + ": " + k.implementation());
@@ -275,7 +326,7 @@ class OneDnnKernelTest {
             Problem p = Problem.of(spec, 13, arena);
             ConvKernel kernel = engine.plan(spec, p.w.data(), p.b.data(), 1);
             MemorySegment y = arena.allocate(spec.outputElements() * 4, 64);
-            kernel.forward(p.x.data(), y, 1);
+            kernel.forward(p.x.data(), y, spec.mb(), 1);
             assertEquals(p.naive(arena).getDouble(5), y.getAtIndex(ValueLayout.JAVA_FLOAT, 5), 1e-4);
             kernel.close();
             kernel.close();
@@ -302,11 +353,11 @@ class OneDnnKernelTest {
                 MemorySegment x = arena.allocate(spec.inputElements() * 4, 64);
                 MemorySegment y = arena.allocate(spec.outputElements() * 4, 64);
                 IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class,
-                        () -> k.forward(x, y.asSlice(0, y.byteSize() - 4), 1));
+                        () -> k.forward(x, y.asSlice(0, y.byteSize() - 4), 1, 1));
                 assertEquals("segment too small for oneDNN: x 576 bytes (needs 576), y 508 bytes (needs 512)",
                         e.getMessage());
-                assertThrows(IndexOutOfBoundsException.class, () -> k.forward(x.asSlice(4), y, 1));
-                k.forward(x, y, 1);
+                assertThrows(IndexOutOfBoundsException.class, () -> k.forward(x.asSlice(4), y, 1, 1));
+                k.forward(x, y, 1, 1);
             }
         }
     }

@@ -82,7 +82,7 @@ public class Im2colTuningBenchmark {
         in = new BenchInputs(arena, Shapes.spec(shape, DType.parse(dtype), Layout.NHWC), shape.hashCode());
         kernel = new Im2colKernel(in.spec, in.w.data(), null, engine.gemm(), engine.binding(),
                 tuning(variant, in.spec, Im2colEngine.workspaceBound()));
-        in.checkAgainstNaive(engine.name() + " " + variant, () -> kernel.forward(in.x.data(), in.y.data(), threads),
+        in.checkAgainstNaive(engine.name() + " " + variant, () -> kernel.forward(in.x.data(), in.y.data(), in.spec.mb(), threads),
                 arena);
         // printed inside the first iteration's line of JMH's output: a line of its own
         System.out.println(System.lineSeparator() + shape + " " + variant + ": " + kernel.implementation());
@@ -90,7 +90,7 @@ public class Im2colTuningBenchmark {
 
     @Benchmark
     public void forward() {
-        kernel.forward(in.x.data(), in.y.data(), threads);
+        kernel.forward(in.x.data(), in.y.data(), in.spec.mb(), threads);
     }
 
     @TearDown(Level.Trial)

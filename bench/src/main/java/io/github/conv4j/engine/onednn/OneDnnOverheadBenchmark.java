@@ -90,7 +90,7 @@ public class OneDnnOverheadBenchmark {
         in.checkAgainstNaive(plan, arena);
         kernel = engine.plan(in.spec, in.w.data(), null, threads);
         kernelY = Tensor.allocate(arena, DType.FLOAT32, in.spec.outputShape());
-        kernel.forward(in.x.data(), kernelY.data(), threads);
+        kernel.forward(in.x.data(), kernelY.data(), in.spec.mb(), threads);
         raw = new RawConvolution(OneDnnEngine.runtime(), in.spec, in.w.data(), in.x.data(), threads, arena);
         raw.run();
         raw.checkSame(kernelY.data(), in.spec.outputElements());
@@ -103,7 +103,7 @@ public class OneDnnOverheadBenchmark {
 
     @Benchmark
     public void kernel() {
-        kernel.forward(in.x.data(), kernelY.data(), threads);
+        kernel.forward(in.x.data(), kernelY.data(), in.spec.mb(), threads);
     }
 
     @Benchmark
