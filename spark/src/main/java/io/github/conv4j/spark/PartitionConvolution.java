@@ -149,7 +149,7 @@ final class PartitionConvolution implements MapPartitionsFunction<Row, Row> {
             if (size == 0) {
                 throw new NoSuchElementException("no more rows in partition " + partition);
             }
-            forward(size);
+            plan.forward(x, y, size);   // the first size images; a partition's last batch may be short
         }
 
         /** Copies the row's image into {@code x} at {@code offset}, checking that it is one whole image. */
@@ -173,14 +173,6 @@ final class PartitionConvolution implements MapPartitionsFunction<Row, Row> {
                 }
                 x[offset + i] = v;
             }
-        }
-
-        /** Convolves the first {@code count} images of {@code x} (1..mb) into the first {@code count} of {@code y}. */
-        private void forward(int count) {
-            // a plan computes whole batches of mb: the images after a short batch's last are zeroed, so the call
-            // reads defined values, and their outputs are never emitted
-            Arrays.fill(x, count * imageLength, x.length, 0f);
-            plan.forward(x, y);
         }
     }
 }

@@ -156,12 +156,11 @@ public final class SparkThroughput {
         int mb = SPEC.mb();
         float[] x = new float[mb * IMAGE], y = new float[mb * OUTPUT];
         for (int first = 0; first < images.length; first += mb) {
-            // in a short last batch the images after count are the previous batch's, and their outputs unused
             int count = Math.min(mb, images.length - first);
             for (int i = 0; i < count; i++) {
                 System.arraycopy(images[first + i], 0, x, i * IMAGE, IMAGE);
             }
-            plan.forward(x, y);
+            plan.forward(x, y, count);
             for (int i = 0; i < count; i++) {
                 outputs[first + i] = Arrays.copyOfRange(y, i * OUTPUT, (i + 1) * OUTPUT);
             }
