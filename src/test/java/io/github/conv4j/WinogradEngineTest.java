@@ -56,11 +56,11 @@ class WinogradEngineTest extends EngineContract {
         for (Layout layout : Layout.values()) {
             for (DType dtype : DType.values()) {
                 ConvSpec.Builder b = ConvSpec.builder().layout(layout).dtype(dtype);
-                specs.add(b.input(2, 29, 31, 64).kernel(3, 3, 64).padding(Padding.SAME).bias(true).relu(true)
+                specs.add(b.input(2, 28, 31, 64).kernel(3, 3, 64).padding(Padding.SAME).bias(true).relu(true)
                         .groups(1).build());
                 specs.add(b.input(3, 17, 23, 80).kernel(3, 3, 74).padding(Padding.VALID).bias(true).relu(false)
                         .groups(2).build());
-                specs.add(b.input(1, 35, 9, 19).kernel(3, 3, 41).padding(Padding.SAME_LOWER).bias(false)
+                specs.add(b.input(1, 35, 10, 19).kernel(3, 3, 41).padding(Padding.SAME_LOWER).bias(false)
                         .relu(true).groups(1).build());
             }
         }
