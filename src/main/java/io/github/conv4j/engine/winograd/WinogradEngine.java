@@ -98,7 +98,9 @@ public final class WinogradEngine implements ConvEngine {
         long lanes = MAX_VECTOR_BYTES / spec.dtype().byteSize();
         long icp = spec.icPerGroup() + lanes, ocp = spec.ocPerGroup() + lanes;
         long weights = spec.groups() * 16L * spec.icPerGroup() * ocp;
-        long block = 16L * WinogradConv.MAX_TILES * Math.max(icp, ocp);
+        // a block of more than one register block of tiles fits BLOCK_BYTES; a single one may exceed it
+        long block = Math.max(16L * WinogradConv.ROWS * Math.max(icp, ocp),
+                WinogradConv.BLOCK_BYTES / spec.dtype().byteSize());
         long image = (long) spec.ih() * spec.iw() * spec.ic();
         long outImage = (long) spec.oh() * spec.ow() * spec.oc();
         long largest = Math.max(Math.max(weights, block), Math.max(image, outImage));
