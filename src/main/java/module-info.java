@@ -26,5 +26,6 @@ module io.github.conv4j {
             io.github.conv4j.engine.onednn.OneDnnEngine,
             io.github.conv4j.engine.im2col.Im2colFfmEngine,
             io.github.conv4j.engine.im2col.Im2colJniEngine,
-            io.github.conv4j.engine.vector.JavaVectorEngine;
+            io.github.conv4j.engine.vector.JavaVectorEngine,
+            io.github.conv4j.engine.winograd.WinogradEngine;
 }

@@ -23,7 +23,7 @@ public final class Engines {
 
     /** Every engine the project ships; on {@link #BUNDLED} each must be registered and available. */
     public static final List<String> SHIPPED = List.of(Conv2d.NAIVE, "im2col-jni", "im2col-ffm", "onednn",
-            "java-vector");
+            "java-vector", "winograd");
 
     private Engines() {
     }

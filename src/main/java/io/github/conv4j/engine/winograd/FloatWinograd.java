@@ -1,0 +1,437 @@
+package io.github.conv4j.engine.winograd;
+
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.Layout;
+import io.github.conv4j.engine.TensorIndex;
+import io.github.conv4j.engine.Workers;
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicReference;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The float32 kernel: F(2x2,3x3) over blocks of output tiles. Per block and group: the input transform
+ * {@code V = B^T d B} of every tile's 4x4 input patch, 16 GEMMs {@code M[xi] = V[xi] U[xi]} over the input
+ * channels, and the output transform {@code Y = A^T M A} with bias and ReLU. Computes NHWC; an NCHW image is
+ * transposed into scratch on the way in and out.
+ *
+ * <p>DoubleWinograd, the float64 kernel, is generated from this file when the project builds (pom.xml).
+ */
+final class FloatWinograd implements ConvKernel {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int L = SPECIES.length();
+    private static final int BYTES = Float.BYTES;
+    private static final ValueLayout.OfFloat ELEMENT = ValueLayout.JAVA_FLOAT;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final int MR = WinogradConv.ROWS;
+
+    private final boolean nchw, relu;
+    private final int ih, iw, ic, oh, ow, oc, padTop, padLeft, groups, icg, ocg;
+    /** Tiles across an output row and per image: 2x2 outputs each, the last row and column partial when odd. */
+    private final int tilesW, tilesPerImage;
+    /** Channels per group rounded up to whole vectors: the row lengths of V, U and M. */
+    private final int icp, ocp;
+    /** Tiles per block: the rows of each GEMM, a whole number of register blocks. */
+    private final int tiles;
+    /** Transformed weights {@code u[g][xi][icg][ocp]}, zeros past the real output channels. */
+    private final float[] u;
+    /** {@code bias[g][ocp]}; zeros without a bias. */
+    private final float[] bias;
+    private final AtomicReference<Scratch> spare = new AtomicReference<>();
+
+    FloatWinograd(ConvSpec spec, MemorySegment weights, MemorySegment biasIn) {
+        nchw = spec.layout() == Layout.NCHW;
+        relu = spec.relu();
+        ih = spec.ih(); iw = spec.iw(); ic = spec.ic(); oh = spec.oh(); ow = spec.ow(); oc = spec.oc();
+        padTop = spec.padTop(); padLeft = spec.padLeft(); groups = spec.groups();
+        icg = spec.icPerGroup(); ocg = spec.ocPerGroup();
+        tilesW = (ow + 1) / 2;
+        tilesPerImage = (oh + 1) / 2 * tilesW;
+        icp = WinogradConv.roundUp(icg, L);
+        ocp = WinogradConv.roundUp(ocg, L);
+        tiles = WinogradConv.tilesPerBlock(icp, ocp, BYTES, (long) tilesPerImage * (nchw ? 1 : spec.mb()));
+        u = new float[groups * 16 * icg * ocp];
+        bias = new float[groups * ocp];
+        TensorIndex index = new TensorIndex(spec);
+        double[] k = new double[9], gk = new double[12];
+        for (int g = 0; g < groups; g++) {
+            for (int o = 0; o < ocg; o++) {
+                for (int c = 0; c < icg; c++) {
+                    for (int y = 0; y < 3; y++) {
+                        for (int x = 0; x < 3; x++) {
+                            k[y * 3 + x] = weights.getAtIndex(ELEMENT, index.weight(y, x, c, g * ocg + o));
+                        }
+                    }
+                    // U = G k G^T in double, rounded once; G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+                    for (int x = 0; x < 3; x++) {
+                        gk[x] = k[x];
+                        gk[3 + x] = 0.5 * (k[x] + k[3 + x] + k[6 + x]);
+                        gk[6 + x] = 0.5 * (k[x] - k[3 + x] + k[6 + x]);
+                        gk[9 + x] = k[6 + x];
+                    }
+                    for (int r = 0; r < 4; r++) {
+                        double a = gk[r * 3], b = gk[r * 3 + 1], d = gk[r * 3 + 2];
+                        int at = ((g * 16 + r * 4) * icg + c) * ocp + o, next = icg * ocp;
+                        u[at] = (float) a;
+                        u[at + next] = (float) (0.5 * (a + b + d));
+                        u[at + 2 * next] = (float) (0.5 * (a - b + d));
+                        u[at + 3 * next] = (float) d;
+                    }
+                }
+                if (biasIn != null) {
+                    bias[g * ocp + o] = biasIn.getAtIndex(ELEMENT, g * ocg + o);
+                }
+            }
+        }
+    }
+
+    @Override
+    public String implementation() {
+        return "F(2x2,3x3), float32 x" + L + ", " + tiles + " tiles per block, GEMM " + MR + "x" + 2 * L
+                + (nchw ? ", NCHW via NHWC scratch" : "");
+    }
+
+    @Override
+    public void forward(MemorySegment segmentX, MemorySegment segmentY, int batch, int budget) {
+        // workers may need a view of segments confined to this thread; forward waits for them all
+        Workers.Shared shared = Workers.share(budget, segmentX, segmentY);
+        MemorySegment x = shared.x(), y = shared.y();
+        int threads = shared.threads();
+        if (nchw) {
+            Workers.run(threads, batch, (from, to) -> {
+                Scratch sc = take();
+                try {
+                    nchwImages(x, y, from, to, sc);
+                } finally {
+                    spare.set(sc);
+                }
+            });
+        } else {
+            long all = (long) batch * tilesPerImage;
+            int blocks = (int) ((all + tiles - 1) / tiles);
+            Workers.run(threads, blocks, (from, to) -> {
+                Scratch sc = take();
+                try {
+                    for (int b = from; b < to; b++) {
+                        long t0 = (long) b * tiles;
+                        block(x, y, t0, (int) Math.min(tiles, all - t0), sc);
+                    }
+                } finally {
+                    spare.set(sc);
+                }
+            });
+        }
+    }
+
+    /**
+     * One worker's buffers. Every element read is written first (rows of V past a short block hold the last
+     * block's values, and their products are never read), so a used one serves the next call; the plan keeps one
+     * in {@link #spare}, and a worker that finds none (calls or workers at once) makes its own.
+     */
+    private final class Scratch {
+        /** Transformed inputs {@code v[16][tiles][icp]} and products {@code m[16][tiles][ocp]}. */
+        final float[] v, m;
+        /** NCHW: one image in and one out, as NHWC. */
+        final float[] xi, yi;
+
+        Scratch() {
+            v = new float[16 * tiles * icp];
+            m = new float[16 * tiles * ocp];
+            xi = nchw ? new float[ih * iw * ic] : null;
+            yi = nchw ? new float[oh * ow * oc] : null;
+        }
+    }
+
+    private Scratch take() {
+        Scratch sc = spare.getAndSet(null);
+        return sc != null ? sc : new Scratch();
+    }
+
+    /** NCHW images {@code [from, to)}: transpose each into NHWC scratch, compute, transpose back. */
+    private void nchwImages(MemorySegment x, MemorySegment y, int from, int to, Scratch sc) {
+        float[] xi = sc.xi, yi = sc.yi;
+        MemorySegment xs = MemorySegment.ofArray(xi), ys = MemorySegment.ofArray(yi);
+        int inPlane = ih * iw, outPlane = oh * ow;
+        for (int n = from; n < to; n++) {
+            // xi[h][w][c] <- x[n][c][h][w]
+            for (int c = 0; c < ic; c++) {
+                long src = ((long) n * ic + c) * inPlane;
+                for (int p = 0; p < inPlane; p++) {
+                    xi[p * ic + c] = x.getAtIndex(ELEMENT, src + p);
+                }
+            }
+            for (int t0 = 0; t0 < tilesPerImage; t0 += tiles) {
+                block(xs, ys, t0, Math.min(tiles, tilesPerImage - t0), sc);
+            }
+            // y[n][c][h][w] <- yi[h][w][c]
+            for (int c = 0; c < oc; c++) {
+                long dst = ((long) n * oc + c) * outPlane;
+                for (int p = 0; p < outPlane; p++) {
+                    y.setAtIndex(ELEMENT, dst + p, yi[p * oc + c]);
+                }
+            }
+        }
+    }
+
+    /** Output tiles {@code [t0, t0 + count)} of NHWC {@code y} (numbered image by image, row by row), all groups. */
+    private void block(MemorySegment x, MemorySegment y, long t0, int count, Scratch sc) {
+        int rows = WinogradConv.roundUp(count, MR);
+        for (int g = 0; g < groups; g++) {
+            inputTransform(x, t0, count, g, sc.v);
+            for (int xi = 0; xi < 16; xi++) {
+                gemm(sc.v, xi, rows, g, sc.m);
+            }
+            outputTransform(sc.m, y, t0, count, g);
+        }
+    }
+
+    // ---- input transform -----------------------------------------------------------------------------
+
+    /**
+     * {@code v[xi][i][c] <- (B^T d B)[xi]} for tile {@code t0 + i}, where {@code d} is the tile's 4x4 input patch of
+     * group {@code g}'s channels (zero outside the image), {@code B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]}.
+     */
+    private void inputTransform(MemorySegment x, long t0, int count, int g, float[] v) {
+        long pixel = (long) ic * BYTES, channels = (long) g * icg * BYTES;
+        long[] rowAt = new long[4], colAt = new long[4];
+        int n = (int) (t0 / tilesPerImage), rem = (int) (t0 % tilesPerImage);
+        int ty = rem / tilesW, tx = rem % tilesW;
+        for (int i = 0; i < count; i++) {
+            int y0 = 2 * ty - padTop, x0 = 2 * tx - padLeft;
+            boolean inside = y0 >= 0 && y0 + 4 <= ih && x0 >= 0 && x0 + 4 <= iw;
+            for (int r = 0; r < 4; r++) {
+                int yi = y0 + r, xi = x0 + r;
+                rowAt[r] = yi >= 0 && yi < ih ? ((long) n * ih + yi) * iw * pixel + channels : -1;
+                colAt[r] = xi >= 0 && xi < iw ? xi * pixel : -1;
+            }
+            for (int c = 0; c < icg; c += L) {
+                VectorMask<Float> tail = c + L <= icg ? null : SPECIES.indexInRange(c, icg);
+                transformPatch(x, rowAt, colAt, (long) c * BYTES, inside, tail, v, i * icp + c);
+            }
+            if (++tx == tilesW) {
+                tx = 0;
+                if (++ty * tilesW == tilesPerImage) {
+                    ty = 0;
+                    n++;
+                }
+            }
+        }
+    }
+
+    /**
+     * One channel vector of one tile: the 16 loads, {@code d B} on each row, {@code B^T} across the rows, and the
+     * 16 stores at {@code v[xi][..]} from {@code at} (lanes past the channels are zero, as the loads were).
+     */
+    private void transformPatch(MemorySegment x, long[] rowAt, long[] colAt, long c, boolean inside,
+            VectorMask<Float> tail, float[] v, int at) {
+        long c0 = colAt[0], c1 = colAt[1], c2 = colAt[2], c3 = colAt[3];
+        // d B on each row r: e_r = [d0 - d2, d1 + d2, d2 - d1, d1 - d3]
+        long r = rowAt[0];
+        FloatVector d0 = load(x, r, c0, c, inside, tail), d1 = load(x, r, c1, c, inside, tail);
+        FloatVector d2 = load(x, r, c2, c, inside, tail), d3 = load(x, r, c3, c, inside, tail);
+        FloatVector e00 = d0.sub(d2), e01 = d1.add(d2), e02 = d2.sub(d1), e03 = d1.sub(d3);
+        r = rowAt[1];
+        d0 = load(x, r, c0, c, inside, tail); d1 = load(x, r, c1, c, inside, tail);
+        d2 = load(x, r, c2, c, inside, tail); d3 = load(x, r, c3, c, inside, tail);
+        FloatVector e10 = d0.sub(d2), e11 = d1.add(d2), e12 = d2.sub(d1), e13 = d1.sub(d3);
+        r = rowAt[2];
+        d0 = load(x, r, c0, c, inside, tail); d1 = load(x, r, c1, c, inside, tail);
+        d2 = load(x, r, c2, c, inside, tail); d3 = load(x, r, c3, c, inside, tail);
+        FloatVector e20 = d0.sub(d2), e21 = d1.add(d2), e22 = d2.sub(d1), e23 = d1.sub(d3);
+        r = rowAt[3];
+        d0 = load(x, r, c0, c, inside, tail); d1 = load(x, r, c1, c, inside, tail);
+        d2 = load(x, r, c2, c, inside, tail); d3 = load(x, r, c3, c, inside, tail);
+        FloatVector e30 = d0.sub(d2), e31 = d1.add(d2), e32 = d2.sub(d1), e33 = d1.sub(d3);
+        // B^T across the rows: V_0 = e_0 - e_2, V_1 = e_1 + e_2, V_2 = e_2 - e_1, V_3 = e_1 - e_3
+        int plane = tiles * icp;
+        e00.sub(e20).intoArray(v, at);
+        e01.sub(e21).intoArray(v, at + plane);
+        e02.sub(e22).intoArray(v, at + 2 * plane);
+        e03.sub(e23).intoArray(v, at + 3 * plane);
+        e10.add(e20).intoArray(v, at + 4 * plane);
+        e11.add(e21).intoArray(v, at + 5 * plane);
+        e12.add(e22).intoArray(v, at + 6 * plane);
+        e13.add(e23).intoArray(v, at + 7 * plane);
+        e20.sub(e10).intoArray(v, at + 8 * plane);
+        e21.sub(e11).intoArray(v, at + 9 * plane);
+        e22.sub(e12).intoArray(v, at + 10 * plane);
+        e23.sub(e13).intoArray(v, at + 11 * plane);
+        e10.sub(e30).intoArray(v, at + 12 * plane);
+        e11.sub(e31).intoArray(v, at + 13 * plane);
+        e12.sub(e32).intoArray(v, at + 14 * plane);
+        e13.sub(e33).intoArray(v, at + 15 * plane);
+    }
+
+    /** The channel vector at input pixel {@code (row, col)}, zero outside the image, masked on the last vector. */
+    private static FloatVector load(MemorySegment x, long row, long col, long c, boolean inside,
+            VectorMask<Float> tail) {
+        if (!inside && (row < 0 || col < 0)) {
+            return FloatVector.zero(SPECIES);
+        }
+        return tail == null ? FloatVector.fromMemorySegment(SPECIES, x, row + col + c, ORDER)
+                : FloatVector.fromMemorySegment(SPECIES, x, row + col + c, ORDER, tail);
+    }
+
+    // ---- GEMM ----------------------------------------------------------------------------------------
+
+    /**
+     * {@code m[xi][r][o] = sum_c v[xi][r][c] * u[g][xi][c][o]} for the block's first {@code rows} rows, a whole
+     * number of register blocks: per panel of two vectors of output channels (one for an odd last vector), every
+     * register block of rows, so the panel is read from cache once per block of tiles.
+     */
+    private void gemm(float[] v, int xi, int rows, int g, float[] m) {
+        int panel = (g * 16 + xi) * icg * ocp;
+        for (int j = 0; j < ocp; j += 2 * L) {
+            boolean two = j + 2 * L <= ocp;
+            for (int r = 0; r < rows; r += MR) {
+                int a = (xi * tiles + r) * icp, sums = (xi * tiles + r) * ocp + j;
+                if (two) {
+                    block6x2(v, a, panel + j, m, sums);
+                } else {
+                    block6x1(v, a, panel + j, m, sums);
+                }
+            }
+        }
+    }
+
+    /**
+     * Micro-kernel, 6 rows by 2 vectors: {@code m[r][j] = sum_c v[r][c] * u[c][j]}, one broadcast of {@code v}
+     * feeding two FMAs into 12 accumulators. Rows of {@code v} are {@code icp} apart from {@code aOff}, rows of
+     * {@code u} and {@code m} {@code ocp} apart from {@code bOff} and {@code sums}.
+     */
+    private void block6x2(float[] v, int aOff, int bOff, float[] m, int sums) {
+        FloatVector c00 = FloatVector.zero(SPECIES), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        int a0 = aOff, a1 = a0 + icp, a2 = a1 + icp, a3 = a2 + icp, a4 = a3 + icp, a5 = a4 + icp;
+        float[] b = u;
+        for (int i = 0, bi = bOff; i < icg; i++, bi += ocp) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, b, bi + L);
+            FloatVector w = FloatVector.broadcast(SPECIES, v[a0 + i]);
+            c00 = w.fma(b0, c00); c01 = w.fma(b1, c01);
+            w = FloatVector.broadcast(SPECIES, v[a1 + i]);
+            c10 = w.fma(b0, c10); c11 = w.fma(b1, c11);
+            w = FloatVector.broadcast(SPECIES, v[a2 + i]);
+            c20 = w.fma(b0, c20); c21 = w.fma(b1, c21);
+            w = FloatVector.broadcast(SPECIES, v[a3 + i]);
+            c30 = w.fma(b0, c30); c31 = w.fma(b1, c31);
+            w = FloatVector.broadcast(SPECIES, v[a4 + i]);
+            c40 = w.fma(b0, c40); c41 = w.fma(b1, c41);
+            w = FloatVector.broadcast(SPECIES, v[a5 + i]);
+            c50 = w.fma(b0, c50); c51 = w.fma(b1, c51);
+        }
+        c00.intoArray(m, sums); c01.intoArray(m, sums + L);
+        c10.intoArray(m, sums + ocp); c11.intoArray(m, sums + ocp + L);
+        c20.intoArray(m, sums + 2 * ocp); c21.intoArray(m, sums + 2 * ocp + L);
+        c30.intoArray(m, sums + 3 * ocp); c31.intoArray(m, sums + 3 * ocp + L);
+        c40.intoArray(m, sums + 4 * ocp); c41.intoArray(m, sums + 4 * ocp + L);
+        c50.intoArray(m, sums + 5 * ocp); c51.intoArray(m, sums + 5 * ocp + L);
+    }
+
+    /** {@link #block6x2} for a last panel of one vector. */
+    private void block6x1(float[] v, int aOff, int bOff, float[] m, int sums) {
+        FloatVector c0 = FloatVector.zero(SPECIES), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+        int a0 = aOff, a1 = a0 + icp, a2 = a1 + icp, a3 = a2 + icp, a4 = a3 + icp, a5 = a4 + icp;
+        float[] b = u;
+        for (int i = 0, bi = bOff; i < icg; i++, bi += ocp) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            c0 = FloatVector.broadcast(SPECIES, v[a0 + i]).fma(b0, c0);
+            c1 = FloatVector.broadcast(SPECIES, v[a1 + i]).fma(b0, c1);
+            c2 = FloatVector.broadcast(SPECIES, v[a2 + i]).fma(b0, c2);
+            c3 = FloatVector.broadcast(SPECIES, v[a3 + i]).fma(b0, c3);
+            c4 = FloatVector.broadcast(SPECIES, v[a4 + i]).fma(b0, c4);
+            c5 = FloatVector.broadcast(SPECIES, v[a5 + i]).fma(b0, c5);
+        }
+        c0.intoArray(m, sums);
+        c1.intoArray(m, sums + ocp);
+        c2.intoArray(m, sums + 2 * ocp);
+        c3.intoArray(m, sums + 3 * ocp);
+        c4.intoArray(m, sums + 4 * ocp);
+        c5.intoArray(m, sums + 5 * ocp);
+    }
+
+    // ---- output transform ----------------------------------------------------------------------------
+
+    /**
+     * {@code y <- relu?(A^T m A + bias)} for tiles {@code [t0, t0 + count)} and group {@code g}'s output channels,
+     * {@code A^T = [1 1 1 0; 0 1 -1 -1]}; only the outputs inside the image are written (a tile of an odd last row
+     * or column is partial).
+     */
+    private void outputTransform(float[] m, MemorySegment y, long t0, int count, int g) {
+        long pixel = (long) oc * BYTES, channels = (long) g * ocg * BYTES;
+        int n = (int) (t0 / tilesPerImage), rem = (int) (t0 % tilesPerImage);
+        int ty = rem / tilesW, tx = rem % tilesW;
+        int plane = tiles * ocp;
+        for (int i = 0; i < count; i++) {
+            int oy = 2 * ty, ox = 2 * tx;
+            boolean down = oy + 1 < oh, right = ox + 1 < ow;
+            long at = (((long) n * oh + oy) * ow + ox) * pixel + channels;
+            for (int j = 0; j < ocg; j += L) {
+                VectorMask<Float> tail = j + L <= ocg ? null : SPECIES.indexInRange(j, ocg);
+                int src = i * ocp + j;
+                // m A on each row r of m: p_r = m_r0 + m_r1 + m_r2, q_r = m_r1 - m_r2 - m_r3
+                FloatVector m0 = FloatVector.fromArray(SPECIES, m, src);
+                FloatVector m1 = FloatVector.fromArray(SPECIES, m, src + plane);
+                FloatVector m2 = FloatVector.fromArray(SPECIES, m, src + 2 * plane);
+                FloatVector m3 = FloatVector.fromArray(SPECIES, m, src + 3 * plane);
+                FloatVector p0 = m0.add(m1).add(m2), q0 = m1.sub(m2).sub(m3);
+                m0 = FloatVector.fromArray(SPECIES, m, src + 4 * plane);
+                m1 = FloatVector.fromArray(SPECIES, m, src + 5 * plane);
+                m2 = FloatVector.fromArray(SPECIES, m, src + 6 * plane);
+                m3 = FloatVector.fromArray(SPECIES, m, src + 7 * plane);
+                FloatVector p1 = m0.add(m1).add(m2), q1 = m1.sub(m2).sub(m3);
+                m0 = FloatVector.fromArray(SPECIES, m, src + 8 * plane);
+                m1 = FloatVector.fromArray(SPECIES, m, src + 9 * plane);
+                m2 = FloatVector.fromArray(SPECIES, m, src + 10 * plane);
+                m3 = FloatVector.fromArray(SPECIES, m, src + 11 * plane);
+                FloatVector p2 = m0.add(m1).add(m2), q2 = m1.sub(m2).sub(m3);
+                m0 = FloatVector.fromArray(SPECIES, m, src + 12 * plane);
+                m1 = FloatVector.fromArray(SPECIES, m, src + 13 * plane);
+                m2 = FloatVector.fromArray(SPECIES, m, src + 14 * plane);
+                m3 = FloatVector.fromArray(SPECIES, m, src + 15 * plane);
+                FloatVector p3 = m0.add(m1).add(m2), q3 = m1.sub(m2).sub(m3);
+                // A^T across the rows: y_0 = r_0 + r_1 + r_2, y_1 = r_1 - r_2 - r_3
+                FloatVector b = FloatVector.fromArray(SPECIES, bias, g * ocp + j);
+                long out = at + (long) j * BYTES;
+                store(p0.add(p1).add(p2).add(b), y, out, tail);
+                if (right) {
+                    store(q0.add(q1).add(q2).add(b), y, out + pixel, tail);
+                }
+                if (down) {
+                    long below = out + ow * pixel;
+                    store(p1.sub(p2).sub(p3).add(b), y, below, tail);
+                    if (right) {
+                        store(q1.sub(q2).sub(q3).add(b), y, below + pixel, tail);
+                    }
+                }
+            }
+            if (++tx == tilesW) {
+                tx = 0;
+                if (++ty * tilesW == tilesPerImage) {
+                    ty = 0;
+                    n++;
+                }
+            }
+        }
+    }
+
+    private void store(FloatVector v, MemorySegment y, long out, VectorMask<Float> tail) {
+        if (relu) {
+            v = v.max(0f);   // like the reference, NaN stays NaN
+        }
+        if (tail == null) {
+            v.intoMemorySegment(y, out, ORDER);
+        } else {
+            v.intoMemorySegment(y, out, ORDER, tail);
+        }
+    }
+
+    @Override
+    public void close() {
+        spare.set(null);   // the rest is Java arrays too
+    }
+}

@@ -1,0 +1,125 @@
+package io.github.conv4j.engine.winograd;
+
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.spi.Availability;
+import io.github.conv4j.spi.ConvEngine;
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.MemorySegment;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
+
+/**
+ * A pure-Java engine for 3x3, stride 1, undilated convolutions by Winograd's minimal filtering F(2x2,3x3): each
+ * 2x2 block of outputs costs 16 multiplications per channel pair instead of 36, at the price of input, weight and
+ * output transforms. Written with the incubating Vector API ({@code jdk.incubator.vector}).
+ *
+ * <p>This class never touches {@code jdk.incubator.vector} itself, so it loads, and {@link #probe()} answers, in a
+ * JVM started without {@code --add-modules jdk.incubator.vector}. Every vector class is reached through
+ * {@link WinogradConv}, which is only loaded once the probe has seen the module in the boot layer.
+ */
+public final class WinogradEngine implements ConvEngine {
+    static final String MODULE = "jdk.incubator.vector";
+    /** The widest vector of any Vector API platform (ARM SVE's 2048 bits). */
+    private static final long MAX_VECTOR_BYTES = 256;
+    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+    /** The fix, in words any JVM user can act on: the flag itself, whatever launches the JVM. */
+    static final String FIX = "start the JVM with --add-modules " + MODULE;
+
+    /** Computed once: the module lookup and the class loading behind it do not change in a running JVM. */
+    private static final class Probe {
+        // a lambda, not a method reference: WinogradConv must not even be resolved before the module check
+        static final Availability RESULT = probe(name -> ModuleLayer.boot().findModule(name),
+                () -> WinogradConv.preferredBitSize());
+    }
+
+    @Override
+    public String name() {
+        return "winograd";
+    }
+
+    @Override
+    public Availability probe() {
+        return Probe.RESULT;
+    }
+
+    /**
+     * The guard chain behind {@link #probe()}, with the module lookup and the vector size injectable for tests.
+     * {@code bitSize} is only called once the module was found, because it loads the Vector API.
+     */
+    static Availability probe(Function<String, Optional<Module>> findModule, IntSupplier bitSize) {
+        Optional<Module> module;
+        try {
+            module = findModule.apply(MODULE);
+        } catch (RuntimeException e) {
+            return Availability.no("module lookup failed for " + MODULE + ": " + e + "; " + FIX);
+        }
+        if (module.isEmpty()) {
+            return Availability.no(MODULE + " is not in the boot layer: " + FIX);
+        }
+        int bits;
+        try {
+            bits = bitSize.getAsInt();
+        } catch (LinkageError | RuntimeException e) {
+            return Availability.no("vector API failed to load: " + e + "; " + FIX);
+        }
+        // below 128 bits the API falls back to scalar code; the transforms would gain nothing from it
+        if (bits < 128) {
+            return Availability.no("preferred vector size is " + bits + " bits, under 128: no usable SIMD here");
+        }
+        return Availability.yes("Vector API, " + bits + "-bit preferred species");
+    }
+
+    @Override
+    public Optional<String> declines(ConvSpec spec) {
+        // the dtypes it computes, named so that a new one does not compile until this engine decides on it
+        Optional<String> dtype = switch (spec.dtype()) {
+            case FLOAT32, FLOAT64 -> Optional.empty();    // FloatWinograd, DoubleWinograd
+        };
+        if (dtype.isPresent()) {
+            return dtype;
+        }
+        if (spec.kh() != 3 || spec.kw() != 3) {
+            return Optional.of("kernel is " + spec.kh() + "x" + spec.kw() + ": F(2x2,3x3) needs a 3x3 kernel");
+        }
+        if (spec.sh() != 1 || spec.sw() != 1) {
+            return Optional.of("stride is " + spec.sh() + "x" + spec.sw() + ": F(2x2,3x3) needs stride 1");
+        }
+        if (spec.dh() != 1 || spec.dw() != 1) {
+            return Optional.of("dilation is " + spec.dh() + "x" + spec.dw() + ": F(2x2,3x3) needs dilation 1");
+        }
+        if (spec.isDepthwise()) {
+            // one input channel per group leaves nothing to sum over: the 16 products per tile would be 16 GEMMs
+            // of width one, slower than the 36 direct multiplications the direct loops vectorise over channels
+            return Optional.of("depthwise (groups = ic = " + spec.groups() + "): F(2x2,3x3) needs input channels"
+                    + " to sum over; use java-vector's depthwise loop");
+        }
+        // Scratch and transformed weights live in Java arrays; size them with the widest species any CPU offers.
+        long lanes = MAX_VECTOR_BYTES / spec.dtype().byteSize();
+        long icp = spec.icPerGroup() + lanes, ocp = spec.ocPerGroup() + lanes;
+        long weights = spec.groups() * 16L * spec.icPerGroup() * ocp;
+        // a block of more than one register block of tiles fits BLOCK_BYTES; a single one may exceed it
+        long block = Math.max(16L * WinogradConv.ROWS * Math.max(icp, ocp),
+                WinogradConv.BLOCK_BYTES / spec.dtype().byteSize());
+        long image = (long) spec.ih() * spec.iw() * spec.ic();
+        long outImage = (long) spec.oh() * spec.ow() * spec.oc();
+        long largest = Math.max(Math.max(weights, block), Math.max(image, outImage));
+        long tiles = (long) spec.mb() * ((spec.oh() + 1) / 2) * ((spec.ow() + 1) / 2);
+        if (tiles > MAX_ARRAY) {
+            return Optional.of("batch too large for one call: " + tiles + " output tiles of 2x2");
+        }
+        if (largest > MAX_ARRAY) {
+            return Optional.of("scratch or transformed weights exceed a Java array: " + largest + " elements (image "
+                    + image + ", output image " + outImage + ", transformed weights " + weights + ")");
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
+        if (!probe().available()) {
+            throw new UnsupportedOperationException("engine winograd is unavailable: " + probe().reason());
+        }
+        return WinogradConv.plan(spec, weights, bias);
+    }
+}
