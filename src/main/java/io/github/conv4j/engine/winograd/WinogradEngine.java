@@ -1,13 +1,12 @@
 package io.github.conv4j.engine.winograd;
 
 import io.github.conv4j.ConvSpec;
+import io.github.conv4j.engine.VectorApi;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
 import java.util.Optional;
-import java.util.function.Function;
-import java.util.function.IntSupplier;
 
 /**
  * A pure-Java engine for 3x3, stride 1, undilated convolutions by Winograd's minimal filtering F(2x2,3x3): each
@@ -19,18 +18,12 @@ import java.util.function.IntSupplier;
  * {@link WinogradConv}, which is only loaded once the probe has seen the module in the boot layer.
  */
 public final class WinogradEngine implements ConvEngine {
-    static final String MODULE = "jdk.incubator.vector";
-    /** The widest vector of any Vector API platform (ARM SVE's 2048 bits). */
-    private static final long MAX_VECTOR_BYTES = 256;
     private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
-    /** The fix, in words any JVM user can act on: the flag itself, whatever launches the JVM. */
-    static final String FIX = "start the JVM with --add-modules " + MODULE;
 
     /** Computed once: the module lookup and the class loading behind it do not change in a running JVM. */
     private static final class Probe {
         // a lambda, not a method reference: WinogradConv must not even be resolved before the module check
-        static final Availability RESULT = probe(name -> ModuleLayer.boot().findModule(name),
-                () -> WinogradConv.preferredBitSize());
+        static final Availability RESULT = VectorApi.probe(() -> WinogradConv.preferredBitSize());
     }
 
     @Override
@@ -41,33 +34,6 @@ public final class WinogradEngine implements ConvEngine {
     @Override
     public Availability probe() {
         return Probe.RESULT;
-    }
-
-    /**
-     * The guard chain behind {@link #probe()}, with the module lookup and the vector size injectable for tests.
-     * {@code bitSize} is only called once the module was found, because it loads the Vector API.
-     */
-    static Availability probe(Function<String, Optional<Module>> findModule, IntSupplier bitSize) {
-        Optional<Module> module;
-        try {
-            module = findModule.apply(MODULE);
-        } catch (RuntimeException e) {
-            return Availability.no("module lookup failed for " + MODULE + ": " + e + "; " + FIX);
-        }
-        if (module.isEmpty()) {
-            return Availability.no(MODULE + " is not in the boot layer: " + FIX);
-        }
-        int bits;
-        try {
-            bits = bitSize.getAsInt();
-        } catch (LinkageError | RuntimeException e) {
-            return Availability.no("vector API failed to load: " + e + "; " + FIX);
-        }
-        // below 128 bits the API falls back to scalar code; the transforms would gain nothing from it
-        if (bits < 128) {
-            return Availability.no("preferred vector size is " + bits + " bits, under 128: no usable SIMD here");
-        }
-        return Availability.yes("Vector API, " + bits + "-bit preferred species");
     }
 
     @Override
@@ -95,7 +61,7 @@ public final class WinogradEngine implements ConvEngine {
                     + " to sum over; use java-vector's depthwise loop");
         }
         // Scratch and transformed weights live in Java arrays; size them with the widest species any CPU offers.
-        long lanes = MAX_VECTOR_BYTES / spec.dtype().byteSize();
+        long lanes = VectorApi.MAX_VECTOR_BYTES / spec.dtype().byteSize();
         long icp = spec.icPerGroup() + lanes, ocp = spec.ocPerGroup() + lanes;
         long weights = spec.groups() * 16L * spec.icPerGroup() * ocp;
         // a block of more than one register block of tiles fits BLOCK_BYTES; a single one may exceed it
