@@ -64,6 +64,8 @@ public final class ConvPlan implements AutoCloseable {
     /**
      * The name of the engine that computes it (never {@code auto}); for an {@code auto} plan still being made in
      * the background (see {@link Conv2d#plan(String, ConvSpec, Tensor, Tensor)}), waits for it.
+     *
+     * @throws RuntimeException what making that background plan threw, if it failed
      */
     public String engine() {
         return kernel instanceof BackgroundPlan b ? b.await().engine() : engine;
