@@ -90,10 +90,12 @@ def main():
             err = np.abs(got.astype(np.float64) - ref)
             row.append(f'{err.max():.2e} ({(err / tol).max():.3f})')
         rows.append(row)
+    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')),
+               platform.machine()) if platform.system() == 'Linux' else platform.machine()
     commit = subprocess.run(['git', 'rev-parse', '--short=12', 'HEAD'], capture_output=True, text=True).stdout.strip()
     text = ['# Float32 error of Winograd F(m x m, 3x3) on ResNet-like layers', '',
             f'`bench/winograd_error.py` at commit `{commit}`: NumPy {np.__version__}, Python {platform.python_version()},',
-            f'{platform.processor() or platform.machine()}. One image, SAME padding, He-initialised weights (normal,',
+            f'{cpu}. One image, SAME padding, He-initialised weights (normal,',
             'std sqrt(2 / (9 ic))), ReLU of standard normal inputs; reference: float64 direct convolution. Each cell:',
             'max |error|, and in brackets the max of |error| / ConvSpec.tolerance (1e-5 * sqrt(9 ic) * (1 + |y|)),',
             'the float32 bound every engine is held to. Weights transformed in float64 and rounded once; everything',
