@@ -2,6 +2,7 @@ package io.github.conv4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -100,6 +101,27 @@ class ConvSpecTest {
     }
 
     @Test
+    void accuracyIsExactByDefaultAndFastAllowsTenTimesTheBound() {
+        ConvSpec exact = ConvSpec.builder().input(1, 5, 5, 8).kernel(3, 3, 4).groups(2).build();
+        assertEquals(Accuracy.EXACT, exact.accuracy());
+        ConvSpec fast = exact.toBuilder().accuracy(Accuracy.FAST).build();
+        assertEquals(Accuracy.FAST, fast.accuracy());
+        assertEquals(10 * 6e-5 * 3, fast.tolerance(-2), 1e-17);
+        assertEquals(10 * 1e-12 * 3, fast.toBuilder().dtype(DType.FLOAT64).build().tolerance(2), 1e-26);
+        // a different level is a different spec, named in its description; EXACT adds nothing to the old text
+        assertNotEquals(exact, fast);
+        assertEquals(exact.toString().replace(" -> y=", " accuracy=fast -> y="), fast.toString());
+        assertFalse(exact.toString().contains("accuracy"), exact.toString());
+        assertEquals(Accuracy.FAST, Accuracy.parse("FAST"));
+        assertEquals(Accuracy.EXACT, Accuracy.parse("exact"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Accuracy.parse("bf16"));
+        assertEquals("unknown accuracy: bf16 (exact or fast)", e.getMessage());
+        NullPointerException n = assertThrows(NullPointerException.class,
+                () -> exact.toBuilder().accuracy(null).build());
+        assertEquals("accuracy", n.getMessage());
+    }
+
+    @Test
     void equalSpecsAreEqual() {
         assertEquals(base().build(), base().build());
         assertEquals(base().build().hashCode(), base().build().hashCode());
@@ -115,7 +137,8 @@ class ConvSpecTest {
     /** Every given field set away from its builder default, so a field toBuilder failed to copy would show. */
     private static ConvSpec.Builder every() {
         return ConvSpec.builder().layout(Layout.NCHW).dtype(DType.FLOAT64).padding(Padding.explicit(1, 2, 3, 0))
-                .input(2, 9, 11, 6).kernel(3, 2, 9).stride(2, 3).dilation(2, 3).groups(3).bias(true).relu(true);
+                .input(2, 9, 11, 6).kernel(3, 2, 9).stride(2, 3).dilation(2, 3).groups(3).bias(true).relu(true)
+                .accuracy(Accuracy.FAST);
     }
 
     private static final List<Field> GIVEN = List.of(
@@ -136,7 +159,8 @@ class ConvSpecTest {
             new Field("dw", 3, ConvSpec::dw, b -> b.dilation(2, 2)),
             new Field("groups", 3, ConvSpec::groups, b -> b.groups(1)),
             new Field("bias", true, ConvSpec::hasBias, b -> b.bias(false)),
-            new Field("relu", true, ConvSpec::relu, b -> b.relu(false)));
+            new Field("relu", true, ConvSpec::relu, b -> b.relu(false)),
+            new Field("accuracy", Accuracy.FAST, ConvSpec::accuracy, b -> b.accuracy(Accuracy.EXACT)));
 
     @Test
     void theTableNamesEveryGivenField() {

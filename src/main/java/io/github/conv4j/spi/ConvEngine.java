@@ -30,6 +30,10 @@ public interface ConvEngine {
 
     /**
      * Why this engine cannot compute {@code spec}, or empty when it can. Only asked of available engines.
+     *
+     * <p>Accepting a spec promises its {@link io.github.conv4j.ConvSpec#accuracy() accuracy level}: an engine
+     * whose results can exceed that level's {@link io.github.conv4j.ConvSpec#tolerance(double) tolerance} declines
+     * it, and one that may compute faster at a looser level reads the level here and in {@code plan}.
      */
     Optional<String> declines(ConvSpec spec);
 

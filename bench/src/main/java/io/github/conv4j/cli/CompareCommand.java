@@ -1,5 +1,6 @@
 package io.github.conv4j.cli;
 
+import io.github.conv4j.Accuracy;
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.ConvPlan;
 import io.github.conv4j.ConvSpec;
@@ -43,7 +44,7 @@ final class CompareCommand {
     /** Runs the comparison; returns the exit status, 1 when an engine's output is wrong. */
     static int run(List<String> args, PrintStream out, PrintStream err) throws IOException {
         Flags f = new Flags("compare", args, Set.of("--shapes", "--engines", "--threads", "--dtype", "--json",
-                "--chart", "--layout", "--merge", "--seconds"), Set.of());
+                "--chart", "--layout", "--merge", "--seconds", "--accuracy"), Set.of());
         if (!f.positional().isEmpty()) {
             throw new UsageException("unexpected argument for compare: " + f.positional().get(0));
         }
@@ -53,6 +54,7 @@ final class CompareCommand {
         }
         DType dtype = DType.parse(f.get("--dtype", "float32"));
         Layout layout = Layout.parse(f.get("--layout", "NHWC"));
+        Accuracy accuracy = Accuracy.parse(f.get("--accuracy", "exact"));
         for (String s : shapes) {
             Shapes.spec(s, dtype, layout);   // an unknown shape fails before anything runs
         }
@@ -75,13 +77,13 @@ final class CompareCommand {
         List<String> notes = new ArrayList<>(), wrong = new ArrayList<>();
         Progress progress = new Progress(err, shapes.size() * engines.size());
         for (String name : shapes) {
-            ConvSpec spec = Shapes.spec(name, dtype, layout);
+            ConvSpec spec = Shapes.spec(name, dtype, layout).toBuilder().accuracy(accuracy).build();
             results.addAll(compare(name, spec, engines, threads, seconds, progress, notes, wrong));
         }
         progress.finish();
 
-        printTable(out, results, notes, dtype, layout, threads, seconds);
-        Report report = Report.of(threads, results);
+        printTable(out, results, notes, dtype, layout, accuracy, threads, seconds);
+        Report report = Report.of(threads, accuracy, results);
         if (json != null) {
             report.write(json);
             out.println("wrote " + json);
@@ -250,9 +252,10 @@ final class CompareCommand {
     }
 
     private static void printTable(PrintStream out, List<Measurement> results, List<String> notes, DType dtype,
-            Layout layout, int threads, double seconds) {
-        out.printf("conv4j compare: %s %s, %d thread(s), forward on a prepared plan (median of ~%s s of runs)%n",
-                dtype, layout, threads, BigDecimal.valueOf(seconds).stripTrailingZeros().toPlainString());
+            Layout layout, Accuracy accuracy, int threads, double seconds) {
+        out.printf("conv4j compare: %s %s, accuracy %s, %d thread(s), forward on a prepared plan (median of ~%s s of"
+                + " runs)%n", dtype, layout, accuracy, threads,
+                BigDecimal.valueOf(seconds).stripTrailingZeros().toPlainString());
         out.printf("%-5s %-12s %12s %12s %9s %9s %10s %10s %5s%n", "shape", "engine", "median us", "min us",
                 "GFLOP/s", "vs naive", "max |err|", "plan us", "check");
         String last = "";

@@ -23,15 +23,17 @@ public final class Main {
               info                         JDK, CPU, engines and their availability, native versions, threads
               run --input X.npy --weights W.npy --output Y.npy [--bias B.npy] [--stride S|SH,SW]
                   [--dilation D|DH,DW] [--padding VALID|SAME|SAME_LOWER|T,B,L,R] [--groups G]
-                  [--layout NHWC|NCHW] [--relu] [--engine NAME|auto] [--threads N]
+                  [--layout NHWC|NCHW] [--relu] [--engine NAME|auto] [--threads N] [--accuracy exact|fast]
                                            one convolution on .npy files (weights HWIO for NHWC, OIHW for NCHW)
               compare [--shapes S1,S2,...|all] [--engines all|a,b] [--threads N] [--dtype float32|float64]
-                  [--layout NHWC|NCHW] [--seconds S] [--json FILE] [--chart FILE.png|FILE.svg] [--merge PEERS.json,...]
+                  [--layout NHWC|NCHW] [--accuracy exact|fast] [--seconds S] [--json FILE] [--chart FILE.png|FILE.svg]
+                  [--merge PEERS.json,...]
                                            time every engine on benchmark shapes and check its output against
                                            naive; table on stdout, progress on stderr; exit 1 if one is wrong
-              verify DIR [--engines all|a,b] [--layouts NHWC,NCHW]
+              verify DIR [--engines all|a,b] [--layouts NHWC,NCHW] [--accuracy exact|fast]
                                            run every golden case in DIR through each engine; exit 1 if any fails
             shapes: S1 S2 (the notebook's), R1..R6 (ResNet-50), D1 (MobileNet depthwise); default S1,S2,R4,D1
+            accuracy: the level engines must meet, exact (default) or fast (a tolerance ten times larger)
             """;
 
     private Main() {

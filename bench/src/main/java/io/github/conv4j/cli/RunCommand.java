@@ -1,5 +1,6 @@
 package io.github.conv4j.cli;
 
+import io.github.conv4j.Accuracy;
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.ConvPlan;
 import io.github.conv4j.ConvSpec;
@@ -23,7 +24,7 @@ final class RunCommand {
     static void run(List<String> args, PrintStream out) throws IOException {
         Flags f = new Flags("run", args,
                 Set.of("--input", "--weights", "--bias", "--output", "--stride", "--dilation", "--padding",
-                        "--groups", "--layout", "--engine", "--threads"),
+                        "--groups", "--layout", "--engine", "--threads", "--accuracy"),
                 Set.of("--relu"));
         if (!f.positional().isEmpty()) {
             throw new UsageException("unexpected argument for run: " + f.positional().get(0));
@@ -36,6 +37,7 @@ final class RunCommand {
         Padding padding = Padding.parse(f.get("--padding", "VALID"));
         int groups = f.integer("--groups", 1, Integer.MIN_VALUE, Integer.MAX_VALUE);
         String engine = f.get("--engine", Conv2d.AUTO);
+        Accuracy accuracy = Accuracy.parse(f.get("--accuracy", "exact"));
         f.applyThreads();
         if (!engine.equals(Conv2d.AUTO)) {
             Conv2d.engine(engine);   // an unknown name fails before any file is read
@@ -54,7 +56,7 @@ final class RunCommand {
             }
             ConvSpec spec = ConvSpec.builder().layout(layout).groups(groups).shapes(x.shape(), w.shape())
                     .dtype(x.dtype()).stride(stride[0], stride[1]).dilation(dilation[0], dilation[1])
-                    .padding(padding).bias(b != null).relu(f.has("--relu")).build();
+                    .padding(padding).bias(b != null).relu(f.has("--relu")).accuracy(accuracy).build();
             if (b != null && !Arrays.equals(b.shape(), spec.biasShape())) {
                 throw new UsageException("bias shape differs: " + bias.getFileName() + " "
                         + Arrays.toString(b.shape()) + ", expected [" + spec.oc() + "] (output channels)");

@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import io.github.conv4j.Accuracy;
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.ConvPlan;
 import io.github.conv4j.ConvSpec;
@@ -45,7 +46,7 @@ final class VerifyCommand {
     }
 
     static int run(List<String> args, PrintStream out) throws IOException {
-        Flags f = new Flags("verify", args, Set.of("--engines", "--layouts"), Set.of());
+        Flags f = new Flags("verify", args, Set.of("--engines", "--layouts", "--accuracy"), Set.of());
         if (f.positional().size() != 1) {
             throw new UsageException("verify takes one directory: verify DIR [--engines ...]");
         }
@@ -59,6 +60,7 @@ final class VerifyCommand {
                 engines.add(Conv2d.engine(name.trim()));
             }
         }
+        Accuracy accuracy = Accuracy.parse(f.get("--accuracy", "exact"));
         List<Layout> layouts = new ArrayList<>();
         for (String l : f.get("--layouts", "NHWC,NCHW").split(",")) {
             layouts.add(Layout.parse(l.trim()));
@@ -85,8 +87,8 @@ final class VerifyCommand {
                         dtype = x.dtype().toString();
                         ConvSpec spec = ConvSpec.builder().layout(Layout.NHWC).groups(c.groups())
                                 .shapes(x.shape(), w.shape()).dtype(x.dtype()).stride(c.stride()[0], c.stride()[1])
-                                .dilation(c.dilation()[0], c.dilation()[1]).padding(c.padding()).build()
-                                .toBuilder().layout(layout).build();
+                                .dilation(c.dilation()[0], c.dilation()[1]).padding(c.padding()).accuracy(accuracy)
+                                .build().toBuilder().layout(layout).build();
                         if (!Arrays.equals(want.shape(), spec.toBuilder().layout(Layout.NHWC).build().outputShape())) {
                             throw new UsageException(c.name() + ": y.npy shape " + Arrays.toString(want.shape())
                                     + " differs from the spec's output " + Arrays.toString(spec.outputShape()));

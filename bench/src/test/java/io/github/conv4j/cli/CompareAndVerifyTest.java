@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,23 @@ class CompareAndVerifyTest {
 
     private static Path golden() {
         return Path.of(System.getProperty("conv4j.golden", "../src/test/resources/golden"));
+    }
+
+    @Test
+    void compareReportsTheAccuracyLevelAndChecksWithItsTolerance() throws IOException {
+        for (String level : List.of("exact", "fast")) {
+            Path json = dir.resolve(level + ".json");
+            List<String> args = new ArrayList<>(List.of("compare", "--shapes", "S1", "--engines", "naive,onednn",
+                    "--seconds", "0.05", "--json", json.toString()));
+            if (level.equals("fast")) {
+                args.addAll(List.of("--accuracy", "fast"));
+            }
+            Result r = cli(args.toArray(String[]::new));
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.out().startsWith("conv4j compare: float32 NHWC, accuracy " + level + ", "), r.out());
+            JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+            assertEquals(level, root.get("accuracy").getAsString());
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.github.conv4j.spark;
 
+import io.github.conv4j.Accuracy;
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
@@ -12,7 +13,7 @@ import java.io.Serializable;
  */
 record SpecFields(Layout layout, DType dtype, Padding.Mode paddingMode, int padTop, int padBottom, int padLeft,
         int padRight, int mb, int ih, int iw, int ic, int oc, int kh, int kw, int sh, int sw, int dh, int dw,
-        int groups, boolean bias, boolean relu) implements Serializable {
+        int groups, boolean bias, boolean relu, Accuracy accuracy) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -25,7 +26,7 @@ record SpecFields(Layout layout, DType dtype, Padding.Mode paddingMode, int padT
         Padding p = spec.padding();
         SpecFields f = new SpecFields(spec.layout(), spec.dtype(), p.mode(), p.top(), p.bottom(), p.left(), p.right(),
                 spec.mb(), spec.ih(), spec.iw(), spec.ic(), spec.oc(), spec.kh(), spec.kw(), spec.sh(), spec.sw(),
-                spec.dh(), spec.dw(), spec.groups(), spec.hasBias(), spec.relu());
+                spec.dh(), spec.dw(), spec.groups(), spec.hasBias(), spec.relu(), spec.accuracy());
         // a field ConvSpec gains later and this record does not carry would make executors compute another
         // convolution than the driver asked for: refuse here instead
         if (!f.toSpec().equals(spec)) {
@@ -42,6 +43,6 @@ record SpecFields(Layout layout, DType dtype, Padding.Mode paddingMode, int padT
                 .padding(new Padding(paddingMode, padTop, padBottom, padLeft, padRight))
                 .input(mb, ih, iw, ic).kernel(kh, kw, oc)
                 .stride(sh, sw).dilation(dh, dw).groups(groups).bias(bias).relu(relu)
-                .build();
+                .accuracy(accuracy).build();
     }
 }
