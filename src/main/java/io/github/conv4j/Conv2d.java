@@ -74,13 +74,17 @@ public final class Conv2d {
      * @throws IllegalArgumentException if no engine has that name
      */
     public static ConvEngine engine(String name) {
-        for (ConvEngine e : ENGINES) {
-            if (e.name().equals(name)) {
-                return e;
-            }
+        Optional<ConvEngine> e = find(name);
+        if (e.isPresent()) {
+            return e.get();
         }
         throw new IllegalArgumentException("unknown engine: " + name + " (engines: "
                 + ENGINES.stream().map(ConvEngine::name).collect(Collectors.joining(", ")) + ", " + AUTO + ")");
+    }
+
+    /** The engine called {@code name}, if one was found. */
+    private static Optional<ConvEngine> find(String name) {
+        return ENGINES.stream().filter(e -> e.name().equals(name)).findFirst();
     }
 
     /**
@@ -91,7 +95,7 @@ public final class Conv2d {
     public static ConvEngine select(ConvSpec spec) {
         StringBuilder reasons = new StringBuilder();
         for (String name : Settings.engineOrder()) {
-            Optional<ConvEngine> e = ENGINES.stream().filter(x -> x.name().equals(name)).findFirst();
+            Optional<ConvEngine> e = find(name);
             if (e.isEmpty()) {
                 continue;
             }
@@ -129,7 +133,7 @@ public final class Conv2d {
      */
     private static boolean selectWouldLoad() {
         for (String name : Settings.engineOrder()) {
-            Optional<ConvEngine> e = ENGINES.stream().filter(x -> x.name().equals(name)).findFirst();
+            Optional<ConvEngine> e = find(name);
             if (e.isEmpty()) {
                 continue;
             }

@@ -42,7 +42,8 @@ public final class ConvPlan implements AutoCloseable {
     private final ConvSpec spec;
     private final String engine;
     private final ConvKernel kernel;
-    private final long inputBytes, outputBytes;
+    /** Bytes of one image in and out: a call's segments must hold its batch of them. */
+    private final long imageInBytes, imageOutBytes;
     /** Calls in flight; {@link #CLOSED} is added once on close, so a negative value means closed. */
     private final AtomicInteger state = new AtomicInteger();
     /** Released once the engine's resources are freed (or freeing them failed), by the thread that closed. */
@@ -52,8 +53,8 @@ public final class ConvPlan implements AutoCloseable {
         this.spec = spec;
         this.engine = engine;
         this.kernel = kernel;
-        this.inputBytes = spec.inputElements() * spec.dtype().byteSize();
-        this.outputBytes = spec.outputElements() * spec.dtype().byteSize();
+        this.imageInBytes = spec.inputElements() / spec.mb() * spec.dtype().byteSize();
+        this.imageOutBytes = spec.outputElements() / spec.mb() * spec.dtype().byteSize();
     }
 
     /** The convolution this plan computes. */
@@ -123,7 +124,7 @@ public final class ConvPlan implements AutoCloseable {
      */
     public void forward(MemorySegment x, MemorySegment y, int batch) {
         requireBatch(batch);
-        long xBytes = inputBytes / spec.mb() * batch, yBytes = outputBytes / spec.mb() * batch;
+        long xBytes = imageInBytes * batch, yBytes = imageOutBytes * batch;
         requireSegment("x", x, xBytes, withBatch(spec.inputShape(), batch), spec.dtype());
         requireSegment("y", y, yBytes, withBatch(spec.outputShape(), batch), spec.dtype());
         if (y.isReadOnly()) {
