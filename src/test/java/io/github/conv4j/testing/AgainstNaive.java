@@ -1,5 +1,6 @@
 package io.github.conv4j.testing;
 
+import io.github.conv4j.Accuracy;
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.ConvPlan;
 import io.github.conv4j.ConvSpec;
@@ -10,7 +11,8 @@ import java.util.SplittableRandom;
 
 /**
  * One differential check: seeded inputs, naive's output, the engine's output (into a NaN-poisoned buffer),
- * compared exactly on small-integer inputs and within {@code 8 * eps * (kh*kw*ic/groups + 1)} on uniform ones.
+ * compared exactly on small-integer inputs and within {@code 8 * eps * (kh*kw*ic/groups + 1)} on uniform ones, at
+ * {@link Accuracy#EXACT}; a looser level scales that bound by its factor over EXACT in {@link ConvSpec#tolerance}.
  */
 public final class AgainstNaive {
     private AgainstNaive() {
@@ -40,22 +42,33 @@ public final class AgainstNaive {
     }
 
     /**
-     * Fails unless {@code got} equals naive's {@code want}: exactly for small-integer inputs, else within
-     * {@code 8 * eps * (kh*kw*ic/groups + 1)}.
+     * Fails unless {@code got} equals naive's {@code want}. At {@link Accuracy#EXACT}: exactly for small-integer
+     * inputs, else within {@code 8 * eps * (kh*kw*ic/groups + 1)}. At a looser level, that bound times the
+     * level's factor over EXACT (FAST: 10), and for small integers (at most 3 in magnitude, so products at most 9)
+     * nine times that.
      *
      * @throws AssertionError starting with {@code what}, naming the spec and first differing index
      */
     public static void assertAgrees(String what, ConvSpec spec, Tensor want, Tensor got, boolean integers) {
         double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
         double eps = spec.dtype() == DType.FLOAT32 ? 0x1p-23 : 0x1p-52;
-        double tol = integers ? 0 : 8 * eps * (k + 1);
+        double level = levelFactor(spec);
+        double tol = spec.accuracy() == Accuracy.EXACT
+                ? (integers ? 0 : 8 * eps * (k + 1))
+                : level * 8 * eps * (k + 1) * (integers ? 9 : 1);
         for (long i = 0; i < want.elementCount(); i++) {
             double ref = want.getDouble(i), v = got.getDouble(i);
             if (!(Math.abs(v - ref) <= tol)) {
-                throw new AssertionError(what + " (" + (integers ? "small integers" : "uniform floats") + ") " + spec
+                throw new AssertionError(what + " (" + (integers ? "small integers" : "uniform floats") + ", accuracy "
+                        + spec.accuracy() + ") " + spec
                         + " at flat index " + i + ": got " + v + ", naive " + ref + " (tolerance " + tol + ")");
             }
         }
+    }
+
+    /** How many times EXACT's bound {@code spec}'s accuracy level allows, read from {@link ConvSpec#tolerance}. */
+    public static double levelFactor(ConvSpec spec) {
+        return spec.tolerance(0) / spec.toBuilder().accuracy(Accuracy.EXACT).build().tolerance(0);
     }
 
     /** Inputs drawn for a spec, in the order x, w, bias, and naive's output on them. */

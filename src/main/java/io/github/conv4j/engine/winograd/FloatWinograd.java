@@ -14,10 +14,10 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The float32 kernel: F(2x2,3x3) over blocks of output tiles. Per block and group: the input transform
- * {@code V = B^T d B} of every tile's 4x4 input patch, 16 GEMMs {@code M[xi] = V[xi] U[xi]} over the input
- * channels, and the output transform {@code Y = A^T M A} with bias and ReLU. Computes NHWC; an NCHW image is
- * transposed into scratch on the way in and out.
+ * The float32 kernel: F(2x2,3x3) or F(4x4,3x3) over blocks of output tiles. Per block and group: the input
+ * transform {@code V = B^T d B} of every tile's input patch (4x4 or 6x6), one GEMM {@code M[xi] = V[xi] U[xi]}
+ * over the input channels per patch element (16 or 36), and the output transform {@code Y = A^T M A} with bias
+ * and ReLU. Computes NHWC; an NCHW image is transposed into scratch on the way in and out.
  *
  * <p>DoubleWinograd, the float64 kernel, is generated from this file when the project builds (pom.xml).
  */
@@ -31,33 +31,46 @@ final class FloatWinograd implements ConvKernel {
 
     private final boolean nchw, relu;
     private final int ih, iw, ic, oh, ow, oc, padTop, padLeft, groups, icg, ocg;
-    /** Tiles across an output row and per image: 2x2 outputs each, the last row and column partial when odd. */
+    /**
+     * Outputs per tile side (2 or 4), the input patch side {@code tile + 2}, and the patch elements, one GEMM
+     * each.
+     */
+    private final int tile, alpha, planes;
+    /**
+     * Tiles across an output row and per image: {@code tile x tile} outputs each, the last row and column
+     * partial when the output does not divide.
+     */
     private final int tilesW, tilesPerImage;
     /** Channels per group rounded up to whole vectors: the row lengths of V, U and M. */
     private final int icp, ocp;
     /** Tiles per block: the rows of each GEMM, a whole number of register blocks. */
     private final int tiles;
-    /** Transformed weights {@code u[g][xi][icg][ocp]}, zeros past the real output channels. */
+    /** Transformed weights {@code u[g][xi][icg][ocp]}, {@code xi < planes}, zeros past the real output channels. */
     private final float[] u;
     /** {@code bias[g][ocp]}; zeros without a bias. */
     private final float[] bias;
     private final AtomicReference<Scratch> spare = new AtomicReference<>();
 
-    FloatWinograd(ConvSpec spec, MemorySegment weights, MemorySegment biasIn) {
+    /** Plans {@code spec} with tiles of {@code tile x tile} outputs: 2 or 4. */
+    FloatWinograd(ConvSpec spec, MemorySegment weights, MemorySegment biasIn, int tile) {
         nchw = spec.layout() == Layout.NCHW;
         relu = spec.relu();
         ih = spec.ih(); iw = spec.iw(); ic = spec.ic(); oh = spec.oh(); ow = spec.ow(); oc = spec.oc();
         padTop = spec.padTop(); padLeft = spec.padLeft(); groups = spec.groups();
         icg = spec.icPerGroup(); ocg = spec.ocPerGroup();
-        tilesW = (ow + 1) / 2;
-        tilesPerImage = (oh + 1) / 2 * tilesW;
+        this.tile = tile;
+        alpha = tile + 2;
+        planes = alpha * alpha;
+        tilesW = (ow + tile - 1) / tile;
+        tilesPerImage = (oh + tile - 1) / tile * tilesW;
         icp = WinogradConv.roundUp(icg, L);
         ocp = WinogradConv.roundUp(ocg, L);
-        tiles = WinogradConv.tilesPerBlock(icp, ocp, BYTES, (long) tilesPerImage * (nchw ? 1 : spec.mb()));
-        u = new float[groups * 16 * icg * ocp];
+        tiles = WinogradConv.tilesPerBlock(planes, icp, ocp, BYTES, (long) tilesPerImage * (nchw ? 1 : spec.mb()));
+        u = new float[groups * planes * icg * ocp];
         bias = new float[groups * ocp];
         TensorIndex index = new TensorIndex(spec);
-        double[] k = new double[9], gk = new double[12];
+        double[][] gm = WinogradConv.weightTransform(tile);
+        double[] k = new double[9], gk = new double[alpha * 3];
         for (int g = 0; g < groups; g++) {
             for (int o = 0; o < ocg; o++) {
                 for (int c = 0; c < icg; c++) {
@@ -66,20 +79,17 @@ final class FloatWinograd implements ConvKernel {
                             k[y * 3 + x] = weights.getAtIndex(ELEMENT, index.weight(y, x, c, g * ocg + o));
                         }
                     }
-                    // U = G k G^T in double, rounded once; G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
-                    for (int x = 0; x < 3; x++) {
-                        gk[x] = k[x];
-                        gk[3 + x] = 0.5 * (k[x] + k[3 + x] + k[6 + x]);
-                        gk[6 + x] = 0.5 * (k[x] - k[3 + x] + k[6 + x]);
-                        gk[9 + x] = k[6 + x];
+                    // U = G k G^T in double, rounded once
+                    for (int r = 0; r < alpha; r++) {
+                        for (int x = 0; x < 3; x++) {
+                            gk[r * 3 + x] = gm[r][0] * k[x] + gm[r][1] * k[3 + x] + gm[r][2] * k[6 + x];
+                        }
                     }
-                    for (int r = 0; r < 4; r++) {
-                        double a = gk[r * 3], b = gk[r * 3 + 1], d = gk[r * 3 + 2];
-                        int at = ((g * 16 + r * 4) * icg + c) * ocp + o, next = icg * ocp;
-                        u[at] = (float) a;
-                        u[at + next] = (float) (0.5 * (a + b + d));
-                        u[at + 2 * next] = (float) (0.5 * (a - b + d));
-                        u[at + 3 * next] = (float) d;
+                    for (int r = 0; r < alpha; r++) {
+                        for (int q = 0; q < alpha; q++) {
+                            double e = gk[r * 3] * gm[q][0] + gk[r * 3 + 1] * gm[q][1] + gk[r * 3 + 2] * gm[q][2];
+                            u[((g * planes + r * alpha + q) * icg + c) * ocp + o] = (float) e;
+                        }
                     }
                 }
                 if (biasIn != null) {
@@ -91,7 +101,7 @@ final class FloatWinograd implements ConvKernel {
 
     @Override
     public String implementation() {
-        return "F(2x2,3x3), float32 x" + L + ", " + tiles + " tiles per block, GEMM " + MR + "x" + 2 * L
+        return "F(" + tile + "x" + tile + ",3x3), float32 x" + L + ", " + tiles + " tiles per block, GEMM " + MR + "x" + 2 * L
                 + (nchw ? ", NCHW via NHWC scratch" : "");
     }
 
@@ -133,14 +143,17 @@ final class FloatWinograd implements ConvKernel {
      * in {@link #spare}, and a worker that finds none (calls or workers at once) makes its own.
      */
     private final class Scratch {
-        /** Transformed inputs {@code v[16][tiles][icp]} and products {@code m[16][tiles][ocp]}. */
+        /** Transformed inputs {@code v[planes][tiles][icp]} and products {@code m[planes][tiles][ocp]}. */
         final float[] v, m;
+        /** F(4x4,3x3): one channel vector of a tile halfway through a transform, {@code t[6][6][L]}. */
+        final float[] t;
         /** NCHW: one image in and one out, as NHWC. */
         final float[] xi, yi;
 
         Scratch() {
-            v = new float[16 * tiles * icp];
-            m = new float[16 * tiles * ocp];
+            v = new float[planes * tiles * icp];
+            m = new float[planes * tiles * ocp];
+            t = tile == 4 ? new float[36 * L] : null;
             xi = nchw ? new float[ih * iw * ic] : null;
             yi = nchw ? new float[oh * ow * oc] : null;
         }
@@ -181,36 +194,44 @@ final class FloatWinograd implements ConvKernel {
     private void block(MemorySegment x, MemorySegment y, long t0, int count, Scratch sc) {
         int rows = WinogradConv.roundUp(count, MR);
         for (int g = 0; g < groups; g++) {
-            inputTransform(x, t0, count, g, sc.v);
-            for (int xi = 0; xi < 16; xi++) {
+            inputTransform(x, t0, count, g, sc);
+            for (int xi = 0; xi < planes; xi++) {
                 gemm(sc.v, xi, rows, g, sc.m);
             }
-            outputTransform(sc.m, y, t0, count, g);
+            if (tile == 2) {
+                outputTransform(sc.m, y, t0, count, g);
+            } else {
+                outputTransform6(sc.m, y, t0, count, g, sc.t);
+            }
         }
     }
 
     // ---- input transform -----------------------------------------------------------------------------
 
     /**
-     * {@code v[xi][i][c] <- (B^T d B)[xi]} for tile {@code t0 + i}, where {@code d} is the tile's 4x4 input patch of
-     * group {@code g}'s channels (zero outside the image), {@code B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]}.
+     * {@code v[xi][i][c] <- (B^T d B)[xi]} for tile {@code t0 + i}, where {@code d} is the tile's input patch of
+     * group {@code g}'s channels (zero outside the image).
      */
-    private void inputTransform(MemorySegment x, long t0, int count, int g, float[] v) {
+    private void inputTransform(MemorySegment x, long t0, int count, int g, Scratch sc) {
         long pixel = (long) ic * BYTES, channels = (long) g * icg * BYTES;
-        long[] rowAt = new long[4], colAt = new long[4];
+        long[] rowAt = new long[alpha], colAt = new long[alpha];
         int n = (int) (t0 / tilesPerImage), rem = (int) (t0 % tilesPerImage);
         int ty = rem / tilesW, tx = rem % tilesW;
         for (int i = 0; i < count; i++) {
-            int y0 = 2 * ty - padTop, x0 = 2 * tx - padLeft;
-            boolean inside = y0 >= 0 && y0 + 4 <= ih && x0 >= 0 && x0 + 4 <= iw;
-            for (int r = 0; r < 4; r++) {
+            int y0 = tile * ty - padTop, x0 = tile * tx - padLeft;
+            boolean inside = y0 >= 0 && y0 + alpha <= ih && x0 >= 0 && x0 + alpha <= iw;
+            for (int r = 0; r < alpha; r++) {
                 int yi = y0 + r, xi = x0 + r;
                 rowAt[r] = yi >= 0 && yi < ih ? ((long) n * ih + yi) * iw * pixel + channels : -1;
                 colAt[r] = xi >= 0 && xi < iw ? xi * pixel : -1;
             }
             for (int c = 0; c < icg; c += L) {
                 VectorMask<Float> tail = c + L <= icg ? null : SPECIES.indexInRange(c, icg);
-                transformPatch(x, rowAt, colAt, (long) c * BYTES, inside, tail, v, i * icp + c);
+                if (tile == 2) {
+                    transformPatch(x, rowAt, colAt, (long) c * BYTES, inside, tail, sc.v, i * icp + c);
+                } else {
+                    transformPatch6(x, rowAt, colAt, (long) c * BYTES, inside, tail, sc.v, i * icp + c, sc.t);
+                }
             }
             if (++tx == tilesW) {
                 tx = 0;
@@ -223,8 +244,9 @@ final class FloatWinograd implements ConvKernel {
     }
 
     /**
-     * One channel vector of one tile: the 16 loads, {@code d B} on each row, {@code B^T} across the rows, and the
-     * 16 stores at {@code v[xi][..]} from {@code at} (lanes past the channels are zero, as the loads were).
+     * F(2x2,3x3), one channel vector of one tile: the 16 loads, {@code d B} on each row, {@code B^T} across the
+     * rows, and the 16 stores at {@code v[xi][..]} from {@code at} (lanes past the channels are zero, as the loads
+     * were); {@code B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]}.
      */
     private void transformPatch(MemorySegment x, long[] rowAt, long[] colAt, long c, boolean inside,
             VectorMask<Float> tail, float[] v, int at) {
@@ -266,6 +288,55 @@ final class FloatWinograd implements ConvKernel {
         e13.sub(e33).intoArray(v, at + 15 * plane);
     }
 
+    /**
+     * F(4x4,3x3), one channel vector of one tile: {@code B^T} down each of the 6 columns of the 6x6 patch into
+     * {@code t}, then down each row of {@code t} (which applies {@code B} on the right), stored at
+     * {@code v[xi][..]} from {@code at}.
+     */
+    private void transformPatch6(MemorySegment x, long[] rowAt, long[] colAt, long c, boolean inside,
+            VectorMask<Float> tail, float[] v, int at, float[] t) {
+        long r0 = rowAt[0], r1 = rowAt[1], r2 = rowAt[2], r3 = rowAt[3], r4 = rowAt[4], r5 = rowAt[5];
+        for (int j = 0; j < 6; j++) {
+            long col = colAt[j];
+            inputRows(load(x, r0, col, c, inside, tail), load(x, r1, col, c, inside, tail),
+                    load(x, r2, col, c, inside, tail), load(x, r3, col, c, inside, tail),
+                    load(x, r4, col, c, inside, tail), load(x, r5, col, c, inside, tail), t, j * L, 6 * L);
+        }
+        int plane = tiles * icp;
+        for (int i = 0; i < 6; i++) {
+            int row = i * 6 * L;
+            inputRows(FloatVector.fromArray(SPECIES, t, row), FloatVector.fromArray(SPECIES, t, row + L),
+                    FloatVector.fromArray(SPECIES, t, row + 2 * L), FloatVector.fromArray(SPECIES, t, row + 3 * L),
+                    FloatVector.fromArray(SPECIES, t, row + 4 * L), FloatVector.fromArray(SPECIES, t, row + 5 * L),
+                    v, at + i * 6 * plane, plane);
+        }
+    }
+
+    /**
+     * {@code out[at + i * stride] = (B^T d)[i]} for the 6 vectors {@code d}, with F(4x4,3x3)'s
+     * <pre>
+     * B^T = [4  0 -5  0 1 0;
+     *        0 -4 -4  1 1 0;
+     *        0  4 -4 -1 1 0;
+     *        0 -2 -1  2 1 0;
+     *        0  2 -1 -2 1 0;
+     *        0  4  0 -5 0 1]
+     * </pre>
+     * (Lavin and Gray, Fast Algorithms for Convolutional Neural Networks, 2016, points 0, 1, -1, 2, -2).
+     */
+    private static void inputRows(FloatVector d0, FloatVector d1, FloatVector d2, FloatVector d3, FloatVector d4,
+            FloatVector d5, float[] out, int at, int stride) {
+        FloatVector four = FloatVector.broadcast(SPECIES, 4f), five = FloatVector.broadcast(SPECIES, 5f);
+        FloatVector a = d4.sub(d2.mul(four)), b = d3.sub(d1.mul(four));    // d4 - 4 d2, d3 - 4 d1
+        FloatVector e = d4.sub(d2), f = d3.sub(d1).add(d3.sub(d1));         // d4 - d2, 2 (d3 - d1)
+        d0.mul(four).sub(d2.mul(five)).add(d4).intoArray(out, at);
+        b.add(a).intoArray(out, at + stride);
+        a.sub(b).intoArray(out, at + 2 * stride);
+        e.add(f).intoArray(out, at + 3 * stride);
+        e.sub(f).intoArray(out, at + 4 * stride);
+        d1.mul(four).sub(d3.mul(five)).add(d5).intoArray(out, at + 5 * stride);
+    }
+
     /** The channel vector at input pixel {@code (row, col)}, zero outside the image, masked on the last vector. */
     private static FloatVector load(MemorySegment x, long row, long col, long c, boolean inside,
             VectorMask<Float> tail) {
@@ -284,7 +355,7 @@ final class FloatWinograd implements ConvKernel {
      * register block of rows, so the panel is read from cache once per block of tiles.
      */
     private void gemm(float[] v, int xi, int rows, int g, float[] m) {
-        int panel = (g * 16 + xi) * icg * ocp;
+        int panel = (g * planes + xi) * icg * ocp;
         for (int j = 0; j < ocp; j += 2 * L) {
             boolean two = j + 2 * L <= ocp;
             for (int r = 0; r < rows; r += MR) {
@@ -357,8 +428,8 @@ final class FloatWinograd implements ConvKernel {
     // ---- output transform ----------------------------------------------------------------------------
 
     /**
-     * {@code y <- relu?(A^T m A + bias)} for tiles {@code [t0, t0 + count)} and group {@code g}'s output channels,
-     * {@code A^T = [1 1 1 0; 0 1 -1 -1]}; only the outputs inside the image are written (a tile of an odd last row
+     * F(2x2,3x3): {@code y <- relu?(A^T m A + bias)} for tiles {@code [t0, t0 + count)} and group {@code g}'s
+     * output channels, {@code A^T = [1 1 1 0; 0 1 -1 -1]}; only the outputs inside the image are written (a tile of an odd last row
      * or column is partial).
      */
     private void outputTransform(float[] m, MemorySegment y, long t0, int count, int g) {
@@ -417,6 +488,78 @@ final class FloatWinograd implements ConvKernel {
                 }
             }
         }
+    }
+
+    /**
+     * F(4x4,3x3): {@code y <- relu?(A^T m A + bias)} for tiles {@code [t0, t0 + count)} and group {@code g}'s
+     * output channels, {@code A^T} down each of the 6 columns of the products into {@code t}, then along each of
+     * the 4 rows of {@code t}; only the outputs inside the image are written.
+     */
+    private void outputTransform6(float[] m, MemorySegment y, long t0, int count, int g, float[] t) {
+        long pixel = (long) oc * BYTES, channels = (long) g * ocg * BYTES;
+        int n = (int) (t0 / tilesPerImage), rem = (int) (t0 % tilesPerImage);
+        int ty = rem / tilesW, tx = rem % tilesW;
+        int plane = tiles * ocp;
+        for (int i = 0; i < count; i++) {
+            int oy = 4 * ty, ox = 4 * tx;
+            int rows = Math.min(4, oh - oy), cols = Math.min(4, ow - ox);
+            long at = (((long) n * oh + oy) * ow + ox) * pixel + channels;
+            for (int j = 0; j < ocg; j += L) {
+                VectorMask<Float> tail = j + L <= ocg ? null : SPECIES.indexInRange(j, ocg);
+                int src = i * ocp + j;
+                for (int q = 0; q < 6; q++) {
+                    int col = src + q * plane;
+                    outputRows(FloatVector.fromArray(SPECIES, m, col), FloatVector.fromArray(SPECIES, m, col + 6 * plane),
+                            FloatVector.fromArray(SPECIES, m, col + 12 * plane),
+                            FloatVector.fromArray(SPECIES, m, col + 18 * plane),
+                            FloatVector.fromArray(SPECIES, m, col + 24 * plane),
+                            FloatVector.fromArray(SPECIES, m, col + 30 * plane), t, q * L, 6 * L);
+                }
+                FloatVector b = FloatVector.fromArray(SPECIES, bias, g * ocp + j);
+                long out = at + (long) j * BYTES;
+                for (int r = 0; r < rows; r++) {
+                    int row = r * 6 * L;
+                    FloatVector m0 = FloatVector.fromArray(SPECIES, t, row);
+                    FloatVector m1 = FloatVector.fromArray(SPECIES, t, row + L);
+                    FloatVector m2 = FloatVector.fromArray(SPECIES, t, row + 2 * L);
+                    FloatVector m3 = FloatVector.fromArray(SPECIES, t, row + 3 * L);
+                    FloatVector m4 = FloatVector.fromArray(SPECIES, t, row + 4 * L);
+                    FloatVector m5 = FloatVector.fromArray(SPECIES, t, row + 5 * L);
+                    FloatVector s12 = m1.add(m2), d12 = m1.sub(m2), s34 = m3.add(m4), d34 = m3.sub(m4);
+                    long here = out + r * ow * pixel;
+                    store(m0.add(s12).add(s34).add(b), y, here, tail);
+                    if (cols > 1) {
+                        store(d12.add(d34.add(d34)).add(b), y, here + pixel, tail);
+                    }
+                    if (cols > 2) {
+                        store(s12.add(s34.mul(4f)).add(b), y, here + 2 * pixel, tail);
+                    }
+                    if (cols > 3) {
+                        store(d12.add(d34.mul(8f)).add(m5).add(b), y, here + 3 * pixel, tail);
+                    }
+                }
+            }
+            if (++tx == tilesW) {
+                tx = 0;
+                if (++ty * tilesW == tilesPerImage) {
+                    ty = 0;
+                    n++;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code out[at + k * stride] = (A^T m)[k]} for the 6 vectors {@code m}, with F(4x4,3x3)'s
+     * {@code A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]}.
+     */
+    private static void outputRows(FloatVector m0, FloatVector m1, FloatVector m2, FloatVector m3, FloatVector m4,
+            FloatVector m5, float[] out, int at, int stride) {
+        FloatVector s12 = m1.add(m2), d12 = m1.sub(m2), s34 = m3.add(m4), d34 = m3.sub(m4);
+        m0.add(s12).add(s34).intoArray(out, at);
+        d12.add(d34.add(d34)).intoArray(out, at + stride);
+        s12.add(s34.mul(4f)).intoArray(out, at + 2 * stride);
+        d12.add(d34.mul(8f)).add(m5).intoArray(out, at + 3 * stride);
     }
 
     private void store(FloatVector v, MemorySegment y, long out, VectorMask<Float> tail) {

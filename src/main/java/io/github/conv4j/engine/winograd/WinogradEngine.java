@@ -9,9 +9,11 @@ import java.lang.foreign.MemorySegment;
 import java.util.Optional;
 
 /**
- * A pure-Java engine for 3x3, stride 1, undilated convolutions by Winograd's minimal filtering F(2x2,3x3): each
- * 2x2 block of outputs costs 16 multiplications per channel pair instead of 36, at the price of input, weight and
- * output transforms. Written with the incubating Vector API ({@code jdk.incubator.vector}).
+ * A pure-Java engine for 3x3, stride 1, undilated convolutions by Winograd's minimal filtering: at
+ * {@link io.github.conv4j.Accuracy#EXACT} F(2x2,3x3), where each 2x2 block of outputs costs 16 multiplications per
+ * channel pair instead of 36; at {@link io.github.conv4j.Accuracy#FAST} F(4x4,3x3), 36 instead of 144, with
+ * transforms whose larger coefficients round more. Either pays for input, weight and output transforms. Written
+ * with the incubating Vector API ({@code jdk.incubator.vector}).
  *
  * <p>This class never touches {@code jdk.incubator.vector} itself, so it loads, and {@link #probe()} answers, in a
  * JVM started without {@code --add-modules jdk.incubator.vector}. Every vector class is reached through
@@ -45,34 +47,37 @@ public final class WinogradEngine implements ConvEngine {
         if (dtype.isPresent()) {
             return dtype;
         }
+        int tile = tileFor(spec);
+        String f = "F(" + tile + "x" + tile + ",3x3)";
         if (spec.kh() != 3 || spec.kw() != 3) {
-            return Optional.of("kernel is " + spec.kh() + "x" + spec.kw() + ": F(2x2,3x3) needs a 3x3 kernel");
+            return Optional.of("kernel is " + spec.kh() + "x" + spec.kw() + ": " + f + " needs a 3x3 kernel");
         }
         if (spec.sh() != 1 || spec.sw() != 1) {
-            return Optional.of("stride is " + spec.sh() + "x" + spec.sw() + ": F(2x2,3x3) needs stride 1");
+            return Optional.of("stride is " + spec.sh() + "x" + spec.sw() + ": " + f + " needs stride 1");
         }
         if (spec.dh() != 1 || spec.dw() != 1) {
-            return Optional.of("dilation is " + spec.dh() + "x" + spec.dw() + ": F(2x2,3x3) needs dilation 1");
+            return Optional.of("dilation is " + spec.dh() + "x" + spec.dw() + ": " + f + " needs dilation 1");
         }
         if (spec.isDepthwise()) {
-            // one input channel per group leaves nothing to sum over: the 16 products per tile would be 16 GEMMs
-            // of width one, slower than the 36 direct multiplications the direct loops vectorise over channels
-            return Optional.of("depthwise (groups = ic = " + spec.groups() + "): F(2x2,3x3) needs input channels"
+            // one input channel per group leaves nothing to sum over: the products per tile would be GEMMs of
+            // width one, slower than the direct multiplications the direct loops vectorise over channels
+            return Optional.of("depthwise (groups = ic = " + spec.groups() + "): " + f + " needs input channels"
                     + " to sum over; use java-vector's depthwise loop");
         }
         // Scratch and transformed weights live in Java arrays; size them with the widest species any CPU offers.
         long lanes = VectorApi.MAX_VECTOR_BYTES / spec.dtype().byteSize();
         long icp = spec.icPerGroup() + lanes, ocp = spec.ocPerGroup() + lanes;
-        long weights = spec.groups() * 16L * spec.icPerGroup() * ocp;
+        long planes = (tile + 2L) * (tile + 2);
+        long weights = spec.groups() * planes * spec.icPerGroup() * ocp;
         // a block of more than one register block of tiles fits BLOCK_BYTES; a single one may exceed it
-        long block = Math.max(16L * WinogradConv.ROWS * Math.max(icp, ocp),
+        long block = Math.max(planes * WinogradConv.ROWS * Math.max(icp, ocp),
                 WinogradConv.BLOCK_BYTES / spec.dtype().byteSize());
         long image = (long) spec.ih() * spec.iw() * spec.ic();
         long outImage = (long) spec.oh() * spec.ow() * spec.oc();
         long largest = Math.max(Math.max(weights, block), Math.max(image, outImage));
-        long tiles = (long) spec.mb() * ((spec.oh() + 1) / 2) * ((spec.ow() + 1) / 2);
+        long tiles = (long) spec.mb() * ((spec.oh() + tile - 1) / tile) * ((spec.ow() + tile - 1) / tile);
         if (tiles > MAX_ARRAY) {
-            return Optional.of("batch too large for one call: " + tiles + " output tiles of 2x2");
+            return Optional.of("batch too large for one call: " + tiles + " output tiles of " + tile + "x" + tile);
         }
         if (largest > MAX_ARRAY) {
             return Optional.of("scratch or transformed weights exceed a Java array: " + largest + " elements (image "
@@ -81,11 +86,22 @@ public final class WinogradEngine implements ConvEngine {
         return Optional.empty();
     }
 
+    /**
+     * Outputs per tile side for {@code spec}'s accuracy level: F(2x2,3x3) at EXACT; F(4x4,3x3), whose transforms
+     * round more, only at FAST.
+     */
+    static int tileFor(ConvSpec spec) {
+        return switch (spec.accuracy()) {
+            case EXACT -> 2;
+            case FAST -> 4;
+        };
+    }
+
     @Override
     public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
         if (!probe().available()) {
             throw new UnsupportedOperationException("engine winograd is unavailable: " + probe().reason());
         }
-        return WinogradConv.plan(spec, weights, bias);
+        return WinogradConv.plan(spec, weights, bias, tileFor(spec));
     }
 }
