@@ -131,6 +131,34 @@ class WinogradEngineTest extends EngineContract {
     }
 
     /**
+     * Large channel counts over few tiles make fewer blocks than threads, and the threads then share each block's
+     * phases; every thread count from 1 to 4 must give the same answer as naive (small integers: exact at EXACT), in
+     * both dtypes, with groups, bias and ReLU, and on a batch whose tiles fill a block and spill a little into the
+     * next.
+     */
+    @Test
+    void blocksSharedAmongThreadsMatchNaive() {
+        int before = Settings.threads();
+        try {
+            for (int threads = 1; threads <= 4; threads++) {
+                Settings.setThreads(threads);
+                for (DType dtype : DType.values()) {
+                    ConvSpec.Builder b = ConvSpec.builder().dtype(dtype).padding(Padding.SAME).bias(true).relu(true);
+                    List<ConvSpec> specs = List.of(
+                            b.input(1, 13, 14, 160).kernel(3, 3, 144).groups(1).build(),
+                            b.input(2, 7, 7, 256).kernel(3, 3, 200).groups(2).build(),
+                            b.input(3, 15, 15, 96).kernel(3, 3, 96).groups(1).build());
+                    for (ConvSpec spec : specs) {
+                        AgainstNaive.check(engine(), atLevel(spec), spec.hashCode() + threads, true);
+                    }
+                }
+            }
+        } finally {
+            Settings.setThreads(before);
+        }
+    }
+
+    /**
      * Realistic layers: He-initialised weights (normal, std {@code sqrt(2 / (9 ic))}), ReLU'd standard normal
      * inputs, zero bias, in float32, against naive in float64 on the same float32 values; the error must stay
      * within {@link ConvSpec#tolerance} at the test's level. Prints the error against EXACT's tolerance too, the

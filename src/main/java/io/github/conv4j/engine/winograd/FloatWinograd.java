@@ -45,14 +45,17 @@ final class FloatWinograd implements ConvKernel {
     private final int icp, ocp;
     /** Tiles per block: the rows of each GEMM, a whole number of register blocks. */
     private final int tiles;
+    /** Input channels per GEMM chunk: equal chunks of at most the blocking's {@code kc}. */
+    private final int kc;
     /** Transformed weights {@code u[g][xi][icg][ocp]}, {@code xi < planes}, zeros past the real output channels. */
     private final float[] u;
     /** {@code bias[g][ocp]}; zeros without a bias. */
     private final float[] bias;
     private final AtomicReference<Scratch> spare = new AtomicReference<>();
 
-    /** Plans {@code spec} with tiles of {@code tile x tile} outputs: 2 or 4. */
-    FloatWinograd(ConvSpec spec, MemorySegment weights, MemorySegment biasIn, int tile) {
+    /** Plans {@code spec} with tiles of {@code tile x tile} outputs, 2 or 4, blocked as {@code blocking} says. */
+    FloatWinograd(ConvSpec spec, MemorySegment weights, MemorySegment biasIn, int tile,
+            WinogradConv.Blocking blocking) {
         nchw = spec.layout() == Layout.NCHW;
         relu = spec.relu();
         ih = spec.ih(); iw = spec.iw(); ic = spec.ic(); oh = spec.oh(); ow = spec.ow(); oc = spec.oc();
@@ -65,7 +68,8 @@ final class FloatWinograd implements ConvKernel {
         tilesPerImage = (oh + tile - 1) / tile * tilesW;
         icp = WinogradConv.roundUp(icg, L);
         ocp = WinogradConv.roundUp(ocg, L);
-        tiles = WinogradConv.tilesPerBlock(planes, icp, ocp, BYTES, (long) tilesPerImage * (nchw ? 1 : spec.mb()));
+        kc = blocking.chunk(icg);
+        tiles = blocking.tilesPerBlock(planes, icp, ocp, BYTES, (long) tilesPerImage * (nchw ? 1 : spec.mb()));
         u = new float[groups * planes * icg * ocp];
         bias = new float[groups * ocp];
         TensorIndex index = new TensorIndex(spec);
@@ -123,6 +127,20 @@ final class FloatWinograd implements ConvKernel {
         } else {
             long all = (long) batch * tilesPerImage;
             int blocks = (int) ((all + tiles - 1) / tiles);
+            if (blocks < threads) {
+                // too few blocks to go round (large channel counts make large blocks): the threads share each
+                // block's phases instead
+                Scratch sc = take();
+                try {
+                    for (int b = 0; b < blocks; b++) {
+                        long t0 = (long) b * tiles;
+                        blockTogether(x, y, t0, (int) Math.min(tiles, all - t0), sc, threads);
+                    }
+                } finally {
+                    spare.set(sc);
+                }
+                return;
+            }
             Workers.run(threads, blocks, (from, to) -> {
                 Scratch sc = take();
                 try {
@@ -145,15 +163,12 @@ final class FloatWinograd implements ConvKernel {
     private final class Scratch {
         /** Transformed inputs {@code v[planes][tiles][icp]} and products {@code m[planes][tiles][ocp]}. */
         final float[] v, m;
-        /** F(4x4,3x3): one channel vector of a tile halfway through a transform, {@code t[6][6][L]}. */
-        final float[] t;
         /** NCHW: one image in and one out, as NHWC. */
         final float[] xi, yi;
 
         Scratch() {
             v = new float[planes * tiles * icp];
             m = new float[planes * tiles * ocp];
-            t = tile == 4 ? new float[36 * L] : null;
             xi = nchw ? new float[ih * iw * ic] : null;
             yi = nchw ? new float[oh * ow * oc] : null;
         }
@@ -194,30 +209,46 @@ final class FloatWinograd implements ConvKernel {
     private void block(MemorySegment x, MemorySegment y, long t0, int count, Scratch sc) {
         int rows = WinogradConv.roundUp(count, MR);
         for (int g = 0; g < groups; g++) {
-            inputTransform(x, t0, count, g, sc);
+            inputTransform(x, t0, 0, count, g, sc.v);
             for (int xi = 0; xi < planes; xi++) {
                 gemm(sc.v, xi, rows, g, sc.m);
             }
-            if (tile == 2) {
-                outputTransform(sc.m, y, t0, count, g);
-            } else {
-                outputTransform6(sc.m, y, t0, count, g, sc.t);
-            }
+            outputTransform(sc.m, y, t0, 0, count, g);
+        }
+    }
+
+    /**
+     * {@link #block} with {@code threads} sharing each phase: the transforms split the tiles, the GEMMs the
+     * patch elements; each phase ends before the next begins.
+     */
+    private void blockTogether(MemorySegment x, MemorySegment y, long t0, int count, Scratch sc, int threads) {
+        int rows = WinogradConv.roundUp(count, MR);
+        for (int g = 0; g < groups; g++) {
+            int group = g;
+            Workers.run(threads, count, (from, to) -> inputTransform(x, t0, from, to, group, sc.v));
+            Workers.run(threads, planes, (from, to) -> {
+                for (int xi = from; xi < to; xi++) {
+                    gemm(sc.v, xi, rows, group, sc.m);
+                }
+            });
+            Workers.run(threads, count, (from, to) -> outputTransform(sc.m, y, t0, from, to, group));
         }
     }
 
     // ---- input transform -----------------------------------------------------------------------------
 
     /**
-     * {@code v[xi][i][c] <- (B^T d B)[xi]} for tile {@code t0 + i}, where {@code d} is the tile's input patch of
-     * group {@code g}'s channels (zero outside the image).
+     * {@code v[xi][i][c] <- (B^T d B)[xi]} for tile {@code t0 + i}, {@code from <= i < to}, where {@code d} is the
+     * tile's input patch of group {@code g}'s channels (zero outside the image).
      */
-    private void inputTransform(MemorySegment x, long t0, int count, int g, Scratch sc) {
+    private void inputTransform(MemorySegment x, long t0, int from, int to, int g, float[] v) {
         long pixel = (long) ic * BYTES, channels = (long) g * icg * BYTES;
         long[] rowAt = new long[alpha], colAt = new long[alpha];
-        int n = (int) (t0 / tilesPerImage), rem = (int) (t0 % tilesPerImage);
+        // F(4x4,3x3): one channel vector of a tile halfway through the transform
+        float[] t = tile == 4 ? new float[36 * L] : null;
+        int n = (int) ((t0 + from) / tilesPerImage), rem = (int) ((t0 + from) % tilesPerImage);
         int ty = rem / tilesW, tx = rem % tilesW;
-        for (int i = 0; i < count; i++) {
+        for (int i = from; i < to; i++) {
             int y0 = tile * ty - padTop, x0 = tile * tx - padLeft;
             boolean inside = y0 >= 0 && y0 + alpha <= ih && x0 >= 0 && x0 + alpha <= iw;
             for (int r = 0; r < alpha; r++) {
@@ -228,9 +259,9 @@ final class FloatWinograd implements ConvKernel {
             for (int c = 0; c < icg; c += L) {
                 VectorMask<Float> tail = c + L <= icg ? null : SPECIES.indexInRange(c, icg);
                 if (tile == 2) {
-                    transformPatch(x, rowAt, colAt, (long) c * BYTES, inside, tail, sc.v, i * icp + c);
+                    transformPatch(x, rowAt, colAt, (long) c * BYTES, inside, tail, v, i * icp + c);
                 } else {
-                    transformPatch6(x, rowAt, colAt, (long) c * BYTES, inside, tail, sc.v, i * icp + c, sc.t);
+                    transformPatch6(x, rowAt, colAt, (long) c * BYTES, inside, tail, v, i * icp + c, t);
                 }
             }
             if (++tx == tilesW) {
@@ -351,35 +382,56 @@ final class FloatWinograd implements ConvKernel {
 
     /**
      * {@code m[xi][r][o] = sum_c v[xi][r][c] * u[g][xi][c][o]} for the block's first {@code rows} rows, a whole
-     * number of register blocks: per panel of two vectors of output channels (one for an odd last vector), every
-     * register block of rows, so the panel is read from cache once per block of tiles.
+     * number of register blocks: per chunk of at most the blocking's {@code kc} input channels and panel of two
+     * vectors of output channels (one for an odd last vector), every register block of rows, so the panel's chunk
+     * is read from cache once per block of tiles and stays in L1 while the rows pass.
      */
     private void gemm(float[] v, int xi, int rows, int g, float[] m) {
         int panel = (g * planes + xi) * icg * ocp;
-        for (int j = 0; j < ocp; j += 2 * L) {
-            boolean two = j + 2 * L <= ocp;
-            for (int r = 0; r < rows; r += MR) {
-                int a = (xi * tiles + r) * icp, sums = (xi * tiles + r) * ocp + j;
-                if (two) {
-                    block6x2(v, a, panel + j, m, sums);
-                } else {
-                    block6x1(v, a, panel + j, m, sums);
+        for (int k0 = 0; k0 < icg; k0 += kc) {
+            int k1 = Math.min(icg, k0 + kc);
+            boolean add = k0 > 0;
+            for (int j = 0; j < ocp; j += 2 * L) {
+                boolean two = j + 2 * L <= ocp;
+                for (int r = 0; r < rows; r += MR) {
+                    int a = (xi * tiles + r) * icp, sums = (xi * tiles + r) * ocp + j;
+                    if (two) {
+                        block6x2(v, a, panel + j, m, sums, k0, k1, add);
+                    } else {
+                        block6x1(v, a, panel + j, m, sums, k0, k1, add);
+                    }
                 }
             }
         }
     }
 
     /**
-     * Micro-kernel, 6 rows by 2 vectors: {@code m[r][j] = sum_c v[r][c] * u[c][j]}, one broadcast of {@code v}
-     * feeding two FMAs into 12 accumulators. Rows of {@code v} are {@code icp} apart from {@code aOff}, rows of
-     * {@code u} and {@code m} {@code ocp} apart from {@code bOff} and {@code sums}.
+     * Micro-kernel, 6 rows by 2 vectors: {@code m[r][j] (+)= sum_c v[r][c] * u[c][j]} over channels
+     * {@code [k0, k1)}, adding to {@code m} when {@code add}, one broadcast of {@code v} feeding two FMAs into 12
+     * accumulators. Rows of {@code v} are {@code icp} apart from {@code aOff}, rows of {@code u} and {@code m}
+     * {@code ocp} apart from {@code bOff} and {@code sums}.
      */
-    private void block6x2(float[] v, int aOff, int bOff, float[] m, int sums) {
-        FloatVector c00 = FloatVector.zero(SPECIES), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    private void block6x2(float[] v, int aOff, int bOff, float[] m, int sums, int k0, int k1, boolean add) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (add) {
+            c00 = FloatVector.fromArray(SPECIES, m, sums); c01 = FloatVector.fromArray(SPECIES, m, sums + L);
+            c10 = FloatVector.fromArray(SPECIES, m, sums + ocp);
+            c11 = FloatVector.fromArray(SPECIES, m, sums + ocp + L);
+            c20 = FloatVector.fromArray(SPECIES, m, sums + 2 * ocp);
+            c21 = FloatVector.fromArray(SPECIES, m, sums + 2 * ocp + L);
+            c30 = FloatVector.fromArray(SPECIES, m, sums + 3 * ocp);
+            c31 = FloatVector.fromArray(SPECIES, m, sums + 3 * ocp + L);
+            c40 = FloatVector.fromArray(SPECIES, m, sums + 4 * ocp);
+            c41 = FloatVector.fromArray(SPECIES, m, sums + 4 * ocp + L);
+            c50 = FloatVector.fromArray(SPECIES, m, sums + 5 * ocp);
+            c51 = FloatVector.fromArray(SPECIES, m, sums + 5 * ocp + L);
+        } else {
+            c00 = FloatVector.zero(SPECIES); c01 = c00; c10 = c00; c11 = c00; c20 = c00; c21 = c00;
+            c30 = c00; c31 = c00; c40 = c00; c41 = c00; c50 = c00; c51 = c00;
+        }
         int a0 = aOff, a1 = a0 + icp, a2 = a1 + icp, a3 = a2 + icp, a4 = a3 + icp, a5 = a4 + icp;
         float[] b = u;
-        for (int i = 0, bi = bOff; i < icg; i++, bi += ocp) {
+        for (int i = k0, bi = bOff + k0 * ocp; i < k1; i++, bi += ocp) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
             FloatVector b1 = FloatVector.fromArray(SPECIES, b, bi + L);
             FloatVector w = FloatVector.broadcast(SPECIES, v[a0 + i]);
@@ -404,11 +456,21 @@ final class FloatWinograd implements ConvKernel {
     }
 
     /** {@link #block6x2} for a last panel of one vector. */
-    private void block6x1(float[] v, int aOff, int bOff, float[] m, int sums) {
-        FloatVector c0 = FloatVector.zero(SPECIES), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    private void block6x1(float[] v, int aOff, int bOff, float[] m, int sums, int k0, int k1, boolean add) {
+        FloatVector c0, c1, c2, c3, c4, c5;
+        if (add) {
+            c0 = FloatVector.fromArray(SPECIES, m, sums);
+            c1 = FloatVector.fromArray(SPECIES, m, sums + ocp);
+            c2 = FloatVector.fromArray(SPECIES, m, sums + 2 * ocp);
+            c3 = FloatVector.fromArray(SPECIES, m, sums + 3 * ocp);
+            c4 = FloatVector.fromArray(SPECIES, m, sums + 4 * ocp);
+            c5 = FloatVector.fromArray(SPECIES, m, sums + 5 * ocp);
+        } else {
+            c0 = FloatVector.zero(SPECIES); c1 = c0; c2 = c0; c3 = c0; c4 = c0; c5 = c0;
+        }
         int a0 = aOff, a1 = a0 + icp, a2 = a1 + icp, a3 = a2 + icp, a4 = a3 + icp, a5 = a4 + icp;
         float[] b = u;
-        for (int i = 0, bi = bOff; i < icg; i++, bi += ocp) {
+        for (int i = k0, bi = bOff + k0 * ocp; i < k1; i++, bi += ocp) {
             FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
             c0 = FloatVector.broadcast(SPECIES, v[a0 + i]).fma(b0, c0);
             c1 = FloatVector.broadcast(SPECIES, v[a1 + i]).fma(b0, c1);
@@ -428,16 +490,21 @@ final class FloatWinograd implements ConvKernel {
     // ---- output transform ----------------------------------------------------------------------------
 
     /**
-     * F(2x2,3x3): {@code y <- relu?(A^T m A + bias)} for tiles {@code [t0, t0 + count)} and group {@code g}'s
-     * output channels, {@code A^T = [1 1 1 0; 0 1 -1 -1]}; only the outputs inside the image are written (a tile of an odd last row
+     * {@code y <- relu?(A^T m A + bias)} for tiles {@code [t0 + from, t0 + to)} and group {@code g}'s
+     * output channels; F(2x2,3x3) here, with {@code A^T = [1 1 1 0; 0 1 -1 -1]}, F(4x4,3x3) in
+     * {@link #outputTransform6}. Only the outputs inside the image are written (a tile of an odd last row
      * or column is partial).
      */
-    private void outputTransform(float[] m, MemorySegment y, long t0, int count, int g) {
+    private void outputTransform(float[] m, MemorySegment y, long t0, int from, int to, int g) {
+        if (tile == 4) {
+            outputTransform6(m, y, t0, from, to, g);
+            return;
+        }
         long pixel = (long) oc * BYTES, channels = (long) g * ocg * BYTES;
-        int n = (int) (t0 / tilesPerImage), rem = (int) (t0 % tilesPerImage);
+        int n = (int) ((t0 + from) / tilesPerImage), rem = (int) ((t0 + from) % tilesPerImage);
         int ty = rem / tilesW, tx = rem % tilesW;
         int plane = tiles * ocp;
-        for (int i = 0; i < count; i++) {
+        for (int i = from; i < to; i++) {
             int oy = 2 * ty, ox = 2 * tx;
             boolean down = oy + 1 < oh, right = ox + 1 < ow;
             long at = (((long) n * oh + oy) * ow + ox) * pixel + channels;
@@ -491,16 +558,17 @@ final class FloatWinograd implements ConvKernel {
     }
 
     /**
-     * F(4x4,3x3): {@code y <- relu?(A^T m A + bias)} for tiles {@code [t0, t0 + count)} and group {@code g}'s
+     * F(4x4,3x3): {@code y <- relu?(A^T m A + bias)} for tiles {@code [t0 + from, t0 + to)} and group {@code g}'s
      * output channels, {@code A^T} down each of the 6 columns of the products into {@code t}, then along each of
      * the 4 rows of {@code t}; only the outputs inside the image are written.
      */
-    private void outputTransform6(float[] m, MemorySegment y, long t0, int count, int g, float[] t) {
+    private void outputTransform6(float[] m, MemorySegment y, long t0, int from, int to, int g) {
         long pixel = (long) oc * BYTES, channels = (long) g * ocg * BYTES;
-        int n = (int) (t0 / tilesPerImage), rem = (int) (t0 % tilesPerImage);
+        int n = (int) ((t0 + from) / tilesPerImage), rem = (int) ((t0 + from) % tilesPerImage);
         int ty = rem / tilesW, tx = rem % tilesW;
         int plane = tiles * ocp;
-        for (int i = 0; i < count; i++) {
+        float[] t = new float[24 * L];    // the 4x6 products after A^T down the columns
+        for (int i = from; i < to; i++) {
             int oy = 4 * ty, ox = 4 * tx;
             int rows = Math.min(4, oh - oy), cols = Math.min(4, ow - ox);
             long at = (((long) n * oh + oy) * ow + ox) * pixel + channels;

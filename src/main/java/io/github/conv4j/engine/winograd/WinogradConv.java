@@ -17,10 +17,10 @@ final class WinogradConv {
      */
     static final int ROWS = 6;
     /**
-     * Bytes a block's transformed inputs and products may take, {@code planes * T * (icg + ocg)} elements: meant to
-     * stay in L2 between the transforms and the GEMMs. A guess, not measured against other sizes.
+     * The default blocking's largest block of more than one register block; a constant so that the engine's
+     * {@code declines} can size arrays without loading this class.
      */
-    static final int BLOCK_BYTES = 1024 * 1024;
+    static final long MAX_BLOCK_BYTES = 16 << 20;
     /** The most tiles per block, so that few channels do not make one block cover whole images. A choice. */
     static final int MAX_TILES = 480;
 
@@ -34,13 +34,59 @@ final class WinogradConv {
 
     /** Plans {@code spec} with tiles of {@code tile x tile} outputs, 2 or 4, whatever its accuracy level. */
     static ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int tile) {
+        return plan(spec, weights, bias, tile, Blocking.DEFAULT);
+    }
+
+    /** {@link #plan(ConvSpec, MemorySegment, MemorySegment, int)} with other block sizes, for tuning runs. */
+    static ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int tile, Blocking blocking) {
         if (tile != 2 && tile != 4) {
             throw new IllegalArgumentException("tile is " + tile + ": 2 or 4");
         }
         return switch (spec.dtype()) {
-            case FLOAT32 -> new FloatWinograd(spec, weights, bias, tile);
-            case FLOAT64 -> new DoubleWinograd(spec, weights, bias, tile);
+            case FLOAT32 -> new FloatWinograd(spec, weights, bias, tile, blocking);
+            case FLOAT64 -> new DoubleWinograd(spec, weights, bias, tile, blocking);
         };
+    }
+
+    /**
+     * How a kernel cuts its work into blocks of tiles: each block's transformed inputs and products
+     * ({@code planes * T * (icp + ocp)} elements) take at least {@code blockBytes}, so that they stay in L2
+     * between the transforms and the GEMMs, but at least {@code minTiles} tiles, so that every weight panel a
+     * block reads (all of U, once per block) serves enough rows, and at most {@code maxBlockBytes}. A GEMM sums
+     * over at most {@code kc} input channels at a time.
+     *
+     * <p>{@link #DEFAULT}'s numbers come from a sweep of the alternatives on R1, R3, R4 and R5 at both tile sizes
+     * (bench/results/winograd-blocking-2026-11-30.md): a 1 MiB block alone left R5 (7x7 images, 512 channels, 16
+     * MiB of transformed weights) at 12 tiles per block, streaming all of U for every 12 tiles, at 0.42x oneDNN's
+     * speed.
+     */
+    record Blocking(long blockBytes, int minTiles, long maxBlockBytes, int kc) {
+        /** The blocking every plan uses. */
+        static final Blocking DEFAULT = new Blocking(1 << 20, 126, MAX_BLOCK_BYTES, 256);
+
+        /**
+         * Tiles per block for {@code planes} GEMMs of {@code icp} and {@code ocp} padded channels of {@code bytes}
+         * each, a whole number of register blocks at least one and at most {@link #MAX_TILES}. When {@code tiles}
+         * (all of a call's) need more than one block, the blocks are made equal; when they overfill one by at most
+         * a quarter, one block takes them all, rather than a last block that streams all the weights for a few
+         * tiles.
+         */
+        int tilesPerBlock(int planes, int icp, int ocp, int bytes, long tiles) {
+            long perTile = (long) planes * (icp + ocp) * bytes;
+            long t = Math.min(Math.max(blockBytes / perTile, minTiles), maxBlockBytes / perTile);
+            t = Math.clamp(t, ROWS, MAX_TILES) / ROWS * ROWS;
+            if (tiles <= t + t / 4) {
+                return (int) roundUp(tiles, ROWS);
+            }
+            long blocks = (tiles + t - 1) / t;
+            return (int) roundUp((tiles + blocks - 1) / blocks, ROWS);
+        }
+
+        /** Input channels per GEMM chunk for {@code icg} channels: equal chunks of at most {@code kc}. */
+        int chunk(int icg) {
+            int chunks = (icg + kc - 1) / kc;
+            return (icg + chunks - 1) / chunks;
+        }
     }
 
     /**
@@ -55,18 +101,11 @@ final class WinogradConv {
                 {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}};
     }
 
-    /**
-     * Tiles per block for {@code planes} GEMMs of {@code icp} and {@code ocp} padded channels of {@code bytes}
-     * each: as many whole register blocks as fit {@link #BLOCK_BYTES}, at least one, at most {@link #MAX_TILES}
-     * and no more than {@code tiles} rounded up to a register block.
-     */
-    static int tilesPerBlock(int planes, int icp, int ocp, int bytes, long tiles) {
-        long perTile = (long) planes * (icp + ocp) * bytes;
-        long t = Math.clamp(BLOCK_BYTES / perTile, ROWS, MAX_TILES) / ROWS * ROWS;
-        return (int) Math.min(t, (tiles + ROWS - 1) / ROWS * ROWS);
+    static int roundUp(int n, int multiple) {
+        return (n + multiple - 1) / multiple * multiple;
     }
 
-    static int roundUp(int n, int multiple) {
+    static long roundUp(long n, int multiple) {
         return (n + multiple - 1) / multiple * multiple;
     }
 }

@@ -69,9 +69,10 @@ public final class WinogradEngine implements ConvEngine {
         long icp = spec.icPerGroup() + lanes, ocp = spec.ocPerGroup() + lanes;
         long planes = (tile + 2L) * (tile + 2);
         long weights = spec.groups() * planes * spec.icPerGroup() * ocp;
-        // a block of more than one register block of tiles fits BLOCK_BYTES; a single one may exceed it
+        // a block of more than one register block of tiles fits maxBlockBytes (a quarter more when one block takes
+        // all tiles); a single register block may exceed it
         long block = Math.max(planes * WinogradConv.ROWS * Math.max(icp, ocp),
-                WinogradConv.BLOCK_BYTES / spec.dtype().byteSize());
+                WinogradConv.MAX_BLOCK_BYTES * 5 / 4 / spec.dtype().byteSize());
         long image = (long) spec.ih() * spec.iw() * spec.ic();
         long outImage = (long) spec.oh() * spec.ow() * spec.oc();
         long largest = Math.max(Math.max(weights, block), Math.max(image, outImage));
