@@ -2,13 +2,13 @@ package io.github.conv4j.engine.winograd;
 
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.Layout;
+import io.github.conv4j.engine.ScratchPool;
 import io.github.conv4j.engine.TensorIndex;
 import io.github.conv4j.engine.Workers;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.concurrent.atomic.AtomicReference;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -51,7 +51,7 @@ final class FloatWinograd implements ConvKernel {
     private final float[] u;
     /** {@code bias[g][ocp]}; zeros without a bias. */
     private final float[] bias;
-    private final AtomicReference<Scratch> spare = new AtomicReference<>();
+    private final ScratchPool<Scratch> spare = new ScratchPool<>(Scratch::new);
 
     /** Plans {@code spec} with tiles of {@code tile x tile} outputs, 2 or 4, blocked as {@code blocking} says. */
     FloatWinograd(ConvSpec spec, MemorySegment weights, MemorySegment biasIn, int tile,
@@ -117,11 +117,11 @@ final class FloatWinograd implements ConvKernel {
         int threads = shared.threads();
         if (nchw) {
             Workers.run(threads, batch, (from, to) -> {
-                Scratch sc = take();
+                Scratch sc = spare.take();
                 try {
                     nchwImages(x, y, from, to, sc);
                 } finally {
-                    spare.set(sc);
+                    spare.give(sc);
                 }
             });
         } else {
@@ -130,26 +130,26 @@ final class FloatWinograd implements ConvKernel {
             if (blocks < threads) {
                 // too few blocks to go round (large channel counts make large blocks): the threads share each
                 // block's phases instead
-                Scratch sc = take();
+                Scratch sc = spare.take();
                 try {
                     for (int b = 0; b < blocks; b++) {
                         long t0 = (long) b * tiles;
                         blockTogether(x, y, t0, (int) Math.min(tiles, all - t0), sc, threads);
                     }
                 } finally {
-                    spare.set(sc);
+                    spare.give(sc);
                 }
                 return;
             }
             Workers.run(threads, blocks, (from, to) -> {
-                Scratch sc = take();
+                Scratch sc = spare.take();
                 try {
                     for (int b = from; b < to; b++) {
                         long t0 = (long) b * tiles;
                         block(x, y, t0, (int) Math.min(tiles, all - t0), sc);
                     }
                 } finally {
-                    spare.set(sc);
+                    spare.give(sc);
                 }
             });
         }
@@ -157,8 +157,8 @@ final class FloatWinograd implements ConvKernel {
 
     /**
      * One worker's buffers. Every element read is written first (rows of V past a short block hold the last
-     * block's values, and their products are never read), so a used one serves the next call; the plan keeps one
-     * in {@link #spare}, and a worker that finds none (calls or workers at once) makes its own.
+     * block's values, and their products are never read), so a used one serves the next call: workers take them
+     * from the plan's {@link #spare} pool and give them back.
      */
     private final class Scratch {
         /** Transformed inputs {@code v[planes][tiles][icp]} and products {@code m[planes][tiles][ocp]}. */
@@ -172,11 +172,6 @@ final class FloatWinograd implements ConvKernel {
             xi = nchw ? new float[ih * iw * ic] : null;
             yi = nchw ? new float[oh * ow * oc] : null;
         }
-    }
-
-    private Scratch take() {
-        Scratch sc = spare.getAndSet(null);
-        return sc != null ? sc : new Scratch();
     }
 
     /** NCHW images {@code [from, to)}: transpose each into NHWC scratch, compute, transpose back. */
@@ -643,6 +638,6 @@ final class FloatWinograd implements ConvKernel {
 
     @Override
     public void close() {
-        spare.set(null);   // the rest is Java arrays too
+        spare.clear();   // the rest is Java arrays too
     }
 }
