@@ -29,6 +29,7 @@ final class FloatWinograd implements ConvKernel {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final int MR = WinogradConv.ROWS;
 
+
     private final boolean nchw, relu;
     private final int ih, iw, ic, oh, ow, oc, padTop, padLeft, groups, icg, ocg;
     /**
@@ -45,6 +46,8 @@ final class FloatWinograd implements ConvKernel {
     private final int icp, ocp;
     /** Tiles per block: the rows of each GEMM, a whole number of register blocks. */
     private final int tiles;
+    /** Whether the GEMM's panels are four vectors wide where they fit (else two): the blocking's choice. */
+    private final boolean wide;
     /** Input channels per GEMM chunk: equal chunks of at most the blocking's {@code kc}. */
     private final int kc;
     /** Transformed weights {@code u[g][xi][icg][ocp]}, {@code xi < planes}, zeros past the real output channels. */
@@ -69,6 +72,7 @@ final class FloatWinograd implements ConvKernel {
         icp = WinogradConv.roundUp(icg, L);
         ocp = WinogradConv.roundUp(ocg, L);
         kc = blocking.chunk(icg);
+        wide = blocking.panelVectors() == 4;
         tiles = blocking.tilesPerBlock(planes, icp, ocp, BYTES, (long) tilesPerImage * (nchw ? 1 : spec.mb()));
         u = new float[groups * planes * icg * ocp];
         bias = new float[groups * ocp];
@@ -105,7 +109,7 @@ final class FloatWinograd implements ConvKernel {
 
     @Override
     public String implementation() {
-        return "F(" + tile + "x" + tile + ",3x3), float32 x" + L + ", " + tiles + " tiles per block, GEMM " + MR + "x" + 2 * L
+        return "F(" + tile + "x" + tile + ",3x3), float32 x" + L + ", " + tiles + " tiles per block, GEMM " + MR + "x" + (wide ? 4 : 2) * L
                 + (nchw ? ", NCHW via NHWC scratch" : "");
     }
 
@@ -386,18 +390,74 @@ final class FloatWinograd implements ConvKernel {
         for (int k0 = 0; k0 < icg; k0 += kc) {
             int k1 = Math.min(icg, k0 + kc);
             boolean add = k0 > 0;
-            for (int j = 0; j < ocp; j += 2 * L) {
-                boolean two = j + 2 * L <= ocp;
+            for (int j = 0; j < ocp; ) {
+                int width = wide && j + 4 * L <= ocp ? 4 : j + 2 * L <= ocp ? 2 : 1;
                 for (int r = 0; r < rows; r += MR) {
                     int a = (xi * tiles + r) * icp, sums = (xi * tiles + r) * ocp + j;
-                    if (two) {
-                        block6x2(v, a, panel + j, m, sums, k0, k1, add);
-                    } else {
-                        block6x1(v, a, panel + j, m, sums, k0, k1, add);
+                    switch (width) {
+                        case 4 -> block6x4(v, a, panel + j, m, sums, k0, k1, add);
+                        case 2 -> block6x2(v, a, panel + j, m, sums, k0, k1, add);
+                        default -> block6x1(v, a, panel + j, m, sums, k0, k1, add);
                     }
                 }
+                j += width * L;
             }
         }
+    }
+
+    /**
+     * Micro-kernel, 6 rows by 4 vectors: {@code m[r][j] (+)= sum_c v[r][c] * u[c][j]} over channels
+     * {@code [k0, k1)}, adding to {@code m} when {@code add}, one broadcast of {@code v} feeding four FMAs into 24
+     * accumulators, for CPUs with 32 vector registers. Strides as in {@link #block6x2}.
+     */
+    private void block6x4(float[] v, int aOff, int bOff, float[] m, int sums, int k0, int k1, boolean add) {
+        FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23;
+        FloatVector c30, c31, c32, c33, c40, c41, c42, c43, c50, c51, c52, c53;
+        int s0 = sums, s1 = s0 + ocp, s2 = s1 + ocp, s3 = s2 + ocp, s4 = s3 + ocp, s5 = s4 + ocp;
+        if (add) {
+            c00 = FloatVector.fromArray(SPECIES, m, s0); c01 = FloatVector.fromArray(SPECIES, m, s0 + L);
+            c02 = FloatVector.fromArray(SPECIES, m, s0 + 2 * L); c03 = FloatVector.fromArray(SPECIES, m, s0 + 3 * L);
+            c10 = FloatVector.fromArray(SPECIES, m, s1); c11 = FloatVector.fromArray(SPECIES, m, s1 + L);
+            c12 = FloatVector.fromArray(SPECIES, m, s1 + 2 * L); c13 = FloatVector.fromArray(SPECIES, m, s1 + 3 * L);
+            c20 = FloatVector.fromArray(SPECIES, m, s2); c21 = FloatVector.fromArray(SPECIES, m, s2 + L);
+            c22 = FloatVector.fromArray(SPECIES, m, s2 + 2 * L); c23 = FloatVector.fromArray(SPECIES, m, s2 + 3 * L);
+            c30 = FloatVector.fromArray(SPECIES, m, s3); c31 = FloatVector.fromArray(SPECIES, m, s3 + L);
+            c32 = FloatVector.fromArray(SPECIES, m, s3 + 2 * L); c33 = FloatVector.fromArray(SPECIES, m, s3 + 3 * L);
+            c40 = FloatVector.fromArray(SPECIES, m, s4); c41 = FloatVector.fromArray(SPECIES, m, s4 + L);
+            c42 = FloatVector.fromArray(SPECIES, m, s4 + 2 * L); c43 = FloatVector.fromArray(SPECIES, m, s4 + 3 * L);
+            c50 = FloatVector.fromArray(SPECIES, m, s5); c51 = FloatVector.fromArray(SPECIES, m, s5 + L);
+            c52 = FloatVector.fromArray(SPECIES, m, s5 + 2 * L); c53 = FloatVector.fromArray(SPECIES, m, s5 + 3 * L);
+        } else {
+            c00 = FloatVector.zero(SPECIES); c01 = c00; c02 = c00; c03 = c00; c10 = c00; c11 = c00; c12 = c00;
+            c13 = c00; c20 = c00; c21 = c00; c22 = c00; c23 = c00; c30 = c00; c31 = c00; c32 = c00; c33 = c00;
+            c40 = c00; c41 = c00; c42 = c00; c43 = c00; c50 = c00; c51 = c00; c52 = c00; c53 = c00;
+        }
+        int a0 = aOff, a1 = a0 + icp, a2 = a1 + icp, a3 = a2 + icp, a4 = a3 + icp, a5 = a4 + icp;
+        float[] b = u;
+        for (int i = k0, bi = bOff + k0 * ocp; i < k1; i++, bi += ocp) {
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, b, bi + L);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, b, bi + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(SPECIES, b, bi + 3 * L);
+            FloatVector w = FloatVector.broadcast(SPECIES, v[a0 + i]);
+            c00 = w.fma(b0, c00); c01 = w.fma(b1, c01); c02 = w.fma(b2, c02); c03 = w.fma(b3, c03);
+            w = FloatVector.broadcast(SPECIES, v[a1 + i]);
+            c10 = w.fma(b0, c10); c11 = w.fma(b1, c11); c12 = w.fma(b2, c12); c13 = w.fma(b3, c13);
+            w = FloatVector.broadcast(SPECIES, v[a2 + i]);
+            c20 = w.fma(b0, c20); c21 = w.fma(b1, c21); c22 = w.fma(b2, c22); c23 = w.fma(b3, c23);
+            w = FloatVector.broadcast(SPECIES, v[a3 + i]);
+            c30 = w.fma(b0, c30); c31 = w.fma(b1, c31); c32 = w.fma(b2, c32); c33 = w.fma(b3, c33);
+            w = FloatVector.broadcast(SPECIES, v[a4 + i]);
+            c40 = w.fma(b0, c40); c41 = w.fma(b1, c41); c42 = w.fma(b2, c42); c43 = w.fma(b3, c43);
+            w = FloatVector.broadcast(SPECIES, v[a5 + i]);
+            c50 = w.fma(b0, c50); c51 = w.fma(b1, c51); c52 = w.fma(b2, c52); c53 = w.fma(b3, c53);
+        }
+        c00.intoArray(m, s0); c01.intoArray(m, s0 + L); c02.intoArray(m, s0 + 2 * L); c03.intoArray(m, s0 + 3 * L);
+        c10.intoArray(m, s1); c11.intoArray(m, s1 + L); c12.intoArray(m, s1 + 2 * L); c13.intoArray(m, s1 + 3 * L);
+        c20.intoArray(m, s2); c21.intoArray(m, s2 + L); c22.intoArray(m, s2 + 2 * L); c23.intoArray(m, s2 + 3 * L);
+        c30.intoArray(m, s3); c31.intoArray(m, s3 + L); c32.intoArray(m, s3 + 2 * L); c33.intoArray(m, s3 + 3 * L);
+        c40.intoArray(m, s4); c41.intoArray(m, s4 + L); c42.intoArray(m, s4 + 2 * L); c43.intoArray(m, s4 + 3 * L);
+        c50.intoArray(m, s5); c51.intoArray(m, s5 + L); c52.intoArray(m, s5 + 2 * L); c53.intoArray(m, s5 + 3 * L);
     }
 
     /**

@@ -11,8 +11,8 @@ import jdk.incubator.vector.VectorShape;
  */
 final class WinogradConv {
     /**
-     * Tiles (rows of each GEMM) per register block of the micro-kernel: 6 rows by 2 vectors are 12
-     * accumulators, which with two weight vectors and a broadcast fit the 16 vector registers of AVX2 as well as
+     * Tiles (rows of each GEMM) per register block of the micro-kernel: 6 rows by 2 vectors are 12 accumulators,
+     * which with two weight vectors and a broadcast fit the 16 vector registers of AVX2; 6 by 4 are 24, which fit
      * AVX-512's 32. A choice, not measured against other heights.
      */
     static final int ROWS = 6;
@@ -53,16 +53,22 @@ final class WinogradConv {
      * ({@code planes * T * (icp + ocp)} elements) take at least {@code blockBytes}, so that they stay in L2
      * between the transforms and the GEMMs, but at least {@code minTiles} tiles, so that every weight panel a
      * block reads (all of U, once per block) serves enough rows, and at most {@code maxBlockBytes}. A GEMM sums
-     * over at most {@code kc} input channels at a time.
+     * over at most {@code kc} input channels at a time, on panels of {@code panelVectors} (2 or 4) vectors of
+     * output channels.
      *
      * <p>{@link #DEFAULT}'s numbers come from a sweep of the alternatives on R1, R3, R4 and R5 at both tile sizes
      * (bench/results/winograd-blocking-2026-11-30.md): a 1 MiB block alone left R5 (7x7 images, 512 channels, 16
      * MiB of transformed weights) at 12 tiles per block, streaming all of U for every 12 tiles, at 0.42x oneDNN's
      * speed.
      */
-    record Blocking(long blockBytes, int minTiles, long maxBlockBytes, int kc) {
-        /** The blocking every plan uses. */
-        static final Blocking DEFAULT = new Blocking(1 << 20, 126, MAX_BLOCK_BYTES, 256);
+    record Blocking(long blockBytes, int minTiles, long maxBlockBytes, int kc, int panelVectors) {
+        /**
+         * The blocking every plan uses. Four-vector panels with 512-bit vectors, which come with 32 vector
+         * registers (AVX-512): a broadcast then feeds four FMAs instead of two. With 256-bit vectors (AVX2's 16
+         * registers) 24 accumulators would spill.
+         */
+        static final Blocking DEFAULT = new Blocking(1 << 20, 126, MAX_BLOCK_BYTES, 256,
+                preferredBitSize() >= 512 ? 4 : 2);
 
         /**
          * Tiles per block for {@code planes} GEMMs of {@code icp} and {@code ocp} padded channels of {@code bytes}

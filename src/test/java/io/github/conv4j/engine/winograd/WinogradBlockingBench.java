@@ -34,12 +34,17 @@ public final class WinogradBlockingBench {
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 0.3;
         long mib = 1 << 20;
         long max = WinogradConv.MAX_BLOCK_BYTES;
+        WinogradConv.Blocking d = WinogradConv.Blocking.DEFAULT;
+        int kc = d.kc(), pv = d.panelVectors();
         List<Variant> variants = List.of(
-                new Variant("1 MiB, no minimum", new WinogradConv.Blocking(mib, 0, max, 256)),
-                new Variant("min 66 tiles", new WinogradConv.Blocking(mib, 66, max, 256)),
-                new Variant("min 126 tiles (default)", WinogradConv.Blocking.DEFAULT),
-                new Variant("min 252 tiles", new WinogradConv.Blocking(mib, 252, max, 256)),
-                new Variant("min 126, no channel chunks", new WinogradConv.Blocking(mib, 126, max, 1 << 20)));
+                new Variant("default: min " + d.minTiles() + " tiles, chunks of " + kc + ", " + pv + "-vector panels",
+                        d),
+                new Variant("1 MiB, no minimum", new WinogradConv.Blocking(mib, 0, max, kc, pv)),
+                new Variant("min 66 tiles", new WinogradConv.Blocking(mib, 66, max, kc, pv)),
+                new Variant("min 252 tiles", new WinogradConv.Blocking(mib, 252, max, kc, pv)),
+                new Variant("chunks of 256", new WinogradConv.Blocking(mib, d.minTiles(), max, 256, pv)),
+                new Variant("no channel chunks", new WinogradConv.Blocking(mib, d.minTiles(), max, 1 << 20, pv)),
+                new Variant("2-vector panels", new WinogradConv.Blocking(mib, d.minTiles(), max, kc, 2)));
         List<Shape> shapes = List.of(new Shape("R1", 56, 64), new Shape("R3", 28, 128), new Shape("R4", 14, 256),
                 new Shape("R5", 7, 512));
         System.out.print("| shape | tile |");
