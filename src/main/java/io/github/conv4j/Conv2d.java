@@ -20,9 +20,11 @@ import java.util.stream.Collectors;
 /**
  * conv4j's entry point: finds the engines, plans convolutions on them, and offers one-shot calls.
  *
- * <p>Engines are found with {@link ServiceLoader}. {@value #AUTO} picks, for each spec, the first engine in
- * {@link Settings#engineOrder()} that is available and accepts the spec, and {@code naive} when none does; it
- * logs its choice once per engine, and warns once, with a fix hint, for each listed engine that cannot run.
+ * <p>Engines are found with {@link ServiceLoader}. {@value #AUTO} picks, for each spec, the engine a
+ * {@link Wisdom} entry names for it, else the first engine in {@link Settings#engineOrder()} that is available and
+ * accepts the spec, and {@code naive} when none does ({@link PlanMode#ESTIMATE}); or it times the engines that
+ * accept the spec and takes the fastest ({@link PlanMode#MEASURE}). It logs its choice once per engine, and warns
+ * once, with a fix hint, for each listed engine that cannot run.
  * Every method validates what it is handed before any engine sees it. All methods are thread-safe.
  */
 public final class Conv2d {
@@ -93,6 +95,10 @@ public final class Conv2d {
      * @throws UnsupportedOperationException if no engine accepts the spec (the reference normally does)
      */
     public static ConvEngine select(ConvSpec spec) {
+        Optional<ConvEngine> wise = fromWisdom(spec);
+        if (wise.isPresent()) {
+            return chosen(wise.get());
+        }
         StringBuilder reasons = new StringBuilder();
         for (String name : Settings.engineOrder()) {
             Optional<ConvEngine> e = find(name);
@@ -119,6 +125,13 @@ public final class Conv2d {
             return chosen(naive);
         }
         throw new UnsupportedOperationException("no engine accepts " + spec + reasons + "; naive: " + no.get());
+    }
+
+    /** The engine a wisdom entry names for {@code spec} at a lone call's budget, if it is here and accepts it. */
+    private static Optional<ConvEngine> fromWisdom(ConvSpec spec) {
+        return Wisdom.lookup(spec, ThreadBudget.alone(spec))
+                .flatMap(w -> find(w.engine()))
+                .filter(e -> probe(e).available() && e.declines(spec).isEmpty());
     }
 
     private static Availability probe(ConvEngine e) {
@@ -165,8 +178,9 @@ public final class Conv2d {
     }
 
     /**
-     * Plans {@code spec} on the named engine ({@value #AUTO} for the best available one). The engine copies
-     * the weights and bias, so the caller may free them once this returns.
+     * Plans {@code spec} on the named engine ({@value #AUTO} for the best available one, chosen as
+     * {@link Settings#planMode()} says). The engine copies the weights and bias, so the caller may free them once
+     * this returns.
      *
      * <p>The first {@value #AUTO} plans of a JVM, made while the engine it prefers has not loaded its natives
      * yet, return at once: the plan is made on a background thread, a call computes on {@code naive} until it
@@ -183,6 +197,22 @@ public final class Conv2d {
      * @throws IllegalStateException if a segment's arena is closed or confined to another thread
      */
     public static ConvPlan plan(String engine, ConvSpec spec, Tensor weights, Tensor bias) {
+        return plan(engine, spec, weights, bias, Settings.planMode());
+    }
+
+    /**
+     * {@link #plan(String, ConvSpec, Tensor, Tensor)}, with {@value #AUTO} choosing its engine as {@code mode}
+     * says; a named engine ignores the mode. {@link PlanMode#MEASURE} plans on the caller's thread (never in the
+     * background) and takes about {@link Settings#planBudgetSeconds()} the first time a spec is planned at a thread
+     * budget in a JVM without wisdom for it. Its timings come from the JVM as it is: pure-Java engines timed in a
+     * JVM's first seconds may not be compiled yet, and a native engine's first plan in a JVM loads its libraries,
+     * which the budget does not cover; {@code conv4j tune} records wisdom from a warmed-up JVM.
+     *
+     * @see ConvPlan#howPlanned()
+     * @see ConvPlan#measurements()
+     */
+    public static ConvPlan plan(String engine, ConvSpec spec, Tensor weights, Tensor bias, PlanMode mode) {
+        java.util.Objects.requireNonNull(mode, "mode");
         requireParameter("weights", weights, spec.weightShape(), spec.layout().weightOrder(), spec);
         if (spec.hasBias() && bias == null) {
             throw new IllegalArgumentException("bias is missing: spec has bias, none given");
@@ -194,20 +224,28 @@ public final class Conv2d {
         if (bias != null) {
             requireParameter("bias", bias, spec.biasShape(), "", spec);
         }
-        if (AUTO.equals(engine) && BackgroundPlan.enabled() && selectWouldLoad()) {
+        MemorySegment w = weights.data().asSlice(0, weights.byteSize());
+        MemorySegment b = bias == null ? null : bias.data().asSlice(0, bias.byteSize());
+        if (AUTO.equals(engine) && mode == PlanMode.MEASURE) {
+            return Planner.plan(spec, w, b, ThreadBudget.alone(spec), ENGINES, true);
+        }
+        Optional<ConvEngine> wise = AUTO.equals(engine) ? fromWisdom(spec) : Optional.empty();
+        if (AUTO.equals(engine) && wise.isEmpty() && BackgroundPlan.enabled() && selectWouldLoad()) {
             return inBackground(spec, weights, bias);
         }
-        ConvEngine e = AUTO.equals(engine) ? select(spec) : engine(engine);
+        ConvEngine e = wise.isPresent() ? chosen(wise.get()) : AUTO.equals(engine) ? select(spec) : engine(engine);
         if (!AUTO.equals(engine)) {
             Optional<String> no = refusal(e, spec);
             if (no.isPresent()) {
                 throw new UnsupportedOperationException(no.get());
             }
         }
-        MemorySegment w = weights.data().asSlice(0, weights.byteSize());
-        MemorySegment b = bias == null ? null : bias.data().asSlice(0, bias.byteSize());
         ConvKernel kernel = e.plan(spec, w, b, ThreadBudget.alone(spec));
-        return new ConvPlan(spec, e.name(), kernel);
+        ConvPlan plan = new ConvPlan(spec, e.name(), kernel);
+        if (AUTO.equals(engine)) {
+            plan.report(wise.isPresent() ? "estimate: wisdom" : "estimate: auto's engine order", List.of());
+        }
+        return plan;
     }
 
     /** An {@value #AUTO} plan made on the planner thread, with naive serving small calls till then. */

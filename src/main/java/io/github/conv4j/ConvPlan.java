@@ -4,6 +4,7 @@ import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -48,11 +49,26 @@ public final class ConvPlan implements AutoCloseable {
     private final AtomicInteger state = new AtomicInteger();
     /** Released once the engine's resources are freed (or freeing them failed), by the thread that closed. */
     private final CountDownLatch closed = new CountDownLatch(1);
+    /** How the engine was chosen, and what was timed to choose it; set once, before the plan is handed out. */
+    private volatile String howPlanned;
+    private volatile List<Timing> measurements = List.of();
+
+    /**
+     * One engine's timing in {@link PlanMode#MEASURE} planning.
+     *
+     * @param engine the engine timed
+     * @param medianMicros its median forward time on the spec's whole batch
+     * @param runs how many timed forwards that median is of
+     */
+    public record Timing(String engine, double medianMicros, int runs) {
+    }
 
     ConvPlan(ConvSpec spec, String engine, ConvKernel kernel) {
         this.spec = spec;
         this.engine = engine;
         this.kernel = kernel;
+        this.howPlanned = kernel instanceof BackgroundPlan ? "estimate: auto's engine order, in the background"
+                : "named engine";
         this.imageInBytes = spec.inputElements() / spec.mb() * spec.dtype().byteSize();
         this.imageOutBytes = spec.outputElements() / spec.mb() * spec.dtype().byteSize();
     }
@@ -70,6 +86,28 @@ public final class ConvPlan implements AutoCloseable {
      */
     public String engine() {
         return kernel instanceof BackgroundPlan b ? b.await().engine() : engine;
+    }
+
+    /** Records how the engine was chosen; called by the code that made the plan, before handing it out. */
+    void report(String how, List<Timing> timed) {
+        howPlanned = how;
+        measurements = List.copyOf(timed);
+    }
+
+    /**
+     * How this plan's engine was chosen: {@code named engine}, {@code estimate: auto's engine order},
+     * {@code estimate: wisdom}, {@code measure: timed N engine(s) in M ms}, {@code measure: from wisdom}, ...
+     */
+    public String howPlanned() {
+        return howPlanned;
+    }
+
+    /**
+     * What {@link PlanMode#MEASURE} timed to choose this plan's engine, fastest or not, in the order timed; the
+     * wisdom entry it used instead; empty for a plan not measured.
+     */
+    public List<Timing> measurements() {
+        return measurements;
     }
 
     /** What computes inside the engine, for example the oneDNN implementation; may be empty (waits like {@link #engine()}). */

@@ -22,6 +22,12 @@ public final class Settings {
     public static final String ENGINES = "conv4j.engines";
     /** System property and file key: the fewest FLOPs per thread worth another thread for one forward. */
     public static final String MIN_FLOPS_PER_THREAD = "conv4j.thread.min.flops";
+    /** System property and file key: how {@code auto} plans, {@code estimate} (default) or {@code measure}. */
+    public static final String PLAN = "conv4j.plan";
+    /** System property and file key: seconds {@link PlanMode#MEASURE} may spend timing engines per spec. */
+    public static final String PLAN_BUDGET = "conv4j.plan.budget";
+    /** System property: a {@link Wisdom} file to read before the first plan that consults wisdom. */
+    public static final String WISDOM = "conv4j.wisdom";
 
     private static final Properties DEFAULTS = load();
     /** Read once: in a container the JVM may consult cgroup files on every call, and forward asks often. */
@@ -29,6 +35,9 @@ public final class Settings {
     private static volatile int threads = parseThreads(value(THREADS, "0"), THREADS);
     /** Default 1,000,000: a choice between S1 and S2, not measured (the figures beside it in conv4j.properties). */
     private static final double MIN_WORK = parseWork(value(MIN_FLOPS_PER_THREAD, "1000000"));
+    private static volatile PlanMode planMode = parsePlan(value(PLAN, "estimate"));
+    /** Default 0.2 s: enough for a few runs of each engine on the benchmark shapes, one thread. */
+    private static volatile double planBudget = parseBudget(value(PLAN_BUDGET, "0.2"));
 
     private Settings() {
     }
@@ -98,6 +107,57 @@ public final class Settings {
             throw new IllegalArgumentException("threads must be >= 0 (0 = all processors): threads=" + n);
         }
         threads = n;
+    }
+
+    private static PlanMode parsePlan(String text) {
+        try {
+            return PlanMode.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(PLAN + " must be estimate or measure: " + text, e);
+        }
+    }
+
+    private static double parseBudget(String text) {
+        try {
+            double v = Double.parseDouble(text.trim());
+            if (v >= 0 && v <= 3600) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the error below
+        }
+        throw new IllegalArgumentException(PLAN_BUDGET + " must be a number of seconds in [0, 3600]: " + text);
+    }
+
+    /** How {@code auto} plans when the call does not say ({@value #PLAN}). */
+    public static PlanMode planMode() {
+        return planMode;
+    }
+
+    /** Sets how {@code auto} plans from the next plan on. */
+    public static void setPlanMode(PlanMode mode) {
+        planMode = java.util.Objects.requireNonNull(mode, "mode");
+    }
+
+    /**
+     * Seconds {@link PlanMode#MEASURE} may spend per spec ({@value #PLAN_BUDGET}, default 0.2), shared among the
+     * engines it times; each engine runs at least twice whatever the budget, so a budget of 0 times each once
+     * after one unmeasured call.
+     */
+    public static double planBudgetSeconds() {
+        return planBudget;
+    }
+
+    /**
+     * Sets {@link #planBudgetSeconds()}.
+     *
+     * @throws IllegalArgumentException if {@code seconds} is not in [0, 3600]
+     */
+    public static void setPlanBudgetSeconds(double seconds) {
+        if (!(seconds >= 0 && seconds <= 3600)) {
+            throw new IllegalArgumentException("plan budget must be in [0, 3600] seconds: " + seconds);
+        }
+        planBudget = seconds;
     }
 
     /** Engine names in the order {@code auto} tries them. */

@@ -1,0 +1,256 @@
+package io.github.conv4j;
+
+import io.github.conv4j.spi.ConvEngine;
+import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@link PlanMode#MEASURE}: times the candidate engines on the caller's weights and a synthetic input and plans
+ * on the fastest, remembering the choice in {@link Wisdom}. Two threads measuring the same spec and budget at once
+ * measure it once: the second waits for the first's choice and plans on that engine.
+ */
+final class Planner {
+    private static final System.Logger LOG = System.getLogger("io.github.conv4j");
+    /** Measurements under way, by wisdom key. */
+    private static final Map<String, CompletableFuture<Wisdom.Entry>> IN_FLIGHT = new ConcurrentHashMap<>();
+    /** Timed runs per engine at most, so a budget far beyond a tiny spec's needs ends. */
+    private static final int MAX_RUNS = 1000;
+
+    private Planner() {
+    }
+
+    /**
+     * A measured plan of {@code spec} among {@code engines} (those available that accept the spec; naive only when
+     * no other does), for {@code threads} threads.
+     *
+     * @param useWisdom whether a {@link Wisdom} entry may stand in for timing (false: time again, and replace it)
+     * @throws UnsupportedOperationException if no candidate accepts the spec, or every one failed
+     */
+    static ConvPlan plan(ConvSpec spec, MemorySegment w, MemorySegment b, int threads, List<ConvEngine> engines,
+            boolean useWisdom) {
+        List<ConvEngine> candidates = candidates(spec, engines);
+        if (useWisdom) {
+            Optional<ConvPlan> known = fromWisdom(spec, w, b, threads, candidates);
+            if (known.isPresent()) {
+                return known.get();
+            }
+        }
+        String key = Wisdom.key(spec.toString(), threads);
+        CompletableFuture<Wisdom.Entry> mine = new CompletableFuture<>();
+        CompletableFuture<Wisdom.Entry> other = IN_FLIGHT.putIfAbsent(key, mine);
+        if (other != null) {
+            Wisdom.Entry e;
+            try {
+                e = other.join();
+            } catch (CompletionException failed) {
+                return plan(spec, w, b, threads, engines, useWisdom);    // its failure is its caller's; try ourselves
+            }
+            ConvEngine winner = candidates.stream().filter(c -> c.name().equals(e.engine())).findFirst()
+                    .orElseThrow();
+            ConvPlan p = new ConvPlan(spec, winner.name(), winner.plan(spec, w, b, threads));
+            p.report("measure: chosen by a plan of the same spec measuring at the same time", List.of(
+                    new ConvPlan.Timing(e.engine(), e.medianMicros(), e.runs())));
+            return p;
+        }
+        try {
+            ConvPlan p = measure(spec, w, b, threads, candidates);
+            ConvPlan.Timing best = p.measurements().stream().filter(t -> t.engine().equals(p.engine())).findFirst()
+                    .orElseThrow();
+            Wisdom.Entry e = new Wisdom.Entry(spec.toString(), threads, p.engine(), best.medianMicros(), best.runs(),
+                    Wisdom.cpuModel(), Wisdom.versions(), Wisdom.engineVersion(p.engine()));
+            Wisdom.put(e);
+            mine.complete(e);
+            return p;
+        } catch (RuntimeException | Error t) {
+            mine.completeExceptionally(t);
+            throw t;
+        } finally {
+            IN_FLIGHT.remove(key, mine);
+        }
+    }
+
+    /** The available engines that accept {@code spec}, in the given order; naive only if no other does. */
+    static List<ConvEngine> candidates(ConvSpec spec, List<ConvEngine> engines) {
+        List<ConvEngine> out = new ArrayList<>();
+        ConvEngine naive = null;
+        for (ConvEngine e : engines) {
+            if (!e.probe().available() || e.declines(spec).isPresent()) {
+                continue;
+            }
+            if (e.name().equals(Conv2d.NAIVE)) {
+                naive = e;
+            } else {
+                out.add(e);
+            }
+        }
+        if (out.isEmpty() && naive != null) {
+            out.add(naive);
+        }
+        if (out.isEmpty()) {
+            throw new UnsupportedOperationException("no engine accepts " + spec);
+        }
+        return out;
+    }
+
+    private static Optional<ConvPlan> fromWisdom(ConvSpec spec, MemorySegment w, MemorySegment b, int threads,
+            List<ConvEngine> candidates) {
+        Optional<Wisdom.Entry> hit = Wisdom.lookup(spec, threads);
+        if (hit.isEmpty()) {
+            return Optional.empty();
+        }
+        Wisdom.Entry e = hit.get();
+        Optional<ConvEngine> engine = candidates.stream().filter(c -> c.name().equals(e.engine())).findFirst();
+        if (engine.isEmpty()) {
+            return Optional.empty();    // that engine is gone or declines now: measure again
+        }
+        ConvPlan p = new ConvPlan(spec, e.engine(), engine.get().plan(spec, w, b, threads));
+        p.report("measure: from wisdom", List.of(new ConvPlan.Timing(e.engine(), e.medianMicros(), e.runs())));
+        return Optional.of(p);
+    }
+
+    /** Times each candidate and returns a plan on the fastest, its report naming every timing. */
+    private static ConvPlan measure(ConvSpec spec, MemorySegment w, MemorySegment b, int threads,
+            List<ConvEngine> candidates) {
+        long start = System.nanoTime();
+        long budget = (long) (Settings.planBudgetSeconds() * 1e9);
+        List<ConvPlan.Timing> timings = new ArrayList<>();
+        ConvKernel best = null;
+        String bestName = null;
+        double bestNs = Double.POSITIVE_INFINITY;
+        try (Arena arena = Arena.ofConfined()) {
+            long outBytes = spec.outputElements() * spec.dtype().byteSize();
+            MemorySegment x = synthetic(arena, spec);
+            MemorySegment y = arena.allocate(outBytes, 64);
+            MemorySegment reference = null;
+            String referenceName = null;
+            for (int i = 0; i < candidates.size(); i++) {
+                ConvEngine e = candidates.get(i);
+                long share = Math.max(0, (budget - (System.nanoTime() - start)) / (candidates.size() - i));
+                ConvKernel k;
+                try {
+                    k = e.plan(spec, w, b, threads);
+                } catch (RuntimeException failed) {
+                    LOG.log(System.Logger.Level.WARNING, "conv4j: measured planning skips engine " + e.name()
+                            + ", which failed to plan " + spec + ": " + failed);
+                    continue;
+                }
+                boolean keep = false;
+                try {
+                    long t0 = System.nanoTime();
+                    y.fill((byte) 0xff);    // NaN in both dtypes: an element the engine skips stays NaN
+                    k.forward(x, y, spec.mb(), threads);    // unmeasured: first-call work, and the output checked
+                    if (reference == null) {
+                        reference = arena.allocate(outBytes, 64).copyFrom(y);
+                        referenceName = e.name();
+                    } else {
+                        Optional<String> wrong = differs(spec, y, reference);
+                        if (wrong.isPresent()) {
+                            LOG.log(System.Logger.Level.WARNING, "conv4j: measured planning skips engine " + e.name()
+                                    + ", whose output differs from " + referenceName + "'s for " + spec + ": "
+                                    + wrong.get());
+                            continue;
+                        }
+                    }
+                    double[] runs = new double[16];
+                    int n = 0;
+                    long spent = System.nanoTime() - t0;
+                    while (n < 1 || (spent < share && n < MAX_RUNS)) {
+                        long s = System.nanoTime();
+                        k.forward(x, y, spec.mb(), threads);
+                        long t = System.nanoTime() - s;
+                        if (n == runs.length) {
+                            runs = Arrays.copyOf(runs, 2 * n);
+                        }
+                        runs[n++] = t;
+                        spent = System.nanoTime() - t0;
+                    }
+                    double median = median(Arrays.copyOf(runs, n));
+                    timings.add(new ConvPlan.Timing(e.name(), median / 1e3, n));
+                    if (median < bestNs) {
+                        if (best != null) {
+                            best.close();
+                        }
+                        best = k;
+                        bestName = e.name();
+                        bestNs = median;
+                        keep = true;
+                    }
+                } catch (RuntimeException failed) {
+                    LOG.log(System.Logger.Level.WARNING, "conv4j: measured planning skips engine " + e.name()
+                            + ", which failed on " + spec + ": " + failed);
+                } finally {
+                    if (!keep) {
+                        k.close();
+                    }
+                }
+            }
+        } catch (RuntimeException | Error failed) {
+            if (best != null) {
+                best.close();
+            }
+            throw failed;
+        }
+        if (best == null) {
+            throw new UnsupportedOperationException("measured planning found no engine that computes " + spec
+                    + " (every candidate failed; see the log)");
+        }
+        ConvPlan p = new ConvPlan(spec, bestName, best);
+        p.report(String.format("measure: timed %d engine(s) in %.0f ms", timings.size(),
+                (System.nanoTime() - start) / 1e6), timings);
+        return p;
+    }
+
+    /** Uniform values in [-1, 1), the same for every engine and every run. */
+    private static MemorySegment synthetic(Arena arena, ConvSpec spec) {
+        long n = spec.inputElements();
+        MemorySegment x = arena.allocate(n * spec.dtype().byteSize(), 64);
+        SplittableRandom rnd = new SplittableRandom(spec.hashCode());
+        for (long i = 0; i < n; i++) {
+            double v = rnd.nextDouble(-1, 1);
+            switch (spec.dtype()) {
+                case FLOAT32 -> x.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) v);
+                case FLOAT64 -> x.setAtIndex(ValueLayout.JAVA_DOUBLE, i, v);
+            }
+        }
+        return x;
+    }
+
+    /**
+     * Where {@code y} is farther from {@code ref} than two tolerances (each output may be one tolerance from the
+     * exact value), or NaN; empty when it is not.
+     */
+    private static Optional<String> differs(ConvSpec spec, MemorySegment y, MemorySegment ref) {
+        long n = spec.outputElements();
+        for (long i = 0; i < n; i++) {
+            double got = get(spec, y, i), want = get(spec, ref, i);
+            if (!(Math.abs(got - want) <= 2 * spec.tolerance(want))) {
+                return Optional.of("at flat index " + i + ": " + got + " against " + want);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static double get(ConvSpec spec, MemorySegment m, long i) {
+        return switch (spec.dtype()) {
+            case FLOAT32 -> m.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            case FLOAT64 -> m.getAtIndex(ValueLayout.JAVA_DOUBLE, i);
+        };
+    }
+
+    private static double median(double[] v) {
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+}

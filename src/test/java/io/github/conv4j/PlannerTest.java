@@ -1,0 +1,242 @@
+package io.github.conv4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.github.conv4j.spi.Availability;
+import io.github.conv4j.spi.ConvEngine;
+import io.github.conv4j.spi.ConvKernel;
+import io.github.conv4j.testing.Engines;
+import io.github.conv4j.testing.Golden;
+import io.github.conv4j.testing.Tensors;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link PlanMode#MEASURE}: it computes right on the golden cases, never picks a slowed engine or one whose output
+ * is wrong, measures a spec once when two threads plan it together, and {@link PlanMode#ESTIMATE} follows wisdom.
+ */
+class PlannerTest {
+    private double budgetBefore;
+
+    @BeforeEach
+    void shortBudgetAndNoWisdom() {
+        budgetBefore = Settings.planBudgetSeconds();
+        Settings.setPlanBudgetSeconds(0.02);
+        Wisdom.clear();
+    }
+
+    @AfterEach
+    void restore() {
+        Settings.setPlanBudgetSeconds(budgetBefore);
+        Wisdom.clear();
+    }
+
+    @Test
+    void measuredPlansComputeTheGoldenCasesAndPickTheFastestTimed() {
+        Engines.assertAllOnBundledPlatform();
+        int cases = 0;
+        for (Golden.Case c : Golden.cases()) {
+            if (cases++ % 3 != 0) {
+                continue;    // a third of them: each measures every engine
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                Tensor x = c.load("x.npy", arena), w = c.load("w.npy", arena), want = c.load("y.npy", arena);
+                ConvSpec spec = c.spec(Layout.NHWC, x, w);
+                Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                Tensors.poison(y);
+                try (ConvPlan plan = Conv2d.plan(Conv2d.AUTO, spec, w, null, PlanMode.MEASURE)) {
+                    plan.forward(x, y);
+                    List<ConvPlan.Timing> timed = plan.measurements();
+                    assertTrue(plan.howPlanned().startsWith("measure: timed "), plan.howPlanned());
+                    assertFalse(timed.isEmpty(), c.name());
+                    ConvPlan.Timing fastest = timed.stream()
+                            .min((a, b) -> Double.compare(a.medianMicros(), b.medianMicros())).orElseThrow();
+                    assertEquals(fastest.engine(), plan.engine(), c.name() + " " + timed);
+                    assertTrue(timed.stream().allMatch(t -> t.runs() >= 1 && t.medianMicros() > 0), timed::toString);
+                    assertTrue(Wisdom.lookup(spec, ThreadBudget.alone(spec)).isPresent(), c.name());
+                }
+                for (long i = 0; i < want.elementCount(); i++) {
+                    double ref = want.getDouble(i);
+                    if (!(Math.abs(y.getDouble(i) - ref) <= spec.tolerance(ref))) {
+                        fail(c.name() + " at " + i + ": got " + y.getDouble(i) + ", want " + ref);
+                    }
+                }
+                // planned again: wisdom, no timing
+                try (ConvPlan again = Conv2d.plan(Conv2d.AUTO, spec, w, null, PlanMode.MEASURE)) {
+                    assertEquals("measure: from wisdom", again.howPlanned());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aSlowedEngineIsNeverChosenNorOneThatComputesWrong() {
+        ConvEngine fast = Conv2d.engine("java-vector");
+        // 20 ms a call, against tens of microseconds once compiled: the JIT's compiling during the measurement,
+        // which slows pure-Java engines for their first calls in a JVM, is warmed out of it below
+        ConvEngine slow = new Wrapped("slowed", fast, 20, false, null);
+        ConvEngine wrong = new Wrapped("wrong", fast, 0, true, null);
+        for (ConvSpec spec : specs()) {
+            try (Arena arena = Arena.ofConfined()) {
+                Tensor w = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(1), spec.weightShape());
+                Tensor x = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(2), spec.inputShape());
+                Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                try (ConvPlan warm = Conv2d.plan("java-vector", spec, w, null)) {
+                    for (int i = 0; i < 2000; i++) {
+                        warm.forward(x, y);
+                    }
+                }
+                for (List<ConvEngine> order : List.of(List.of(slow, fast, wrong), List.of(wrong, fast, slow))) {
+                    Wisdom.clear();
+                    try (ConvPlan p = Planner.plan(spec, w.data(), null, 1, order, true)) {
+                        List<String> timed = p.measurements().stream().map(ConvPlan.Timing::engine).toList();
+                        if (order.get(0) == wrong) {
+                            // the first output is the reference: java-vector and the slowed one differ from it
+                            assertEquals("wrong", p.engine(), "order " + order);
+                            continue;
+                        }
+                        assertEquals("java-vector", p.engine(), spec + " " + p.measurements());
+                        assertTrue(timed.contains("slowed") && !timed.contains("wrong"), timed.toString());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void twoThreadsPlanningOneSpecMeasureItOnce() throws Exception {
+        ConvEngine base = Conv2d.engine("java-vector");
+        AtomicInteger plans = new AtomicInteger();
+        // the first plan takes 300 ms, so the second thread arrives while the first measures
+        ConvEngine counted = new Wrapped("counted", base, 0, false, plans);
+        ConvSpec spec = specs().get(0);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment w = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(2), spec.weightShape()).data();
+            List<Future<ConvPlan>> both = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                both.add(pool.submit(() -> Planner.plan(spec, w, null, 1, List.of(counted), true)));
+                Thread.sleep(50);
+            }
+            List<String> how = new ArrayList<>();
+            for (Future<ConvPlan> f : both) {
+                try (ConvPlan p = f.get()) {
+                    how.add(p.howPlanned());
+                    assertEquals("counted", p.engine());
+                }
+            }
+            assertEquals(1, how.stream().filter(h -> h.startsWith("measure: timed")).count(), how.toString());
+            assertTrue(how.contains("measure: chosen by a plan of the same spec measuring at the same time"),
+                    how.toString());
+            assertEquals(2, plans.get(), "one plan measured, one planned on its choice");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void estimateFollowsWisdom() {
+        Engines.assertAllOnBundledPlatform();
+        ConvSpec spec = specs().get(1);
+        int threads = ThreadBudget.alone(spec);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor w = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(3), spec.weightShape());
+            String usual;
+            try (ConvPlan p = Conv2d.plan(Conv2d.AUTO, spec, w, null, PlanMode.ESTIMATE)) {
+                usual = p.engine();
+                // in a JVM whose natives auto's first engine has not loaded yet, the plan is made in the background
+                assertTrue(p.howPlanned().startsWith("estimate: auto's engine order"), p.howPlanned());
+            }
+            String other = usual.equals("java-vector") ? "im2col-ffm" : "java-vector";
+            Wisdom.put(new Wisdom.Entry(spec.toString(), threads, other, 1, 3, Wisdom.cpuModel(), Wisdom.versions(),
+                    Wisdom.engineVersion(other)));
+            try (ConvPlan p = Conv2d.plan(Conv2d.AUTO, spec, w, null, PlanMode.ESTIMATE)) {
+                assertEquals(other, p.engine());
+                assertEquals("estimate: wisdom", p.howPlanned());
+            }
+            // an entry for another thread budget does not apply
+            Wisdom.clear();
+            Wisdom.put(new Wisdom.Entry(spec.toString(), threads + 1, other, 1, 3, Wisdom.cpuModel(),
+                    Wisdom.versions(), Wisdom.engineVersion(other)));
+            try (ConvPlan p = Conv2d.plan(Conv2d.AUTO, spec, w, null, PlanMode.ESTIMATE)) {
+                assertEquals(usual, p.engine());
+            }
+        }
+    }
+
+    private static List<ConvSpec> specs() {
+        return List.of(
+                ConvSpec.builder().input(2, 12, 11, 8).kernel(3, 3, 16).padding(Padding.SAME).build(),
+                ConvSpec.builder().input(1, 20, 20, 16).kernel(3, 3, 32).padding(Padding.SAME).bias(false).build(),
+                ConvSpec.builder().layout(Layout.NCHW).dtype(DType.FLOAT64).input(2, 9, 10, 6).kernel(1, 1, 12)
+                        .build());
+    }
+
+    /**
+     * A test engine on another's kernels: each forward first sleeps {@code sleepMs}; {@code zeros} replaces the
+     * output with zeros (wrong, and fast); {@code plans}, when given, counts plans and makes the first take 300 ms.
+     */
+    private record Wrapped(String name, ConvEngine base, int sleepMs, boolean zeros, AtomicInteger plans)
+            implements ConvEngine {
+        @Override
+        public Availability probe() {
+            return base.probe();
+        }
+
+        @Override
+        public Optional<String> declines(ConvSpec spec) {
+            return base.declines(spec);
+        }
+
+        @Override
+        public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
+            if (plans != null && plans.incrementAndGet() == 1) {
+                sleep(300);
+            }
+            ConvKernel k = base.plan(spec, weights, bias, threads);
+            return new ConvKernel() {
+                @Override
+                public void forward(MemorySegment x, MemorySegment y, int batch, int budget) {
+                    sleep(sleepMs);
+                    if (zeros) {
+                        y.fill((byte) 0);
+                    } else {
+                        k.forward(x, y, batch, budget);
+                    }
+                }
+
+                @Override
+                public String implementation() {
+                    return name;
+                }
+
+                @Override
+                public void close() {
+                    k.close();
+                }
+            };
+        }
+
+        private static void sleep(int ms) {
+            try {
+                Thread.sleep(ms);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
