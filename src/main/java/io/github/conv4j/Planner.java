@@ -165,7 +165,8 @@ final class Planner {
                     double[] runs = new double[16];
                     int n = 0;
                     long spent = System.nanoTime() - t0;
-                    while (n < 1 || (spent < share && n < MAX_RUNS)) {
+                    // at least one timed run, three when they fit in twice the share, more while the share lasts
+                    while (n < 1 || n < MAX_RUNS && (spent < share || n < 3 && spent < 2 * share)) {
                         long s = System.nanoTime();
                         k.forward(x, y, spec.mb(), threads);
                         long t = System.nanoTime() - s;

@@ -6,8 +6,10 @@ import io.github.conv4j.ConvPlan;
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
+import io.github.conv4j.PlanMode;
 import io.github.conv4j.Settings;
 import io.github.conv4j.Tensor;
+import io.github.conv4j.Wisdom;
 import io.github.conv4j.bench.BenchInputs;
 import io.github.conv4j.bench.Shapes;
 import java.io.IOException;
@@ -44,7 +46,7 @@ final class CompareCommand {
     /** Runs the comparison; returns the exit status, 1 when an engine's output is wrong. */
     static int run(List<String> args, PrintStream out, PrintStream err) throws IOException {
         Flags f = new Flags("compare", args, Set.of("--shapes", "--engines", "--threads", "--dtype", "--json",
-                "--chart", "--layout", "--merge", "--seconds", "--accuracy"), Set.of());
+                "--chart", "--layout", "--merge", "--seconds", "--accuracy", "--plan", "--wisdom"), Set.of());
         if (!f.positional().isEmpty()) {
             throw new UsageException("unexpected argument for compare: " + f.positional().get(0));
         }
@@ -55,6 +57,7 @@ final class CompareCommand {
         DType dtype = DType.parse(f.get("--dtype", "float32"));
         Layout layout = Layout.parse(f.get("--layout", "NHWC"));
         Accuracy accuracy = Accuracy.parse(f.get("--accuracy", "exact"));
+        PlanMode plan = PlanMode.parse(f.get("--plan", "estimate"));
         for (String s : shapes) {
             Shapes.spec(s, dtype, layout);   // an unknown shape fails before anything runs
         }
@@ -71,19 +74,25 @@ final class CompareCommand {
         if (chart != null) {
             Chart.checkPath(chart);   // fail before the run, not after it
         }
+        List<String> notes = new ArrayList<>(), wrong = new ArrayList<>();
+        if (f.has("--wisdom")) {
+            Path file = Path.of(f.get("--wisdom"));
+            Wisdom.Imported w = Wisdom.importFrom(file);
+            notes.add("wisdom " + file + ": " + w.used() + " entries used, " + w.stale() + " stale and " + w.foreign()
+                    + " foreign ignored");
+        }
 
         int threads = Settings.threads();
         List<Measurement> results = new ArrayList<>();
-        List<String> notes = new ArrayList<>(), wrong = new ArrayList<>();
         Progress progress = new Progress(err, shapes.size() * engines.size());
         for (String name : shapes) {
             ConvSpec spec = Shapes.spec(name, dtype, layout).toBuilder().accuracy(accuracy).build();
-            results.addAll(compare(name, spec, engines, threads, seconds, progress, notes, wrong));
+            results.addAll(compare(name, spec, engines, threads, seconds, plan, progress, notes, wrong));
         }
         progress.finish();
 
-        printTable(out, results, notes, dtype, layout, accuracy, threads, seconds);
-        Report report = Report.of(threads, accuracy, results);
+        printTable(out, results, notes, dtype, layout, accuracy, plan, threads, seconds);
+        Report report = Report.of(threads, accuracy, plan, results);
         if (json != null) {
             report.write(json);
             out.println("wrote " + json);
@@ -140,7 +149,7 @@ final class CompareCommand {
      * {@code wrong} for each whose output is wrong.
      */
     private static List<Measurement> compare(String name, ConvSpec spec, List<String> engines, int threads,
-            double seconds, Progress progress, List<String> notes, List<String> wrong) {
+            double seconds, PlanMode mode, Progress progress, List<String> notes, List<String> wrong) {
         List<Measurement> out = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             BenchInputs in = new BenchInputs(arena, spec, name.hashCode());
@@ -164,9 +173,10 @@ final class CompareCommand {
                 Tensor ty = slice ? new Tensor(y.data(), spec.dtype(), one.outputShape()) : y;
                 long p0 = System.nanoTime();
                 Measurement m;
-                try (ConvPlan plan = Conv2d.plan(engine, timed, w, null)) {
+                try (ConvPlan plan = Conv2d.plan(engine, timed, w, null, mode)) {
                     if (engine.equals(Conv2d.AUTO)) {
-                        notes.add(name + " auto: uses " + plan.engine());
+                        notes.add(name + " auto: uses " + plan.engine() + " (" + plan.howPlanned() + timings(plan)
+                                + ")");
                     }
                     double planUs = (System.nanoTime() - p0) / 1e3;
                     long budget = (long) (seconds * 1e9);
@@ -195,6 +205,16 @@ final class CompareCommand {
             }
         }
         return out;
+    }
+
+    /** A measured plan's timings, {@code : onednn 9.71 ms (12 runs), ...}, or nothing. */
+    private static String timings(ConvPlan plan) {
+        StringBuilder b = new StringBuilder();
+        for (ConvPlan.Timing t : plan.measurements()) {
+            b.append(b.isEmpty() ? ": " : ", ").append(String.format("%s %.3g ms (%d runs)", t.engine(),
+                    t.medianMicros() / 1e3, t.runs()));
+        }
+        return b.toString();
     }
 
     /** Fills {@code t}'s memory with NaN: all-one bits are a NaN in float32 and in float64 alike. */
@@ -252,9 +272,9 @@ final class CompareCommand {
     }
 
     private static void printTable(PrintStream out, List<Measurement> results, List<String> notes, DType dtype,
-            Layout layout, Accuracy accuracy, int threads, double seconds) {
-        out.printf("conv4j compare: %s %s, accuracy %s, %d thread(s), forward on a prepared plan (median of ~%s s of"
-                + " runs)%n", dtype, layout, accuracy, threads,
+            Layout layout, Accuracy accuracy, PlanMode plan, int threads, double seconds) {
+        out.printf("conv4j compare: %s %s, accuracy %s%s, %d thread(s), forward on a prepared plan (median of ~%s s of"
+                + " runs)%n", dtype, layout, accuracy, plan == PlanMode.MEASURE ? ", auto planned by measure" : "", threads,
                 BigDecimal.valueOf(seconds).stripTrailingZeros().toPlainString());
         out.printf("%-5s %-12s %12s %12s %9s %9s %10s %10s %5s%n", "shape", "engine", "median us", "min us",
                 "GFLOP/s", "vs naive", "max |err|", "plan us", "check");

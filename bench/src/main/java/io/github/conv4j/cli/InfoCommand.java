@@ -2,11 +2,11 @@ package io.github.conv4j.cli;
 
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.Settings;
+import io.github.conv4j.Wisdom;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -16,9 +16,15 @@ final class InfoCommand {
     private InfoCommand() {
     }
 
-    static void run(List<String> args, PrintStream out) {
-        Flags f = new Flags("info", args, Set.of("--threads"), Set.of());
+    static void run(List<String> args, PrintStream out) throws IOException {
+        Flags f = new Flags("info", args, Set.of("--threads", "--wisdom"), Set.of());
         f.applyThreads();
+        String imported = "";
+        if (f.has("--wisdom")) {
+            Wisdom.Imported w = Wisdom.importFrom(Path.of(f.get("--wisdom")));
+            imported = "--wisdom " + f.get("--wisdom") + ": " + w.used() + " entries used, " + w.stale() + " stale and "
+                    + w.foreign() + " foreign ignored";
+        }
         out.printf("conv4j %s%n", version());
         out.printf("jdk:      %s %s (%s)%n", System.getProperty("java.vm.vendor"), Runtime.version(),
                 System.getProperty("java.home"));
@@ -34,13 +40,25 @@ final class InfoCommand {
             Availability a = e.probe();
             out.printf("  %-12s %-11s %s%n", e.name(), a.available() ? "available" : "unavailable", a.reason());
         }
+        out.printf("plan:     %s (conv4j.plan), budget %.2f s per spec (conv4j.plan.budget)%n", Settings.planMode(),
+                Settings.planBudgetSeconds());
+        List<Wisdom.Entry> wisdom = Wisdom.entries();
+        out.printf("wisdom:   %d entries%n", wisdom.size());
+        for (String line : List.of(Wisdom.startupSummary(), imported)) {
+            if (!line.isEmpty()) {
+                out.println("  " + line);
+            }
+        }
+        for (Wisdom.Entry e : wisdom) {
+            out.printf("  %s, %d thread(s): %s, %.1f us (%d runs)%n", e.spec(), e.threads(), e.engine(),
+                    e.medianMicros(), e.runs());
+        }
     }
 
     /** The library's version from its jar's manifest, or "(development build)" when it runs from classes. */
     static String version() {
-        // the library's package, not this one: the command line may be built apart from the library it runs
-        String v = Conv2d.class.getPackage().getImplementationVersion();
-        return v == null ? "(development build)" : v;
+        // the library's, not this jar's: the command line may be built apart from the library it runs
+        return Wisdom.version();
     }
 
     static String env(String name) {
@@ -48,17 +66,8 @@ final class InfoCommand {
         return v == null ? "(unset)" : v;
     }
 
-    /** The CPU model from {@code /proc/cpuinfo}, or the architecture where there is none. */
+    /** The CPU model from {@code /proc/cpuinfo}, or the architecture and processors where there is none. */
     static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux: fall through
-        }
-        return System.getProperty("os.arch");
+        return Wisdom.cpuModel();
     }
 }

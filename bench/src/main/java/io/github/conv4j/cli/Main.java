@@ -11,7 +11,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The {@code conv4j} command line: {@code info}, {@code run}, {@code compare} and {@code verify}.
+ * The {@code conv4j} command line: {@code info}, {@code run}, {@code compare}, {@code verify} and {@code tune}.
  *
  * <p>Exit status 0 on success, 2 with one {@code error: ...} line on stderr for user error (bad flags, bad or
  * mismatched files, an unknown or declining engine), 1 for an internal failure or when {@code compare} or
@@ -20,18 +20,23 @@ import java.util.logging.Logger;
 public final class Main {
     static final String USAGE = """
             usage: conv4j COMMAND [FLAGS]
-              info                         JDK, CPU, engines and their availability, native versions, threads
+              info [--wisdom FILE]         JDK, CPU, engines and their availability, native versions, threads, wisdom
               run --input X.npy --weights W.npy --output Y.npy [--bias B.npy] [--stride S|SH,SW]
                   [--dilation D|DH,DW] [--padding VALID|SAME|SAME_LOWER|T,B,L,R] [--groups G]
                   [--layout NHWC|NCHW] [--relu] [--engine NAME|auto] [--threads N] [--accuracy exact|fast]
                                            one convolution on .npy files (weights HWIO for NHWC, OIHW for NCHW)
               compare [--shapes S1,S2,...|all] [--engines all|a,b] [--threads N] [--dtype float32|float64]
                   [--layout NHWC|NCHW] [--accuracy exact|fast] [--seconds S] [--json FILE] [--chart FILE.png|FILE.svg]
-                  [--merge PEERS.json,...]
+                  [--merge PEERS.json,...] [--plan estimate|measure] [--wisdom FILE]
                                            time every engine on benchmark shapes and check its output against
-                                           naive; table on stdout, progress on stderr; exit 1 if one is wrong
+                                           naive; table on stdout, progress on stderr; exit 1 if one is wrong;
+                                           --plan measure makes the auto row time the engines and take the fastest
               verify DIR [--engines all|a,b] [--layouts NHWC,NCHW] [--accuracy exact|fast]
                                            run every golden case in DIR through each engine; exit 1 if any fails
+              tune [--shapes S1,S2,...|all | --from-golden DIR] [--threads N] [--accuracy exact|fast]
+                  [--dtype float32|float64] [--layout NHWC|NCHW] [--budget S] --out FILE
+                                           time the engines on each spec (twice: the first pass warms the JIT)
+                                           and write the fastest as wisdom for -Dconv4j.wisdom=FILE
             shapes: S1 S2 (the notebook's), R1..R6 (ResNet-50), D1 (MobileNet depthwise); default S1,S2,R4,D1
             accuracy: the level engines must meet, exact (default) or fast (a tolerance ten times larger)
             """;
@@ -62,7 +67,11 @@ public final class Main {
                 case "verify" -> {
                     return VerifyCommand.run(rest, out);
                 }
-                default -> throw new UsageException("unknown command: " + args[0] + " (info, run, compare, verify)");
+                case "tune" -> {
+                    return TuneCommand.run(rest, out, err);
+                }
+                default -> throw new UsageException("unknown command: " + args[0]
+                        + " (info, run, compare, verify, tune)");
             }
             return 0;
         } catch (UsageException | IllegalArgumentException | IndexOutOfBoundsException

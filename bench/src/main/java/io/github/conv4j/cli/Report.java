@@ -9,6 +9,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.github.conv4j.Accuracy;
+import io.github.conv4j.PlanMode;
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.spi.ConvEngine;
 import java.io.IOException;
@@ -24,11 +25,11 @@ import java.util.concurrent.TimeUnit;
  * A comparison's results with the facts needed to reproduce them (JDK, CPU, commit, threads, OpenBLAS core,
  * oneDNN version), as written by {@code compare --json} and read back to merge peers' results into a chart.
  */
-record Report(String jdk, String cpu, String commit, int threads, String accuracy, String openblasCore,
+record Report(String jdk, String cpu, String commit, int threads, String accuracy, String plan, String openblasCore,
         String onednnVersion, String environment, List<Measurement> results) {
 
     /** The facts of this JVM and machine, with {@code results}. */
-    static Report of(int threads, Accuracy accuracy, List<Measurement> results) {
+    static Report of(int threads, Accuracy accuracy, PlanMode plan, List<Measurement> results) {
         String core = "", onednn = "";
         for (ConvEngine e : Conv2d.engines()) {
             if (!e.probe().available()) {
@@ -42,7 +43,7 @@ record Report(String jdk, String cpu, String commit, int threads, String accurac
                 + InfoCommand.env("OPENBLAS_L2_SIZE") + " OMP_NUM_THREADS=" + InfoCommand.env("OMP_NUM_THREADS");
         return new Report(System.getProperty("java.vm.vendor") + " " + Runtime.version(), InfoCommand.cpuModel()
                 + " (" + Runtime.getRuntime().availableProcessors() + " processors)", gitCommit(), threads,
-                accuracy.toString(), core, onednn, env, results);
+                accuracy.toString(), plan.toString(), core, onednn, env, results);
     }
 
     /**
@@ -80,6 +81,7 @@ record Report(String jdk, String cpu, String commit, int threads, String accurac
         root.addProperty("commit", commit);
         root.addProperty("threads", threads);
         root.addProperty("accuracy", accuracy);
+        root.addProperty("plan", plan);
         root.addProperty("openblas_core", openblasCore);
         root.addProperty("onednn_version", onednnVersion);
         root.addProperty("environment", environment);

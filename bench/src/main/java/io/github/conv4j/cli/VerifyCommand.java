@@ -42,7 +42,7 @@ final class VerifyCommand {
     private VerifyCommand() {
     }
 
-    private record Case(String name, int[] stride, int[] dilation, Padding padding, int groups, Path dir) {
+    record Case(String name, int[] stride, int[] dilation, Padding padding, int groups, Path dir) {
     }
 
     static int run(List<String> args, PrintStream out) throws IOException {
@@ -85,10 +85,7 @@ final class VerifyCommand {
                         Tensor w = Npy.read(c.dir().resolve("w.npy"), arena);
                         Tensor want = Npy.read(c.dir().resolve("y.npy"), arena);
                         dtype = x.dtype().toString();
-                        ConvSpec spec = ConvSpec.builder().layout(Layout.NHWC).groups(c.groups())
-                                .shapes(x.shape(), w.shape()).dtype(x.dtype()).stride(c.stride()[0], c.stride()[1])
-                                .dilation(c.dilation()[0], c.dilation()[1]).padding(c.padding()).accuracy(accuracy)
-                                .build().toBuilder().layout(layout).build();
+                        ConvSpec spec = spec(c, x, w, accuracy, layout);
                         if (!Arrays.equals(want.shape(), spec.toBuilder().layout(Layout.NHWC).build().outputShape())) {
                             throw new UsageException(c.name() + ": y.npy shape " + Arrays.toString(want.shape())
                                     + " differs from the spec's output " + Arrays.toString(spec.outputShape()));
@@ -135,7 +132,7 @@ final class VerifyCommand {
         return failed == 0 ? 0 : 1;
     }
 
-    private static List<Case> cases(Path dir) throws IOException {
+    static List<Case> cases(Path dir) throws IOException {
         Path index = dir.resolve("cases.json");
         if (!Files.isRegularFile(index)) {
             throw new NoSuchFileException(index.toString());
@@ -154,6 +151,13 @@ final class VerifyCommand {
             throw new UsageException(index + ": not a golden cases file (" + e.getMessage() + ")");
         }
         return out;
+    }
+
+    /** Case {@code c}'s spec, from its NHWC/HWIO {@code x} and {@code w}, at {@code accuracy} in {@code layout}. */
+    static ConvSpec spec(Case c, Tensor x, Tensor w, Accuracy accuracy, Layout layout) {
+        return ConvSpec.builder().layout(Layout.NHWC).groups(c.groups()).shapes(x.shape(), w.shape()).dtype(x.dtype())
+                .stride(c.stride()[0], c.stride()[1]).dilation(c.dilation()[0], c.dilation()[1]).padding(c.padding())
+                .accuracy(accuracy).build().toBuilder().layout(layout).build();
     }
 
     private static int[] pair(JsonArray a) {
