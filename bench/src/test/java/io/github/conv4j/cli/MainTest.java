@@ -193,7 +193,7 @@ class MainTest {
         userError("--relu takes no value: --relu=yes", run("--relu=yes"));
         userError("--bias needs a value", run("--bias"));
         userError("unexpected argument for run: extra", run("extra"));
-        userError("unknown command: convolve (info, run, compare, verify)", "convolve");
+        userError("unknown command: convolve (info, run, compare, verify, tune)", "convolve");
     }
 
     @Test
