@@ -30,14 +30,8 @@ class CompareAndVerifyTest {
     @TempDir
     Path dir;
 
-    private record Result(int status, String out, String err) {
-    }
-
-    private static Result cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
     private static Path golden() {
@@ -53,7 +47,7 @@ class CompareAndVerifyTest {
             if (level.equals("fast")) {
                 args.addAll(List.of("--accuracy", "fast"));
             }
-            Result r = cli(args.toArray(String[]::new));
+            CliRun r = cli(args.toArray(String[]::new));
             assertEquals(0, r.status(), r.err());
             assertTrue(r.out().startsWith("conv4j compare: float32 NHWC, accuracy " + level + ", "), r.out());
             JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
@@ -64,7 +58,7 @@ class CompareAndVerifyTest {
     @Test
     void compareWritesTableJsonAndCharts() throws IOException {
         Path json = dir.resolve("r.json"), png = dir.resolve("r.png"), svg = dir.resolve("r.svg");
-        Result r = cli("compare", "--shapes", "S1", "--engines", "naive", "--seconds", "0.05", "--json",
+        CliRun r = cli("compare", "--shapes", "S1", "--engines", "naive", "--seconds", "0.05", "--json",
                 json.toString(), "--chart", png.toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("S1    naive"), r.out());
@@ -119,7 +113,7 @@ class CompareAndVerifyTest {
     void compareFailsWrongEnginesAfterWritingItsResults() throws Exception {
         // naive runs first, so an engine that writes nothing would see naive's output if it were not poisoned
         Path json = dir.resolve("r.json");
-        Result r;
+        CliRun r;
         try (var _ = WrongEngine.enable()) {
             r = cli("compare", "--shapes", "S1", "--engines",
                     "naive,wrong-writes-nothing,wrong-plus-one,wrong-first-call-only,auto", "--seconds", "0.02",
@@ -156,7 +150,7 @@ class CompareAndVerifyTest {
     void compareFailsUnwrittenBatchElementsWhereNaiveRunsOnOne() throws Exception {
         // R2 is large enough that naive runs on batch element 0 alone; the other seven must still be written
         Path json = dir.resolve("r.json");
-        Result r;
+        CliRun r;
         try (var _ = WrongEngine.enable()) {
             r = cli("compare", "--shapes", "R2", "--engines", "wrong-first-image-only", "--seconds", "0.01",
                     "--json", json.toString());
@@ -173,7 +167,7 @@ class CompareAndVerifyTest {
     @Test
     void compareAllLeavesTheWrongEnginesOutAndPassesTheRealOnes() throws IOException {
         Path json = dir.resolve("r.json");
-        Result r = cli("compare", "--shapes", "S1", "--engines", "all", "--seconds", "0.02", "--json",
+        CliRun r = cli("compare", "--shapes", "S1", "--engines", "all", "--seconds", "0.02", "--json",
                 json.toString());
         assertEquals(0, r.status(), r.out() + r.err());
         Map<String, JsonObject> m = byEngine(json);
@@ -189,7 +183,7 @@ class CompareAndVerifyTest {
     void compareLeavesOutADecliningEngineWithItsReason() {
         Availability a = Conv2d.engine("onednn").probe();
         assumeTrue(a.available(), () -> "onednn is unavailable here: " + a.reason());
-        Result r = cli("compare", "--shapes", "S1", "--engines", "naive,onednn", "--dtype", "float64", "--seconds",
+        CliRun r = cli("compare", "--shapes", "S1", "--engines", "naive,onednn", "--dtype", "float64", "--seconds",
                 "0.02");
         assertEquals(0, r.status(), r.out() + r.err());
         String declined = "note: S1: engine onednn declines ConvSpec[NHWC float64 ";
@@ -207,7 +201,7 @@ class CompareAndVerifyTest {
 
     @Test
     void verifyPassesTheGoldenCases() {
-        Result r = cli("verify", golden().toString(), "--engines", "naive");
+        CliRun r = cli("verify", golden().toString(), "--engines", "naive");
         assertEquals(0, r.status(), r.out() + r.err());
         assertTrue(r.out().contains("42 passed, 0 failed, 0 declined"), r.out());
     }
@@ -217,7 +211,7 @@ class CompareAndVerifyTest {
         // onednn declines float64, and the golden cases are 11 float32 and 10 float64 ones
         Availability a = Conv2d.engine("onednn").probe();
         assumeTrue(a.available(), () -> "onednn is unavailable here: " + a.reason());
-        Result r = cli("verify", golden().toString(), "--engines", "onednn", "--layouts", "NHWC");
+        CliRun r = cli("verify", golden().toString(), "--engines", "onednn", "--layouts", "NHWC");
         assertEquals(0, r.status(), r.out() + r.err());
         assertTrue(r.out().contains("11 passed, 0 failed, 10 declined"), r.out());
         String row = r.out().lines().filter(l -> l.startsWith("valid_3x3_s1 ")).findFirst().orElseThrow();
@@ -247,7 +241,7 @@ class CompareAndVerifyTest {
         });
         root.add("cases", kept);
         Files.writeString(dir.resolve("cases.json"), root.toString());
-        Result r = cli("verify", dir.toString(), "--engines", "naive", "--layouts", "NHWC");
+        CliRun r = cli("verify", dir.toString(), "--engines", "naive", "--layouts", "NHWC");
         assertEquals(1, r.status(), r.out());
         assertTrue(r.out().contains("FAIL") && r.out().contains("0 passed, 1 failed"), r.out());
     }
@@ -259,7 +253,7 @@ class CompareAndVerifyTest {
     }
 
     private static void assertUserError(String message, String... args) {
-        Result r = cli(args);
+        CliRun r = cli(args);
         assertEquals(2, r.status(), r.out() + r.err());
         assertEquals(List.of("error: " + message), r.err().lines().toList());
     }

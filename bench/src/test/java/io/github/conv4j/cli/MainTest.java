@@ -35,14 +35,8 @@ class MainTest {
     Path dir;
     private Path x, w, b, x64, y;
 
-    private record Result(int status, String out, String err) {
-    }
-
-    private Result cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
     private static float[] random(int n, long seed) {
@@ -69,7 +63,7 @@ class MainTest {
 
     @Test
     void runMatchesTheLibrary() throws IOException {
-        Result r = cli("run", "--input", x.toString(), "--weights", w.toString(), "--bias", b.toString(),
+        CliRun r = cli("run", "--input", x.toString(), "--weights", w.toString(), "--bias", b.toString(),
                 "--stride", "2,1", "--padding", "SAME_LOWER", "--groups", "2", "--relu", "--engine", "naive",
                 "--output", y.toString());
         assertEquals(0, r.status(), r.err());
@@ -93,7 +87,7 @@ class MainTest {
         double[] xv = {1, 2, 3, 4, 5, 6, 7, 8, 9};
         Npy.write(xn, Tensor.of(xv, 1, 1, 3, 3));
         Npy.write(wn, Tensor.of(new double[] {1, 1, 1, 1}, 1, 1, 2, 2));
-        Result r = cli("run", "--input", xn.toString(), "--weights", wn.toString(), "--layout", "nchw",
+        CliRun r = cli("run", "--input", xn.toString(), "--weights", wn.toString(), "--layout", "nchw",
                 "--output", y.toString());
         assertEquals(0, r.status(), r.err());
         try (Arena arena = Arena.ofConfined()) {
@@ -106,7 +100,7 @@ class MainTest {
 
     @Test
     void infoListsTheEngines() {
-        Result r = cli("info");
+        CliRun r = cli("info");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("naive") && r.out().contains("available"), r.out());
         assertTrue(r.out().contains("jdk:"), r.out());
@@ -117,7 +111,7 @@ class MainTest {
         // the tests run against the installed library jar, whose manifest carries the version this project asks for
         String want = System.getProperty("conv4j.library.version");
         assertTrue(want != null && !want.isEmpty(), "conv4j.library.version is not set (bench/pom.xml sets it)");
-        Result r = cli("info");
+        CliRun r = cli("info");
         assertEquals(0, r.status(), r.err());
         assertEquals("conv4j " + want, r.out().lines().findFirst().orElse(""), r.out());
     }
@@ -125,7 +119,7 @@ class MainTest {
     @Test
     void helpAndNoArguments() {
         assertEquals(0, cli("--help").status());
-        Result none = cli();
+        CliRun none = cli();
         assertEquals(2, none.status());
         assertTrue(none.out().startsWith("usage: conv4j"), none.out());
     }
@@ -133,7 +127,7 @@ class MainTest {
     // ---- user errors: exit 2, one line on stderr, no stack trace, no output file -------------------------
 
     private void userError(String expected, String... args) throws IOException {
-        Result r = cli(args);
+        CliRun r = cli(args);
         assertEquals(2, r.status(), () -> "status for " + String.join(" ", args) + "; stderr " + r.err());
         List<String> lines = r.err().lines().toList();
         assertEquals(1, lines.size(), () -> "one stderr line expected: " + r.err());
@@ -234,7 +228,7 @@ class MainTest {
     @Test
     void unwritableOutput() {
         Path missingDir = dir.resolve("no/such/dir/y.npy");
-        Result r = cli("run", "--input", x.toString(), "--weights", w.toString(), "--groups", "2",
+        CliRun r = cli("run", "--input", x.toString(), "--weights", w.toString(), "--groups", "2",
                 "--output", missingDir.toString());
         assertEquals(2, r.status());
         assertEquals(1, r.err().lines().count(), r.err());

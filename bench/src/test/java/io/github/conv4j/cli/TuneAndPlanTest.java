@@ -22,14 +22,8 @@ class TuneAndPlanTest {
     @TempDir
     Path dir;
 
-    private record Result(int status, String out, String err) {
-    }
-
-    private static Result cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
     @AfterEach
@@ -40,7 +34,7 @@ class TuneAndPlanTest {
     @Test
     void tuneWritesWisdomThatCompareAndInfoRead() throws IOException {
         Path file = dir.resolve("wisdom.json");
-        Result r = cli("tune", "--shapes", "S1,S2", "--threads", "1", "--budget", "0.02", "--out", file.toString());
+        CliRun r = cli("tune", "--shapes", "S1,S2", "--threads", "1", "--budget", "0.02", "--out", file.toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.err().contains("[1/4 ") && r.err().contains("warm-up S1") && r.err().contains("[4/4 "),
                 r.err());
@@ -74,7 +68,7 @@ class TuneAndPlanTest {
     void tuneFromGoldenCasesHasARowPerCase() throws IOException {
         Path golden = Path.of(System.getProperty("conv4j.golden", "../src/test/resources/golden"));
         Path file = dir.resolve("golden-wisdom.json");
-        Result r = cli("tune", "--from-golden", golden.toString(), "--budget", "0", "--out", file.toString());
+        CliRun r = cli("tune", "--from-golden", golden.toString(), "--budget", "0", "--out", file.toString());
         assertEquals(0, r.status(), r.err());
         String cases = Files.readString(golden.resolve("cases.json"));
         long count = JsonParser.parseString(cases).getAsJsonObject().getAsJsonArray("cases").size();
@@ -87,7 +81,7 @@ class TuneAndPlanTest {
     @Test
     void compareWithPlanMeasureTimesTheEnginesForTheAutoRow() throws IOException {
         Path json = dir.resolve("measure.json");
-        Result r = cli("compare", "--shapes", "S1", "--engines", "auto", "--threads", "1", "--seconds", "0.05",
+        CliRun r = cli("compare", "--shapes", "S1", "--engines", "auto", "--threads", "1", "--seconds", "0.05",
                 "--plan", "measure", "--json", json.toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().startsWith("conv4j compare: float32 NHWC, accuracy exact, auto planned by measure, "),
@@ -115,7 +109,7 @@ class TuneAndPlanTest {
     }
 
     private static void assertUserError(String message, String... args) {
-        Result r = cli(args);
+        CliRun r = cli(args);
         assertEquals(2, r.status(), r.out() + r.err());
         assertEquals(List.of("error: " + message), r.err().lines().toList());
     }

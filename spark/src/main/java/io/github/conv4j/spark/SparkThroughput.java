@@ -7,6 +7,7 @@ import io.github.conv4j.Layout;
 import io.github.conv4j.Padding;
 import io.github.conv4j.Settings;
 import io.github.conv4j.Tensor;
+import io.github.conv4j.Wisdom;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -192,7 +193,7 @@ public final class SparkThroughput {
         out.append("# conv4j on Spark: images per second\n\n");
         out.append("Layer: ").append(SPEC).append(", ").append(images).append(" images, ")
                 .append(partitions).append(" partitions of up to ").append(perPartition).append(" images\n\n");
-        out.append("- CPU: ").append(cpuModel()).append(" (").append(Runtime.getRuntime().availableProcessors())
+        out.append("- CPU: ").append(Wisdom.cpuModel()).append(" (").append(Runtime.getRuntime().availableProcessors())
                 .append(" processors)\n");
         out.append("- JDK: ").append(System.getProperty("java.vm.vendor")).append(' ').append(Runtime.version())
                 .append('\n');
@@ -212,20 +213,6 @@ public final class SparkThroughput {
                     r.median(), each));
         }
         System.out.print(out);
-    }
-
-    /** The CPU model from {@code /proc/cpuinfo}, or the architecture where there is none. */
-    private static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux: fall through
-        }
-        return System.getProperty("os.arch");
     }
 
     /** The commit checked out, with {@code -dirty} when tracked files differ from it, or "unknown". */
