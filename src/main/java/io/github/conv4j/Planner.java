@@ -39,13 +39,14 @@ final class Planner {
      */
     static ConvPlan plan(ConvSpec spec, MemorySegment w, MemorySegment b, int threads, List<ConvEngine> engines,
             boolean useWisdom) {
-        List<ConvEngine> candidates = candidates(spec, engines);
         if (useWisdom) {
-            Optional<ConvPlan> known = fromWisdom(spec, w, b, threads, candidates);
+            // before the candidates: a hit asks only its own engine whether it accepts the spec
+            Optional<ConvPlan> known = fromWisdom(spec, w, b, threads, engines);
             if (known.isPresent()) {
                 return known.get();
             }
         }
+        List<ConvEngine> candidates = candidates(spec, engines);
         String key = Wisdom.key(spec.toString(), threads);
         CompletableFuture<Wisdom.Entry> mine = new CompletableFuture<>();
         CompletableFuture<Wisdom.Entry> other = IN_FLIGHT.putIfAbsent(key, mine);
@@ -104,13 +105,14 @@ final class Planner {
     }
 
     private static Optional<ConvPlan> fromWisdom(ConvSpec spec, MemorySegment w, MemorySegment b, int threads,
-            List<ConvEngine> candidates) {
+            List<ConvEngine> engines) {
         Optional<Wisdom.Entry> hit = Wisdom.lookup(spec, threads);
         if (hit.isEmpty()) {
             return Optional.empty();
         }
         Wisdom.Entry e = hit.get();
-        Optional<ConvEngine> engine = candidates.stream().filter(c -> c.name().equals(e.engine())).findFirst();
+        Optional<ConvEngine> engine = engines.stream().filter(c -> c.name().equals(e.engine()))
+                .filter(c -> c.probe().available() && c.declines(spec).isEmpty()).findFirst();
         if (engine.isEmpty()) {
             return Optional.empty();    // that engine is gone or declines now: measure again
         }
