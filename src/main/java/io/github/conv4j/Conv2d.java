@@ -93,6 +93,7 @@ public final class Conv2d {
      * The engine {@code auto} uses for {@code spec}.
      *
      * @throws UnsupportedOperationException if no engine accepts the spec (the reference normally does)
+     * @throws IllegalStateException if {@value Settings#WISDOM} names a file that cannot be used
      */
     public static ConvEngine select(ConvSpec spec) {
         Optional<ConvEngine> wise = fromWisdom(spec);
@@ -194,7 +195,8 @@ public final class Conv2d {
      *     the spec (dtype, shape, presence)
      * @throws UnsupportedOperationException if the named engine is unavailable or declines the spec, with
      *     {@link #whyNot}'s reason
-     * @throws IllegalStateException if a segment's arena is closed or confined to another thread
+     * @throws IllegalStateException if a segment's arena is closed or confined to another thread, or, for
+     *     {@value #AUTO}, if {@value Settings#WISDOM} names a file that cannot be used
      */
     public static ConvPlan plan(String engine, ConvSpec spec, Tensor weights, Tensor bias) {
         return plan(engine, spec, weights, bias, Settings.planMode());
@@ -279,6 +281,7 @@ public final class Conv2d {
      * accepts the spec.
      *
      * @throws IllegalArgumentException if no engine has that name
+     * @throws IllegalStateException for {@value #AUTO}, if {@value Settings#WISDOM} names a file that cannot be used
      */
     public static Optional<String> whyNot(String engine, ConvSpec spec) {
         if (!AUTO.equals(engine)) {

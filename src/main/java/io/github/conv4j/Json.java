@@ -7,12 +7,16 @@ import java.util.Map;
 
 /**
  * The little JSON conv4j reads and writes itself (wisdom files): objects as {@link Map}, arrays as {@link List},
- * strings, numbers as {@link Double}, booleans and null. Strict: anything else, or trailing text, is an error
- * naming the character offset.
+ * strings, numbers as {@link Double}, booleans and null. Strict: anything else (numbers such as {@code +1},
+ * {@code 01} or {@code 1.} included), trailing text, or nesting deeper than {@value #MAX_DEPTH}, is an error naming
+ * the character offset.
  */
 final class Json {
+    /** Deeper nesting is refused: no wisdom file needs it, and recursion must not overflow the stack. */
+    static final int MAX_DEPTH = 64;
     private final String text;
     private int at;
+    private int depth;
 
     private Json(String text) {
         this.text = text;
@@ -50,6 +54,9 @@ final class Json {
             throw error("a value");
         }
         char c = text.charAt(at);
+        if ((c == '{' || c == '[') && ++depth > MAX_DEPTH) {
+            throw error("at most " + MAX_DEPTH + " nested arrays and objects");
+        }
         return switch (c) {
             case '{' -> object();
             case '[' -> array();
@@ -80,6 +87,7 @@ final class Json {
         space();
         if (at < text.length() && text.charAt(at) == '}') {
             at++;
+            depth--;
             return m;
         }
         while (true) {
@@ -97,6 +105,7 @@ final class Json {
                 continue;
             }
             expect('}');
+            depth--;
             return m;
         }
     }
@@ -107,6 +116,7 @@ final class Json {
         space();
         if (at < text.length() && text.charAt(at) == ']') {
             at++;
+            depth--;
             return l;
         }
         while (true) {
@@ -117,6 +127,7 @@ final class Json {
                 continue;
             }
             expect(']');
+            depth--;
             return l;
         }
     }
@@ -177,17 +188,49 @@ final class Json {
         }
     }
 
+    /** JSON's grammar: {@code -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?}. */
     private Double number() {
         int start = at;
-        while (at < text.length() && "+-0123456789.eE".indexOf(text.charAt(at)) >= 0) {
+        if (peek('-')) {
             at++;
         }
-        try {
-            return Double.valueOf(text.substring(start, at));
-        } catch (NumberFormatException e) {
+        if (peek('0')) {
+            at++;
+        } else if (!digits()) {
             at = start;
             throw error("a number");
         }
+        if (peek('.')) {
+            at++;
+            if (!digits()) {
+                at = start;
+                throw error("a number");
+            }
+        }
+        if (peek('e') || peek('E')) {
+            at++;
+            if (peek('+') || peek('-')) {
+                at++;
+            }
+            if (!digits()) {
+                at = start;
+                throw error("a number");
+            }
+        }
+        return Double.valueOf(text.substring(start, at));
+    }
+
+    private boolean peek(char c) {
+        return at < text.length() && text.charAt(at) == c;
+    }
+
+    /** Skips one or more digits; false if there is none. */
+    private boolean digits() {
+        int start = at;
+        while (at < text.length() && text.charAt(at) >= '0' && text.charAt(at) <= '9') {
+            at++;
+        }
+        return at > start;
     }
 
     /** {@code s} as a JSON string literal. */

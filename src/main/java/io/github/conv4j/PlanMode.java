@@ -13,9 +13,11 @@ public enum PlanMode {
      */
     ESTIMATE("estimate"),
     /**
-     * Times every available engine that accepts the spec (at its accuracy level) on the caller's weights and a
-     * synthetic input, within {@link Settings#planBudgetSeconds()}, checks each one's output against the first's,
-     * and plans on the fastest; the choice goes into {@link Wisdom}, and a spec already there is not timed again.
+     * Times every engine found that is available and accepts the spec (at its accuracy level), listed in
+     * {@link Settings#engineOrder()} or not, on the caller's weights and a synthetic input, for about
+     * {@link Settings#planBudgetSeconds()}; checks each one's output at a few hundred positions against sums
+     * computed directly from the definition, and against the first one's everywhere; and plans on the fastest. The
+     * choice goes into {@link Wisdom}, and a spec already there is not timed again.
      */
     MEASURE("measure");
 

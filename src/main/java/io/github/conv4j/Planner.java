@@ -55,21 +55,36 @@ final class Planner {
             try {
                 e = other.join();
             } catch (CompletionException failed) {
-                return plan(spec, w, b, threads, engines, useWisdom);    // its failure is its caller's; try ourselves
+                return measure(spec, w, b, threads, candidates);    // its failure is its caller's; try ourselves
             }
-            ConvEngine winner = candidates.stream().filter(c -> c.name().equals(e.engine())).findFirst()
-                    .orElseThrow();
-            ConvPlan p = new ConvPlan(spec, winner.name(), winner.plan(spec, w, b, threads));
+            Optional<ConvEngine> winner = candidates.stream().filter(c -> c.name().equals(e.engine())).findFirst();
+            if (winner.isEmpty()) {
+                return measure(spec, w, b, threads, candidates);
+            }
+            ConvPlan p = new ConvPlan(spec, e.engine(), winner.get().plan(spec, w, b, threads));
             p.report("measure: chosen by a plan of the same spec measuring at the same time", List.of(
                     new ConvPlan.Timing(e.engine(), e.medianMicros(), e.runs())));
             return p;
         }
         try {
+            if (useWisdom) {
+                // a plan that measured this spec may have finished between the lookup above and putIfAbsent
+                Optional<ConvPlan> known = fromWisdom(spec, w, b, threads, engines);
+                if (known.isPresent()) {
+                    mine.complete(Wisdom.lookup(spec, threads).orElseThrow());
+                    return known.get();
+                }
+            }
             ConvPlan p = measure(spec, w, b, threads, candidates);
-            ConvPlan.Timing best = p.measurements().stream().filter(t -> t.engine().equals(p.engine())).findFirst()
-                    .orElseThrow();
-            Wisdom.Entry e = new Wisdom.Entry(spec.toString(), threads, p.engine(), best.medianMicros(), best.runs(),
-                    Wisdom.cpuModel(), Wisdom.versions(), Wisdom.engineVersion(p.engine()));
+            Optional<ConvPlan.Timing> best = p.measurements().stream().filter(t -> t.engine().equals(p.engine()))
+                    .findFirst();
+            if (best.isEmpty()) {
+                // naive after every timed engine failed: nothing worth remembering
+                mine.completeExceptionally(new IllegalStateException("no engine measured for " + spec));
+                return p;
+            }
+            Wisdom.Entry e = new Wisdom.Entry(spec.toString(), threads, p.engine(), best.get().medianMicros(),
+                    best.get().runs(), Wisdom.cpuModel(), Wisdom.versions(), Wisdom.engineVersion(p.engine()));
             Wisdom.put(e);
             mine.complete(e);
             return p;
@@ -85,8 +100,15 @@ final class Planner {
     static List<ConvEngine> candidates(ConvSpec spec, List<ConvEngine> engines) {
         List<ConvEngine> out = new ArrayList<>();
         ConvEngine naive = null;
+        StringBuilder reasons = new StringBuilder();
         for (ConvEngine e : engines) {
-            if (!e.probe().available() || e.declines(spec).isPresent()) {
+            if (!e.probe().available()) {
+                reasons.append("; ").append(e.name()).append(" is unavailable: ").append(e.probe().reason());
+                continue;
+            }
+            Optional<String> no = e.declines(spec);
+            if (no.isPresent()) {
+                reasons.append("; ").append(e.name()).append(": ").append(no.get());
                 continue;
             }
             if (e.name().equals(Conv2d.NAIVE)) {
@@ -99,7 +121,7 @@ final class Planner {
             out.add(naive);
         }
         if (out.isEmpty()) {
-            throw new UnsupportedOperationException("no engine accepts " + spec);
+            throw new UnsupportedOperationException("no engine accepts " + spec + reasons);
         }
         return out;
     }
@@ -134,6 +156,7 @@ final class Planner {
             long outBytes = spec.outputElements() * spec.dtype().byteSize();
             MemorySegment x = synthetic(arena, spec);
             MemorySegment y = arena.allocate(outBytes, 64);
+            Samples samples = new Samples(spec, x, w, b);
             MemorySegment reference = null;
             String referenceName = null;
             for (int i = 0; i < candidates.size(); i++) {
@@ -152,6 +175,12 @@ final class Planner {
                     long t0 = System.nanoTime();
                     y.fill((byte) 0xff);    // NaN in both dtypes: an element the engine skips stays NaN
                     k.forward(x, y, spec.mb(), threads);    // unmeasured: first-call work, and the output checked
+                    Optional<String> off = samples.check(y);
+                    if (off.isPresent()) {
+                        LOG.log(System.Logger.Level.WARNING, "conv4j: measured planning skips engine " + e.name()
+                                + ", whose output differs from the direct sum for " + spec + ": " + off.get());
+                        continue;
+                    }
                     if (reference == null) {
                         reference = arena.allocate(outBytes, 64).copyFrom(y);
                         referenceName = e.name();
@@ -181,10 +210,11 @@ final class Planner {
                     double median = median(Arrays.copyOf(runs, n));
                     timings.add(new ConvPlan.Timing(e.name(), median / 1e3, n));
                     if (median < bestNs) {
-                        if (best != null) {
-                            best.close();
-                        }
+                        ConvKernel beaten = best;
                         best = k;
+                        if (beaten != null) {
+                            beaten.close();
+                        }
                         bestName = e.name();
                         bestNs = median;
                         keep = true;
@@ -205,13 +235,87 @@ final class Planner {
             throw failed;
         }
         if (best == null) {
-            throw new UnsupportedOperationException("measured planning found no engine that computes " + spec
-                    + " (every candidate failed; see the log)");
+            // every candidate failed or computed wrong: the reference, if it takes the spec, rather than nothing
+            ConvEngine naive = Conv2d.engine(Conv2d.NAIVE);
+            if (candidates.contains(naive) || naive.declines(spec).isPresent()) {
+                throw new UnsupportedOperationException("measured planning found no engine that computes " + spec
+                        + " (every candidate failed; see the log)");
+            }
+            ConvPlan p = new ConvPlan(spec, naive.name(), naive.plan(spec, w, b, threads));
+            p.report("measure: every engine timed failed or computed wrong (see the log); naive", timings);
+            return p;
         }
         ConvPlan p = new ConvPlan(spec, bestName, best);
         p.report(String.format("measure: timed %d engine(s) in %.0f ms", timings.size(),
                 (System.nanoTime() - start) / 1e6), timings);
         return p;
+    }
+
+    /**
+     * Outputs at a few hundred positions spread over the whole output, each summed directly in double from the
+     * definition: a check of every candidate, the first one's included, that costs microseconds where running
+     * naive on even one image of a large spec would take most of the budget.
+     */
+    private static final class Samples {
+        private static final int COUNT = 256;
+        private final ConvSpec spec;
+        private final long[] at;
+        private final double[] want;
+
+        Samples(ConvSpec spec, MemorySegment x, MemorySegment w, MemorySegment b) {
+            this.spec = spec;
+            io.github.conv4j.engine.TensorIndex ix = new io.github.conv4j.engine.TensorIndex(spec);
+            long n = spec.outputElements();
+            int count = (int) Math.min(COUNT, n);
+            at = new long[count];
+            want = new double[count];
+            SplittableRandom rnd = new SplittableRandom(n);
+            for (int i = 0; i < count; i++) {
+                // the first and last outputs, then spread at random
+                long flat = i == 0 ? 0 : i == 1 ? n - 1 : rnd.nextLong(n);
+                long ow = spec.ow(), oh = spec.oh(), oc = spec.oc();
+                long pn, py, px, po;
+                if (spec.layout() == Layout.NHWC) {
+                    po = flat % oc;
+                    px = flat / oc % ow;
+                    py = flat / oc / ow % oh;
+                    pn = flat / oc / ow / oh;
+                } else {
+                    px = flat % ow;
+                    py = flat / ow % oh;
+                    po = flat / ow / oh % oc;
+                    pn = flat / ow / oh / oc;
+                }
+                at[i] = ix.output(pn, py, px, po);
+                int g = (int) (po / spec.ocPerGroup());
+                double sum = b == null ? 0 : get(spec, b, po);
+                for (int ky = 0; ky < spec.kh(); ky++) {
+                    long iy = py * spec.sh() + (long) ky * spec.dh() - spec.padTop();
+                    for (int kx = 0; kx < spec.kw() && iy >= 0 && iy < spec.ih(); kx++) {
+                        long ixx = px * spec.sw() + (long) kx * spec.dw() - spec.padLeft();
+                        if (ixx < 0 || ixx >= spec.iw()) {
+                            continue;
+                        }
+                        for (int c = 0; c < spec.icPerGroup(); c++) {
+                            sum += get(spec, x, ix.input(pn, iy, ixx, (long) g * spec.icPerGroup() + c))
+                                    * get(spec, w, ix.weight(ky, kx, c, po));
+                        }
+                    }
+                }
+                want[i] = spec.relu() ? Math.max(0, sum) : sum;
+            }
+        }
+
+        /** Where {@code y} is farther than the tolerance from a sampled direct sum, or NaN; empty when nowhere. */
+        Optional<String> check(MemorySegment y) {
+            for (int i = 0; i < at.length; i++) {
+                double got = get(spec, y, at[i]);
+                if (!(Math.abs(got - want[i]) <= spec.tolerance(want[i]))) {
+                    return Optional.of("at element " + at[i] + ": " + got + " against " + want[i]);
+                }
+            }
+            return Optional.empty();
+        }
     }
 
     /** Uniform values in [-1, 1), the same for every engine and every run. */

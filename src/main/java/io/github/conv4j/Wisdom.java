@@ -2,15 +2,19 @@ package io.github.conv4j;
 
 import io.github.conv4j.spi.ConvEngine;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -21,9 +25,11 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The table can be written to a small JSON file and read back, in this JVM or another ({@link #exportTo},
  * {@link #importFrom}; {@value Settings#WISDOM} names a file read before the first plan that consults the table).
- * An entry measured on another CPU model (foreign) or with another conv4j version or engine version (stale) is
- * not trusted: importing skips it and logs one line per file saying how many. A file that is not valid wisdom is
- * an error naming the file and what is wrong. Thread-safe.
+ * An entry measured on another CPU model (foreign) or with another conv4j or JDK version (stale) is not trusted:
+ * importing skips it and logs one line per file saying how many. An entry whose engine now reports other native
+ * versions is stale too; that is checked when the entry is first used (asking a native engine loads its
+ * libraries, which reading a file should not), and it is then dropped with one log line. A file that is not valid
+ * wisdom is an error naming the file and what is wrong. Thread-safe.
  */
 public final class Wisdom {
     /** The first field of every wisdom file. */
@@ -31,6 +37,8 @@ public final class Wisdom {
 
     private static final System.Logger LOG = System.getLogger("io.github.conv4j");
     private static final Map<String, Entry> TABLE = new ConcurrentHashMap<>();
+    /** Keys of entries whose engine version was checked here (or that were measured here). */
+    private static final Set<String> VERIFIED = ConcurrentHashMap.newKeySet();
     /** The start-up file's outcome: null until read, then empty when it loaded, else what went wrong. */
     private static volatile Optional<String> startupProblem;
     private static volatile String startupSummary = "";
@@ -54,7 +62,10 @@ public final class Wisdom {
         }
     }
 
-    /** How an import went: entries taken, and entries skipped as stale or foreign. */
+    /**
+     * How an import went: entries taken, and entries skipped as stale (another conv4j or JDK version) or foreign
+     * (another CPU model).
+     */
     public record Imported(int used, int stale, int foreign) {
     }
 
@@ -65,16 +76,38 @@ public final class Wisdom {
         return threads + " " + spec;
     }
 
-    /** The entry for {@code spec} at {@code threads} threads, reading the start-up file first if there is one. */
+    /**
+     * The entry for {@code spec} at {@code threads} threads, reading the start-up file first if there is one. An
+     * imported entry's engine versions are checked the first time it is looked up (see the class comment).
+     *
+     * @throws IllegalStateException if {@value Settings#WISDOM} names a file that cannot be used
+     */
     public static Optional<Entry> lookup(ConvSpec spec, int threads) {
-        loadStartupFile();
+        Optional<String> problem = loadStartupFile();
+        if (problem.isPresent()) {
+            throw new IllegalStateException(problem.get());
+        }
         if (TABLE.isEmpty()) {
             return Optional.empty();    // the common case costs one check
         }
-        return Optional.ofNullable(TABLE.get(key(spec.toString(), threads)));
+        String key = key(spec.toString(), threads);
+        Entry e = TABLE.get(key);
+        if (e == null || VERIFIED.contains(key)) {
+            return Optional.ofNullable(e);
+        }
+        String here = engineVersion(e.engine());
+        if (!here.equals(e.engineVersion())) {
+            TABLE.remove(key, e);
+            LOG.log(System.Logger.Level.WARNING, "conv4j: wisdom for " + e.spec() + " at " + e.threads()
+                    + " thread(s) is stale and not used: engine " + e.engine() + " was " + e.engineVersion()
+                    + " when measured, " + here + " now");
+            return Optional.empty();
+        }
+        VERIFIED.add(key);
+        return Optional.of(e);
     }
 
-    /** Every entry, sorted by spec and threads. */
+    /** Every entry, sorted by spec and threads (imported ones included before their first use checks them). */
     public static List<Entry> entries() {
         loadStartupFile();
         List<Entry> all = new ArrayList<>(TABLE.values());
@@ -82,24 +115,34 @@ public final class Wisdom {
         return all;
     }
 
-    /** Forgets every entry (the start-up file is not read again). */
+    /** Forgets every entry; a start-up file is not read afterwards (if it was not yet, it never is). */
     public static void clear() {
-        loadStartupFile();
+        synchronized (Wisdom.class) {
+            if (startupProblem == null) {
+                startupProblem = Optional.empty();
+            }
+        }
         TABLE.clear();
+        VERIFIED.clear();
     }
 
-    /** Adds or replaces {@code e}. */
+    /** Adds or replaces {@code e}, measured in this JVM. */
     static void put(Entry e) {
         TABLE.put(e.key(), e);
+        VERIFIED.add(e.key());
     }
 
     /**
      * What the start-up file ({@value Settings#WISDOM}) gave: empty when none is set, else a line naming it and
-     * how many entries were used and skipped.
+     * how many entries were used and skipped, or why it cannot be used.
      */
     public static String startupSummary() {
-        loadStartupFile();
-        return startupSummary;
+        return loadStartupFile().orElse(startupSummary);
+    }
+
+    /** Why the start-up file ({@value Settings#WISDOM}) cannot be used; empty when it can or none is set. */
+    public static Optional<String> startupProblem() {
+        return loadStartupFile();
     }
 
     /**
@@ -108,6 +151,10 @@ public final class Wisdom {
      * @throws IOException if the file cannot be written
      */
     public static void exportTo(Path file) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new NoSuchFileException(String.valueOf(dir), null, "no such directory for " + file);
+        }
         StringBuilder b = new StringBuilder("{\n  \"format\": ").append(Json.quote(FORMAT)).append(",\n  \"entries\": [");
         List<Entry> all = entries();
         for (int i = 0; i < all.size(); i++) {
@@ -122,10 +169,15 @@ public final class Wisdom {
                     .append(", \"engine_version\": ").append(Json.quote(e.engineVersion())).append('}');
         }
         b.append(all.isEmpty() ? "]\n}\n" : "\n  ]\n}\n");
-        Path dir = file.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
         try {
             Files.writeString(tmp, b, StandardCharsets.UTF_8);
+            try {
+                // createTempFile makes it private to its owner; wisdom is meant to be shared
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException notPosix) {
+                // keep the file system's default
+            }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
@@ -133,8 +185,8 @@ public final class Wisdom {
     }
 
     /**
-     * Reads {@code file} and adds its entries measured on this CPU model with this conv4j version and the engine
-     * versions here; the others are skipped, with one log line when there are any.
+     * Reads {@code file} and adds its entries measured on this CPU model with these conv4j and JDK versions; the
+     * others are skipped, with one log line when there are any. Engine versions are checked on first use.
      *
      * @throws IOException if the file cannot be read
      * @throws IllegalArgumentException if it is not a wisdom file, naming the file and what is wrong
@@ -148,6 +200,8 @@ public final class Wisdom {
         List<Entry> parsed;
         try {
             parsed = parse(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("not a conv4j wisdom file: " + file + ": not UTF-8 text", e);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("not a conv4j wisdom file: " + file + ": " + e.getMessage(), e);
         }
@@ -156,17 +210,18 @@ public final class Wisdom {
         for (Entry e : parsed) {
             if (!e.cpu().equals(cpu)) {
                 foreign++;
-            } else if (!e.conv4j().equals(version) || !e.engineVersion().equals(engineVersion(e.engine()))) {
+            } else if (!e.conv4j().equals(version)) {
                 stale++;
             } else {
-                put(e);
+                TABLE.put(e.key(), e);
+                VERIFIED.remove(e.key());    // its engine versions are checked when it is first looked up
                 used++;
             }
         }
         if (stale + foreign > 0) {
             LOG.log(System.Logger.Level.WARNING, "conv4j: wisdom file " + file + ": ignored " + foreign
                     + " entries measured on another CPU (this one: " + cpu + ") and " + stale
-                    + " measured with another conv4j, JDK or engine version (here: conv4j " + version + ")");
+                    + " measured with another conv4j or JDK version (here: conv4j " + version + ")");
         }
         return new Imported(used, stale, foreign);
     }
@@ -217,12 +272,8 @@ public final class Wisdom {
                 + ", not a whole number >= 1");
     }
 
-    /**
-     * Reads {@value Settings#WISDOM}'s file once per JVM.
-     *
-     * @throws IllegalStateException, on every call, when that file cannot be read or is not wisdom
-     */
-    private static void loadStartupFile() {
+    /** Reads {@value Settings#WISDOM}'s file once per JVM; returns why it cannot be used, if it cannot. */
+    private static Optional<String> loadStartupFile() {
         Optional<String> p = startupProblem;
         if (p == null) {
             synchronized (Wisdom.class) {
@@ -232,9 +283,7 @@ public final class Wisdom {
                 p = startupProblem;
             }
         }
-        if (p.isPresent()) {
-            throw new IllegalStateException(p.get());
-        }
+        return p;
     }
 
     private static Optional<String> readStartupFile() {

@@ -21,6 +21,16 @@ class JsonTest {
     }
 
     @Test
+    void numbersFollowJsonsGrammarAndNestingUpToTheLimitParses() {
+        assertEquals(List.of(0.0, -0.5, 1e10, 25.0, -1.5e-3), Json.parse("[0, -0.5, 1E10, 2.5e+1, -1.5e-3]"));
+        Object deep = Json.parse("[".repeat(64) + "]".repeat(64));
+        for (int i = 0; i < 63; i++) {
+            deep = ((List<?>) deep).get(0);
+        }
+        assertEquals(List.of(), deep);
+    }
+
+    @Test
     void quotedStringsReadBackUnchanged() {
         for (String s : List.of("", "plain", "q\"uote", "back\\slash", "tab\tnew\nline\r", "\u0001ctl", "ünï")) {
             assertEquals(s, Json.parse(Json.quote(s)));
@@ -38,7 +48,13 @@ class JsonTest {
             {"{1: 2}", "expected a string key at character 1"},
             {"[tru]", "expected true at character 1"},
             {"\"\\q\"", "expected an escape"},
-            {"[1.2.3]", "expected a number at character 1"},
+            {"[1.2.3]", "expected ']' at character 4"},
+            {"[+1]", "expected a value at character 1"},
+            {"[01]", "expected ']' at character 2"},
+            {"[1.]", "expected a number at character 1"},
+            {"[1e]", "expected a number at character 1"},
+            {"[-]", "expected a number at character 1"},
+            {"[".repeat(65) + "]".repeat(65), "expected at most 64 nested arrays and objects at character 64"},
         };
         for (String[] c : cases) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.parse(c[0]), c[0]);

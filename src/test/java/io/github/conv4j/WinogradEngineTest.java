@@ -132,9 +132,10 @@ class WinogradEngineTest extends EngineContract {
 
     /**
      * Large channel counts over few tiles make fewer blocks than threads, and the threads then share each block's
-     * phases; every thread count from 1 to 4 must give the same answer as naive (small integers: exact at EXACT), in
-     * both dtypes, with groups, bias and ReLU, and on a batch whose tiles fill a block and spill a little into the
-     * next.
+     * phases; in NCHW, a batch smaller than the threads has them share each image. Every thread count from 1 to 4
+     * must give the same answer as naive (small integers: exact at EXACT), in both dtypes and layouts, with groups,
+     * bias and ReLU, on a batch whose tiles fill a block and spill a little into the next, and on an image of
+     * several blocks.
      */
     @Test
     void blocksSharedAmongThreadsMatchNaive() {
@@ -143,13 +144,17 @@ class WinogradEngineTest extends EngineContract {
             for (int threads = 1; threads <= 4; threads++) {
                 Settings.setThreads(threads);
                 for (DType dtype : DType.values()) {
-                    ConvSpec.Builder b = ConvSpec.builder().dtype(dtype).padding(Padding.SAME).bias(true).relu(true);
-                    List<ConvSpec> specs = List.of(
-                            b.input(1, 13, 14, 160).kernel(3, 3, 144).groups(1).build(),
-                            b.input(2, 7, 7, 256).kernel(3, 3, 200).groups(2).build(),
-                            b.input(3, 15, 15, 96).kernel(3, 3, 96).groups(1).build());
-                    for (ConvSpec spec : specs) {
-                        AgainstNaive.check(engine(), atLevel(spec), spec.hashCode() + threads, true);
+                    for (Layout layout : Layout.values()) {
+                        ConvSpec.Builder b = ConvSpec.builder().dtype(dtype).layout(layout).padding(Padding.SAME)
+                                .bias(true).relu(true);
+                        List<ConvSpec> specs = List.of(
+                                b.input(1, 13, 14, 160).kernel(3, 3, 144).groups(1).build(),
+                                b.input(2, 7, 7, 256).kernel(3, 3, 200).groups(2).build(),
+                                b.input(3, 15, 15, 96).kernel(3, 3, 96).groups(1).build(),
+                                b.input(1, 40, 36, 24).kernel(3, 3, 16).groups(1).build());
+                        for (ConvSpec spec : specs) {
+                            AgainstNaive.check(engine(), atLevel(spec), spec.hashCode() + threads, true);
+                        }
                     }
                 }
             }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -63,13 +64,15 @@ class WisdomTest {
     }
 
     @Test
-    void staleAndForeignEntriesAreSkippedWithOneLogLine() throws Exception {
-        Wisdom.Entry good = entry("spec A", 1, "java-vector");
+    void staleAndForeignEntriesAreSkippedAndEngineVersionsCheckedOnFirstUse() throws Exception {
+        ConvSpec a = ConvSpec.builder().input(1, 5, 5, 2).kernel(3, 3, 2).build();
+        ConvSpec d = ConvSpec.builder().input(1, 6, 5, 2).kernel(3, 3, 2).build();
+        Wisdom.Entry good = entry(a.toString(), 1, "java-vector");
         Wisdom.Entry foreign = new Wisdom.Entry("spec B", 1, "java-vector", 5, 3, "Some Other CPU 9000",
                 good.conv4j(), good.engineVersion());
         Wisdom.Entry oldConv4j = new Wisdom.Entry("spec C", 1, "java-vector", 5, 3, good.cpu(), "0.0.1, JDK 22",
                 good.engineVersion());
-        Wisdom.Entry otherNatives = new Wisdom.Entry("spec D", 1, "naive", 5, 3, good.cpu(), good.conv4j(),
+        Wisdom.Entry otherNatives = new Wisdom.Entry(d.toString(), 1, "naive", 5, 3, good.cpu(), good.conv4j(),
                 "{onednn_version=0.1}");
         for (Wisdom.Entry e : List.of(good, foreign, oldConv4j, otherNatives)) {
             Wisdom.put(e);
@@ -77,8 +80,14 @@ class WisdomTest {
         Path file = dir.resolve("mixed.json");
         Wisdom.exportTo(file);
         Wisdom.clear();
-        assertEquals(new Wisdom.Imported(1, 2, 1), Wisdom.importFrom(file));
+        assertEquals(new Wisdom.Imported(2, 1, 1), Wisdom.importFrom(file));
+        assertEquals(List.of(good, otherNatives).stream().sorted((x, y) -> x.spec().compareTo(y.spec())).toList(),
+                Wisdom.entries());
+        // the engine versions: checked when looked up, and the entry measured with other ones dropped
+        assertEquals(Optional.of(good), Wisdom.lookup(a, 1));
+        assertEquals(Optional.empty(), Wisdom.lookup(d, 1));
         assertEquals(List.of(good), Wisdom.entries());
+        assertEquals(Optional.empty(), Wisdom.lookup(a, 2), "another thread budget");
     }
 
     @Test
@@ -131,7 +140,7 @@ class WisdomTest {
         List<String> warned = r.stderr().lines().filter(l -> l.contains("wisdom file")).toList();
         assertEquals(1, warned.size(), r.output());
         assertTrue(warned.get(0).contains("ignored 1 entries measured on another CPU (this one: "
-                + Wisdom.cpuModel() + ") and 0 measured with another conv4j, JDK or engine version"), r.output());
+                + Wisdom.cpuModel() + ") and 0 measured with another conv4j or JDK version"), r.output());
 
         Files.writeString(file, "{ not json");
         flags.set(flags.size() - 1, "-Dconv4j.wisdom=" + file);

@@ -1,5 +1,6 @@
 package io.github.conv4j.cli;
 
+import io.github.conv4j.Wisdom;
 import io.github.conv4j.io.NpyFormatException;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -7,6 +8,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -57,6 +59,12 @@ public final class Main {
             return args.length == 0 ? 2 : 0;
         }
         List<String> rest = Arrays.asList(args).subList(1, args.length);
+        // a -Dconv4j.wisdom file that cannot be used fails every plan through auto; say so once, up front (info
+        // reports it among the rest instead)
+        Optional<String> wisdom = args[0].equals("info") ? Optional.empty() : Wisdom.startupProblem();
+        if (wisdom.isPresent()) {
+            return fail(err, wisdom.get());
+        }
         try {
             switch (args[0]) {
                 case "info" -> InfoCommand.run(rest, out);

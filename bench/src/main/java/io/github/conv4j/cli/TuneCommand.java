@@ -16,6 +16,7 @@ import io.github.conv4j.io.Npy;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,6 +50,10 @@ final class TuneCommand {
             throw new UsageException("tune takes --shapes or --from-golden, not both");
         }
         Path file = Path.of(f.get("--out"));
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new UsageException("--out: no such directory: " + parent);    // before minutes of measuring
+        }
         Accuracy accuracy = Accuracy.parse(f.get("--accuracy", "exact"));
         DType dtype = DType.parse(f.get("--dtype", "float32"));
         Layout layout = Layout.parse(f.get("--layout", "NHWC"));
@@ -84,8 +89,9 @@ final class TuneCommand {
             }
         }
         progress.finish();
-        out.printf("conv4j tune: %s %s, accuracy %s, %d thread(s), budget %.2f s per spec%n", dtype, layout, accuracy,
-                Settings.threads(), Settings.planBudgetSeconds());
+        out.printf("conv4j tune: %s %s, accuracy %s, %d thread(s), budget %.2f s per spec%n",
+                f.has("--from-golden") ? "dtypes of " + f.get("--from-golden") + "," : dtype.toString(), layout,
+                accuracy, Settings.threads(), Settings.planBudgetSeconds());
         out.printf("%-26s %-12s %11s %-12s %11s %7s %5s%n", "spec", "fastest", "median us", "runner-up", "median us",
                 "margin", "timed");
         rows.forEach(out::println);

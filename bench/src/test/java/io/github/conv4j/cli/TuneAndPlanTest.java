@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.conv4j.Wisdom;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,6 +95,8 @@ class TuneAndPlanTest {
         assertUserError("tune needs --out FILE, the wisdom file to write", "tune", "--shapes", "S1");
         assertUserError("tune takes --shapes or --from-golden, not both", "tune", "--shapes", "S1", "--from-golden",
                 "x", "--out", "y");
+        assertUserError("--out: no such directory: " + dir.resolve("none"), "tune", "--shapes", "S1", "--out",
+                dir.resolve("none").resolve("w.json").toString());
         assertUserError("--budget must be a number of seconds in [0, 60]: -1", "tune", "--shapes", "S1", "--budget",
                 "-1", "--out", dir.resolve("w.json").toString());
         assertUserError("unknown plan mode: fastest (estimate or measure)", "compare", "--plan", "fastest");
@@ -106,6 +106,31 @@ class TuneAndPlanTest {
                 "compare", "--wisdom", bad.toString());
         assertUserError("no such file: " + dir.resolve("none.json"), "info", "--wisdom",
                 dir.resolve("none.json").toString());
+    }
+
+    /** In a fresh JVM: a -Dconv4j.wisdom file that cannot be used is one error line and exit 2; info reports it. */
+    @Test
+    void anUnusableStartupWisdomFileIsAUserErrorAndInfoShowsIt() throws Exception {
+        Path bad = dir.resolve("startup.json");
+        Files.writeString(bad, "[[[");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> base = List.of(java, "--add-modules", "jdk.incubator.vector", "-Dconv4j.wisdom=" + bad, "-cp",
+                System.getProperty("java.class.path"), Main.class.getName());
+        List<String> compare = new java.util.ArrayList<>(base);
+        compare.addAll(List.of("compare", "--shapes", "S1", "--engines", "naive"));
+        Process p = new ProcessBuilder(compare).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        List<String> err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).lines()
+                .filter(l -> !l.startsWith("WARNING: Using incubator modules")).toList();
+        assertEquals(2, p.waitFor(), out + err);
+        assertEquals(List.of("error: conv4j.wisdom=" + bad + " cannot be used: not a conv4j wisdom file: " + bad
+                + ": expected a value at character 3, found end of input"), err);
+        List<String> info = new java.util.ArrayList<>(base);
+        info.add("info");
+        p = new ProcessBuilder(info).redirectErrorStream(true).start();
+        out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("wisdom:   0 entries\n  conv4j.wisdom=" + bad + " cannot be used: "), out);
     }
 
     private static void assertUserError(String message, String... args) {

@@ -119,44 +119,67 @@ final class FloatWinograd implements ConvKernel {
         Workers.Shared shared = Workers.share(budget, segmentX, segmentY);
         MemorySegment x = shared.x(), y = shared.y();
         int threads = shared.threads();
-        if (nchw) {
+        if (!nchw) {
+            nhwc(x, y, (long) batch * tilesPerImage, threads);
+        } else if (batch >= threads) {
             Workers.run(threads, batch, (from, to) -> {
                 Scratch sc = spare.take();
                 try {
-                    nchwImages(x, y, from, to, sc);
+                    for (int n = from; n < to; n++) {
+                        toNhwc(x, n, sc.xi);
+                        for (int t0 = 0; t0 < tilesPerImage; t0 += tiles) {
+                            block(MemorySegment.ofArray(sc.xi), MemorySegment.ofArray(sc.yi), t0,
+                                    Math.min(tiles, tilesPerImage - t0), sc);
+                        }
+                        fromNhwc(sc.yi, y, n);
+                    }
                 } finally {
                     spare.give(sc);
                 }
             });
         } else {
-            long all = (long) batch * tilesPerImage;
-            int blocks = (int) ((all + tiles - 1) / tiles);
-            if (blocks < threads) {
-                // too few blocks to go round (large channel counts make large blocks): the threads share each
-                // block's phases instead
-                Scratch sc = spare.take();
-                try {
-                    for (int b = 0; b < blocks; b++) {
-                        long t0 = (long) b * tiles;
-                        blockTogether(x, y, t0, (int) Math.min(tiles, all - t0), sc, threads);
-                    }
-                } finally {
-                    spare.give(sc);
+            // fewer images than threads: the threads share each image
+            Scratch sc = spare.take();
+            try {
+                for (int n = 0; n < batch; n++) {
+                    toNhwc(x, n, sc.xi);
+                    nhwc(MemorySegment.ofArray(sc.xi), MemorySegment.ofArray(sc.yi), tilesPerImage, threads);
+                    fromNhwc(sc.yi, y, n);
                 }
-                return;
+            } finally {
+                spare.give(sc);
             }
-            Workers.run(threads, blocks, (from, to) -> {
-                Scratch sc = spare.take();
-                try {
-                    for (int b = from; b < to; b++) {
-                        long t0 = (long) b * tiles;
-                        block(x, y, t0, (int) Math.min(tiles, all - t0), sc);
-                    }
-                } finally {
-                    spare.give(sc);
-                }
-            });
         }
+    }
+
+    /** The first {@code all} tiles of NHWC {@code x} into {@code y}, on {@code threads} threads. */
+    private void nhwc(MemorySegment x, MemorySegment y, long all, int threads) {
+        int blocks = (int) ((all + tiles - 1) / tiles);
+        if (blocks < threads) {
+            // too few blocks to go round (large channel counts make large blocks): the threads share each block's
+            // phases instead
+            Scratch sc = spare.take();
+            try {
+                for (int b = 0; b < blocks; b++) {
+                    long t0 = (long) b * tiles;
+                    blockTogether(x, y, t0, (int) Math.min(tiles, all - t0), sc, threads);
+                }
+            } finally {
+                spare.give(sc);
+            }
+            return;
+        }
+        Workers.run(threads, blocks, (from, to) -> {
+            Scratch sc = spare.take();
+            try {
+                for (int b = from; b < to; b++) {
+                    long t0 = (long) b * tiles;
+                    block(x, y, t0, (int) Math.min(tiles, all - t0), sc);
+                }
+            } finally {
+                spare.give(sc);
+            }
+        });
     }
 
     /**
@@ -178,28 +201,24 @@ final class FloatWinograd implements ConvKernel {
         }
     }
 
-    /** NCHW images {@code [from, to)}: transpose each into NHWC scratch, compute, transpose back. */
-    private void nchwImages(MemorySegment x, MemorySegment y, int from, int to, Scratch sc) {
-        float[] xi = sc.xi, yi = sc.yi;
-        MemorySegment xs = MemorySegment.ofArray(xi), ys = MemorySegment.ofArray(yi);
-        int inPlane = ih * iw, outPlane = oh * ow;
-        for (int n = from; n < to; n++) {
-            // xi[h][w][c] <- x[n][c][h][w]
-            for (int c = 0; c < ic; c++) {
-                long src = ((long) n * ic + c) * inPlane;
-                for (int p = 0; p < inPlane; p++) {
-                    xi[p * ic + c] = x.getAtIndex(ELEMENT, src + p);
-                }
+    /** {@code xi[h][w][c] <- x[n][c][h][w]}: NCHW image {@code n} as NHWC. */
+    private void toNhwc(MemorySegment x, int n, float[] xi) {
+        int inPlane = ih * iw;
+        for (int c = 0; c < ic; c++) {
+            long src = ((long) n * ic + c) * inPlane;
+            for (int p = 0; p < inPlane; p++) {
+                xi[p * ic + c] = x.getAtIndex(ELEMENT, src + p);
             }
-            for (int t0 = 0; t0 < tilesPerImage; t0 += tiles) {
-                block(xs, ys, t0, Math.min(tiles, tilesPerImage - t0), sc);
-            }
-            // y[n][c][h][w] <- yi[h][w][c]
-            for (int c = 0; c < oc; c++) {
-                long dst = ((long) n * oc + c) * outPlane;
-                for (int p = 0; p < outPlane; p++) {
-                    y.setAtIndex(ELEMENT, dst + p, yi[p * oc + c]);
-                }
+        }
+    }
+
+    /** {@code y[n][c][h][w] <- yi[h][w][c]}: an NHWC output image into NCHW image {@code n}. */
+    private void fromNhwc(float[] yi, MemorySegment y, int n) {
+        int outPlane = oh * ow;
+        for (int c = 0; c < oc; c++) {
+            long dst = ((long) n * oc + c) * outPlane;
+            for (int p = 0; p < outPlane; p++) {
+                y.setAtIndex(ELEMENT, dst + p, yi[p * oc + c]);
             }
         }
     }

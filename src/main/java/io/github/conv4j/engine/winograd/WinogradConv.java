@@ -72,16 +72,16 @@ final class WinogradConv {
 
         /**
          * Tiles per block for {@code planes} GEMMs of {@code icp} and {@code ocp} padded channels of {@code bytes}
-         * each, a whole number of register blocks at least one and at most {@link #MAX_TILES}. When {@code tiles}
-         * (all of a call's) need more than one block, the blocks are made equal; when they overfill one by at most
-         * a quarter, one block takes them all, rather than a last block that streams all the weights for a few
-         * tiles.
+         * each, a whole number of register blocks at least one and at most {@link #MAX_TILES} (a quarter more for
+         * one block taking all). When {@code tiles} (all of a call's) need more than one block, the blocks are made
+         * equal; when they overfill one by at most a quarter, one block takes them all, rather than a last block
+         * that streams all the weights for a few tiles.
          */
         int tilesPerBlock(int planes, int icp, int ocp, int bytes, long tiles) {
             long perTile = (long) planes * (icp + ocp) * bytes;
             long t = Math.min(Math.max(blockBytes / perTile, minTiles), maxBlockBytes / perTile);
             t = Math.clamp(t, ROWS, MAX_TILES) / ROWS * ROWS;
-            if (tiles <= t + t / 4) {
+            if (roundUp(tiles, ROWS) <= t + t / 4) {
                 return (int) roundUp(tiles, ROWS);
             }
             long blocks = (tiles + t - 1) / t;
