@@ -16,8 +16,9 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The float32 kernels: a GEMM of packed patch rows by packed weight panels, and a direct depthwise loop.
- * Both compute NHWC; an NCHW image is transposed into scratch on the way in and out.
+ * The float32 kernels: a GEMM of packed patch rows by packed weight panels, a direct kernel that reads the
+ * patches where they lie in staged input rows (few input channels per group), and a direct depthwise loop.
+ * All compute NHWC; an NCHW image is transposed into scratch on the way in and out.
  *
  * <p>DoubleConv, the float64 kernels, is generated from this file when the project builds (pom.xml).
  */
@@ -64,6 +65,16 @@ final class FloatConv implements ConvKernel {
     /** GEMM: {@code bias[g][p][nr]}; depthwise: {@code bias[ocPad]}; zeros without a bias. */
     private final float[] bias;
     private final int ocPad;
+    /** Whether the direct kernel computes this convolution (see {@link JavaVectorEngine#direct}). */
+    private final boolean direct;
+    /** Direct: output rows per job, padded input columns per staged row, staged rows per job. */
+    private final int jobRows, wp, stageRows;
+    /**
+     * Direct: where each tap starts in the staged rows, relative to the pixel. One flat loop over this table beat
+     * a loop per kernel row over adjacent taps on S2 (70 to 57 us) and R6 (14400 to 13900 us), one thread
+     * (see {@link JavaVectorEngine#direct}): the short inner loops cost more than the table's loads.
+     */
+    private final int[] tapAt;
     private final AtomicReference<Scratch> spare = new AtomicReference<>();
 
     FloatConv(ConvSpec spec, MemorySegment weights, MemorySegment biasIn) {
@@ -78,7 +89,10 @@ final class FloatConv implements ConvKernel {
         pointwise = StridedSplit.pointwise(spec) && groups == 1;
         split = new StridedSplit(spec, false);
         index = new TensorIndex(spec);
-        nv = ocg <= L ? 1 : 2;
+        direct = JavaVectorEngine.direct(spec);
+        int vectors = (ocg + L - 1) / L;
+        // direct: four vectors when they divide the group's channels, else two, wasting at most one vector
+        nv = vectors == 1 ? 1 : direct && vectors % 4 == 0 ? 4 : 2;
         nr = nv * L;
         panels = (ocg + nr - 1) / nr;
         ocPad = VectorConv.roundUp(oc, L);
@@ -87,6 +101,18 @@ final class FloatConv implements ConvKernel {
         int rows = Math.clamp(TILE_BYTES / BYTES / k, MIN_TILE_ROWS, MAX_TILE_ROWS) / MR * MR;
         long pixels = (long) oh * ow * (nchw ? 1 : spec.mb());
         tileRows = (int) Math.min(rows, (pixels + MR - 1) / MR * MR);
+        jobRows = JavaVectorEngine.directJobRows(spec);
+        wp = JavaVectorEngine.directWidth(spec);
+        stageRows = (jobRows - 1) * sh + (kh - 1) * dh + 1;
+        // where each tap (ky, kx, i) reads the staged rows, in the order of the packed weights
+        tapAt = new int[k];
+        for (int y = 0, t = 0; y < kh; y++) {
+            for (int x = 0; x < kw; x++) {
+                for (int i = 0; i < icg; i++) {
+                    tapAt[t++] = (y * dh * wp + x * dw) * ic + i;
+                }
+            }
+        }
         if (depthwise) {
             w = new float[kh * kw * ocPad];
             bias = new float[ocPad];
@@ -131,7 +157,9 @@ final class FloatConv implements ConvKernel {
 
     @Override
     public String implementation() {
-        return (depthwise ? "depthwise direct loop" : "packed GEMM " + MR + "x" + nr) + ", float32 x" + L
+        String kernel = depthwise ? "depthwise direct loop"
+                : direct ? "direct " + directPixels() + "x" + nr : "packed GEMM " + MR + "x" + nr;
+        return kernel + ", float32 x" + L
                 + (nchw ? ", NCHW via NHWC scratch" : "");
     }
 
@@ -146,6 +174,19 @@ final class FloatConv implements ConvKernel {
                 Scratch sc = take();
                 try {
                     nchwImages(x, y, from, to, sc);
+                } finally {
+                    spare.set(sc);
+                }
+            });
+        } else if (direct) {
+            int perImage = (oh + jobRows - 1) / jobRows;
+            Workers.run(threads, batch * perImage, (from, to) -> {
+                Scratch sc = take();
+                try {
+                    for (int j = from; j < to; j++) {
+                        int y0 = j % perImage * jobRows;
+                        directRows(x, y, j / perImage, y0, Math.min(oh, y0 + jobRows), sc);
+                    }
                 } finally {
                     spare.set(sc);
                 }
@@ -183,17 +224,28 @@ final class FloatConv implements ConvKernel {
     private final class Scratch {
         /** GEMM patch rows {@code a[tileRows][k]} and sums {@code c[panels][tileRows][nr]}. */
         final float[] a, c;
-        /** GEMM: the input rows one output row reads, {@code stage[kh][iw*ic + L]}. */
+        /**
+         * GEMM: the input rows one output row reads, {@code stage[kh][iw*ic + L]}. Direct: the zero-padded input
+         * rows one job reads, {@code stage[stageRows][wp][ic]}, whose padding columns stay zero from allocation.
+         */
         final float[] stage;
         /** Depthwise with a channel multiplier: input rows {@code ring[slot][iw][oc]}, channels repeated by the multiplier. */
         final float[] ring;
         /** NCHW: one image in and one out, as NHWC. */
         final float[] xi, yi;
 
+        /** Direct: the pixels of one register block, where their patches start in {@code stage} and output. */
+        final int[] pixAt;
+        final long[] outAt;
+
         Scratch() {
-            a = depthwise ? null : new float[tileRows * k];
-            c = depthwise ? null : new float[panels * tileRows * nr];
-            stage = depthwise || pointwise ? null : new float[kh * (iw * ic + L)];
+            boolean gemm = !depthwise && !direct;
+            a = gemm ? new float[tileRows * k] : null;
+            c = gemm ? new float[panels * tileRows * nr] : null;
+            stage = direct ? new float[stageRows * wp * ic]
+                    : gemm && !pointwise ? new float[kh * (iw * ic + L)] : null;
+            pixAt = direct ? new int[directPixels()] : null;
+            outAt = direct ? new long[directPixels()] : null;
             // without a multiplier the loops read the input in place, saving a copy of each row; staging such rows
             // too was not recorded in bench/results, so this is a choice
             ring = depthwise && ocg > 1 ? new float[ringRows() * iw * oc] : null;
@@ -222,6 +274,10 @@ final class FloatConv implements ConvKernel {
             }
             if (depthwise) {
                 depthwiseRows(xs, ys, 0, oh, sc.ring);
+            } else if (direct) {
+                for (int y0 = 0; y0 < oh; y0 += jobRows) {
+                    directRows(xs, ys, 0, y0, Math.min(oh, y0 + jobRows), sc);
+                }
             } else {
                 for (int m0 = 0; m0 < outPlane; m0 += tileRows) {
                     gemmTile(xs, ys, m0, Math.min(tileRows, outPlane - m0), sc);
@@ -513,6 +569,231 @@ final class FloatConv implements ConvKernel {
         } else {
             v.intoMemorySegment(y, out, ORDER, SPECIES.indexInRange(0, cols));
         }
+    }
+
+    // ---- direct -----------------------------------------------------------------------------------------
+
+    /** Output pixels per register block of the direct kernel: 24 accumulators, or 12 for one vector. */
+    private int directPixels() {
+        return nv == 4 ? 6 : 12;
+    }
+
+    /**
+     * NHWC output rows {@code [y0, y1)} of image {@code n}, all groups, computed straight from the input: stage
+     * the input rows they read, zero padded, then for each weight panel and each block of output pixels (running
+     * on across output rows) sum every tap in registers, bias first, ReLU on the way out. The packed weights have
+     * the GEMM's layout, {@code w[g][p][kh][kw][icg][nr]}.
+     */
+    private void directRows(MemorySegment x, MemorySegment y, int n, int y0, int y1, Scratch sc) {
+        float[] stage = sc.stage;
+        int[] pixAt = sc.pixAt;
+        long[] outAt = sc.outAt;
+        stageDirect(x, n, y0, y1, stage);
+        int pixels = (y1 - y0) * ow, block = directPixels();
+        long outStep = (long) oc * BYTES;
+        for (int g = 0; g < groups; g++) {
+            long out = ((((long) n * oh + y0) * ow) * oc + g * ocg) * BYTES;
+            int xo = 0, rowStart = g * icg, rowStep = sh * wp * ic, colStep = sw * ic;
+            for (int m0 = 0; m0 < pixels; m0 += block) {
+                // pixels past the last compute the last one again and are not stored
+                for (int i = 0; i < block; i++) {
+                    if (m0 + i < pixels) {
+                        pixAt[i] = rowStart + xo * colStep;
+                        outAt[i] = out;
+                        out += outStep;
+                        if (++xo == ow) {
+                            xo = 0;
+                            rowStart += rowStep;
+                        }
+                    } else {
+                        pixAt[i] = pixAt[i - 1];
+                        outAt[i] = SKIP;
+                    }
+                }
+                // every panel of a block before the next block: each output pixel is written whole at once
+                for (int p = 0; p < panels; p++) {
+                    int cols = Math.min(nr, ocg - p * nr), panel = (g * panels + p) * k * nr;
+                    int biasAt = (g * panels + p) * nr;
+                    long shift = (long) p * nr * BYTES;
+                    if (nv == 1) {
+                        direct12x1(stage, pixAt, panel, biasAt, y, outAt, shift, cols);
+                    } else if (nv == 2) {
+                        direct12x2(stage, pixAt, panel, biasAt, y, outAt, shift, cols);
+                    } else {
+                        direct6x4(stage, pixAt, panel, biasAt, y, outAt, shift, cols);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code stage[r][wp][ic] <- x[n][y0*sh - padTop + r][c - padLeft][ic]}, zero outside the input, for the
+     * {@code (y1 - y0 - 1) * sh + (kh - 1) * dh + 1} input rows that output rows {@code [y0, y1)} read. Padding
+     * columns are never written with data, so they stay zero from allocation; rows in the padding are refilled.
+     */
+    private void stageDirect(MemorySegment x, int n, int y0, int y1, float[] stage) {
+        int rows = (y1 - y0 - 1) * sh + (kh - 1) * dh + 1, rowLen = wp * ic;
+        int cols = Math.max(0, Math.min(iw, wp - padLeft));
+        for (int r = 0; r < rows; r++) {
+            int yi = y0 * sh - padTop + r;
+            if (yi < 0 || yi >= ih) {
+                Arrays.fill(stage, r * rowLen, (r + 1) * rowLen, 0f);
+            } else if (cols > 0) {
+                MemorySegment.copy(x, ELEMENT, (((long) n * ih + yi) * iw) * ic * BYTES, stage,
+                        r * rowLen + padLeft * ic, cols * ic);
+            }
+        }
+    }
+
+    private static final long SKIP = Long.MIN_VALUE;
+    /** Stores lanes {@code [0, cols)} of a register to {@code y} at byte {@code out}, none when {@code out < 0}. */
+    private void put(FloatVector v, MemorySegment y, long out, int cols) {
+        if (out >= 0 && cols > 0) {
+            store(v, y, out, cols);
+        }
+    }
+
+    /**
+     * Direct micro-kernel, 12 pixels by 1 vector: {@code acc[p] = bias + sum_t a[pixAt[p] + t] * w[t]} over the
+     * taps {@code t} of {@link #tapAt}, weights {@code w[k][L]} from {@code panel}.
+     */
+    private void direct12x1(float[] a, int[] pixAt, int panel, int biasAt, MemorySegment y, long[] outAt, long shift,
+            int cols) {
+        int p0 = pixAt[0], p1 = pixAt[1], p2 = pixAt[2], p3 = pixAt[3], p4 = pixAt[4], p5 = pixAt[5];
+        int p6 = pixAt[6], p7 = pixAt[7], p8 = pixAt[8], p9 = pixAt[9], p10 = pixAt[10], p11 = pixAt[11];
+        FloatVector c0 = FloatVector.fromArray(SPECIES, bias, biasAt);
+        FloatVector c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0;
+        FloatVector c11 = c0;
+        float[] b = w;
+        int[] taps = tapAt;
+        for (int i = 0, bi = panel; i < taps.length; i++, bi += L) {
+            int t = taps[i];
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            c0 = FloatVector.broadcast(SPECIES, a[p0 + t]).fma(b0, c0);
+            c1 = FloatVector.broadcast(SPECIES, a[p1 + t]).fma(b0, c1);
+            c2 = FloatVector.broadcast(SPECIES, a[p2 + t]).fma(b0, c2);
+            c3 = FloatVector.broadcast(SPECIES, a[p3 + t]).fma(b0, c3);
+            c4 = FloatVector.broadcast(SPECIES, a[p4 + t]).fma(b0, c4);
+            c5 = FloatVector.broadcast(SPECIES, a[p5 + t]).fma(b0, c5);
+            c6 = FloatVector.broadcast(SPECIES, a[p6 + t]).fma(b0, c6);
+            c7 = FloatVector.broadcast(SPECIES, a[p7 + t]).fma(b0, c7);
+            c8 = FloatVector.broadcast(SPECIES, a[p8 + t]).fma(b0, c8);
+            c9 = FloatVector.broadcast(SPECIES, a[p9 + t]).fma(b0, c9);
+            c10 = FloatVector.broadcast(SPECIES, a[p10 + t]).fma(b0, c10);
+            c11 = FloatVector.broadcast(SPECIES, a[p11 + t]).fma(b0, c11);
+        }
+        put(c0, y, outAt[0] + shift, cols); put(c1, y, outAt[1] + shift, cols); put(c2, y, outAt[2] + shift, cols);
+        put(c3, y, outAt[3] + shift, cols); put(c4, y, outAt[4] + shift, cols); put(c5, y, outAt[5] + shift, cols);
+        put(c6, y, outAt[6] + shift, cols); put(c7, y, outAt[7] + shift, cols); put(c8, y, outAt[8] + shift, cols);
+        put(c9, y, outAt[9] + shift, cols); put(c10, y, outAt[10] + shift, cols); put(c11, y, outAt[11] + shift, cols);
+    }
+
+    /** Direct micro-kernel, 12 pixels by 2 vectors; layout as {@link #direct12x1}, weights {@code w[k][2L]}. */
+    private void direct12x2(float[] a, int[] pixAt, int panel, int biasAt, MemorySegment y, long[] outAt, long shift,
+            int cols) {
+        int p0 = pixAt[0], p1 = pixAt[1], p2 = pixAt[2], p3 = pixAt[3], p4 = pixAt[4], p5 = pixAt[5];
+        int p6 = pixAt[6], p7 = pixAt[7], p8 = pixAt[8], p9 = pixAt[9], p10 = pixAt[10], p11 = pixAt[11];
+        FloatVector c00 = FloatVector.fromArray(SPECIES, bias, biasAt);
+        FloatVector c01 = FloatVector.fromArray(SPECIES, bias, biasAt + L);
+        FloatVector c10 = c00, c20 = c00, c30 = c00, c40 = c00, c50 = c00, c60 = c00, c70 = c00, c80 = c00;
+        FloatVector c90 = c00, c100 = c00, c110 = c00;
+        FloatVector c11 = c01, c21 = c01, c31 = c01, c41 = c01, c51 = c01, c61 = c01, c71 = c01, c81 = c01;
+        FloatVector c91 = c01, c101 = c01, c111 = c01;
+        float[] b = w;
+        int[] taps = tapAt;
+        for (int i = 0, bi = panel; i < taps.length; i++, bi += 2 * L) {
+            int t = taps[i];
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, b, bi + L);
+            FloatVector v = FloatVector.broadcast(SPECIES, a[p0 + t]);
+            c00 = v.fma(b0, c00); c01 = v.fma(b1, c01);
+            v = FloatVector.broadcast(SPECIES, a[p1 + t]);
+            c10 = v.fma(b0, c10); c11 = v.fma(b1, c11);
+            v = FloatVector.broadcast(SPECIES, a[p2 + t]);
+            c20 = v.fma(b0, c20); c21 = v.fma(b1, c21);
+            v = FloatVector.broadcast(SPECIES, a[p3 + t]);
+            c30 = v.fma(b0, c30); c31 = v.fma(b1, c31);
+            v = FloatVector.broadcast(SPECIES, a[p4 + t]);
+            c40 = v.fma(b0, c40); c41 = v.fma(b1, c41);
+            v = FloatVector.broadcast(SPECIES, a[p5 + t]);
+            c50 = v.fma(b0, c50); c51 = v.fma(b1, c51);
+            v = FloatVector.broadcast(SPECIES, a[p6 + t]);
+            c60 = v.fma(b0, c60); c61 = v.fma(b1, c61);
+            v = FloatVector.broadcast(SPECIES, a[p7 + t]);
+            c70 = v.fma(b0, c70); c71 = v.fma(b1, c71);
+            v = FloatVector.broadcast(SPECIES, a[p8 + t]);
+            c80 = v.fma(b0, c80); c81 = v.fma(b1, c81);
+            v = FloatVector.broadcast(SPECIES, a[p9 + t]);
+            c90 = v.fma(b0, c90); c91 = v.fma(b1, c91);
+            v = FloatVector.broadcast(SPECIES, a[p10 + t]);
+            c100 = v.fma(b0, c100); c101 = v.fma(b1, c101);
+            v = FloatVector.broadcast(SPECIES, a[p11 + t]);
+            c110 = v.fma(b0, c110); c111 = v.fma(b1, c111);
+        }
+        long hi = (long) L * BYTES;
+        int cols1 = cols - L;
+        put(c00, y, outAt[0] + shift, cols); put(c01, y, outAt[0] + shift + hi, cols1);
+        put(c10, y, outAt[1] + shift, cols); put(c11, y, outAt[1] + shift + hi, cols1);
+        put(c20, y, outAt[2] + shift, cols); put(c21, y, outAt[2] + shift + hi, cols1);
+        put(c30, y, outAt[3] + shift, cols); put(c31, y, outAt[3] + shift + hi, cols1);
+        put(c40, y, outAt[4] + shift, cols); put(c41, y, outAt[4] + shift + hi, cols1);
+        put(c50, y, outAt[5] + shift, cols); put(c51, y, outAt[5] + shift + hi, cols1);
+        put(c60, y, outAt[6] + shift, cols); put(c61, y, outAt[6] + shift + hi, cols1);
+        put(c70, y, outAt[7] + shift, cols); put(c71, y, outAt[7] + shift + hi, cols1);
+        put(c80, y, outAt[8] + shift, cols); put(c81, y, outAt[8] + shift + hi, cols1);
+        put(c90, y, outAt[9] + shift, cols); put(c91, y, outAt[9] + shift + hi, cols1);
+        put(c100, y, outAt[10] + shift, cols); put(c101, y, outAt[10] + shift + hi, cols1);
+        put(c110, y, outAt[11] + shift, cols); put(c111, y, outAt[11] + shift + hi, cols1);
+    }
+
+    /** Direct micro-kernel, 6 pixels by 4 vectors; layout as {@link #direct12x1}, weights {@code w[k][4L]}. */
+    private void direct6x4(float[] a, int[] pixAt, int panel, int biasAt, MemorySegment y, long[] outAt, long shift,
+            int cols) {
+        int p0 = pixAt[0], p1 = pixAt[1], p2 = pixAt[2], p3 = pixAt[3], p4 = pixAt[4], p5 = pixAt[5];
+        FloatVector c00 = FloatVector.fromArray(SPECIES, bias, biasAt);
+        FloatVector c01 = FloatVector.fromArray(SPECIES, bias, biasAt + L);
+        FloatVector c02 = FloatVector.fromArray(SPECIES, bias, biasAt + 2 * L);
+        FloatVector c03 = FloatVector.fromArray(SPECIES, bias, biasAt + 3 * L);
+        FloatVector c10 = c00, c20 = c00, c30 = c00, c40 = c00, c50 = c00;
+        FloatVector c11 = c01, c21 = c01, c31 = c01, c41 = c01, c51 = c01;
+        FloatVector c12 = c02, c22 = c02, c32 = c02, c42 = c02, c52 = c02;
+        FloatVector c13 = c03, c23 = c03, c33 = c03, c43 = c03, c53 = c03;
+        float[] b = w;
+        int[] taps = tapAt;
+        for (int i = 0, bi = panel; i < taps.length; i++, bi += 4 * L) {
+            int t = taps[i];
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, b, bi + L);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, b, bi + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(SPECIES, b, bi + 3 * L);
+            FloatVector v = FloatVector.broadcast(SPECIES, a[p0 + t]);
+            c00 = v.fma(b0, c00); c01 = v.fma(b1, c01); c02 = v.fma(b2, c02); c03 = v.fma(b3, c03);
+            v = FloatVector.broadcast(SPECIES, a[p1 + t]);
+            c10 = v.fma(b0, c10); c11 = v.fma(b1, c11); c12 = v.fma(b2, c12); c13 = v.fma(b3, c13);
+            v = FloatVector.broadcast(SPECIES, a[p2 + t]);
+            c20 = v.fma(b0, c20); c21 = v.fma(b1, c21); c22 = v.fma(b2, c22); c23 = v.fma(b3, c23);
+            v = FloatVector.broadcast(SPECIES, a[p3 + t]);
+            c30 = v.fma(b0, c30); c31 = v.fma(b1, c31); c32 = v.fma(b2, c32); c33 = v.fma(b3, c33);
+            v = FloatVector.broadcast(SPECIES, a[p4 + t]);
+            c40 = v.fma(b0, c40); c41 = v.fma(b1, c41); c42 = v.fma(b2, c42); c43 = v.fma(b3, c43);
+            v = FloatVector.broadcast(SPECIES, a[p5 + t]);
+            c50 = v.fma(b0, c50); c51 = v.fma(b1, c51); c52 = v.fma(b2, c52); c53 = v.fma(b3, c53);
+        }
+        long v1 = (long) L * BYTES, v2 = 2 * v1, v3 = 3 * v1;
+        int k1 = cols - L, k2 = cols - 2 * L, k3 = cols - 3 * L;
+        put(c00, y, outAt[0] + shift, cols); put(c01, y, outAt[0] + shift + v1, k1);
+        put(c02, y, outAt[0] + shift + v2, k2); put(c03, y, outAt[0] + shift + v3, k3);
+        put(c10, y, outAt[1] + shift, cols); put(c11, y, outAt[1] + shift + v1, k1);
+        put(c12, y, outAt[1] + shift + v2, k2); put(c13, y, outAt[1] + shift + v3, k3);
+        put(c20, y, outAt[2] + shift, cols); put(c21, y, outAt[2] + shift + v1, k1);
+        put(c22, y, outAt[2] + shift + v2, k2); put(c23, y, outAt[2] + shift + v3, k3);
+        put(c30, y, outAt[3] + shift, cols); put(c31, y, outAt[3] + shift + v1, k1);
+        put(c32, y, outAt[3] + shift + v2, k2); put(c33, y, outAt[3] + shift + v3, k3);
+        put(c40, y, outAt[4] + shift, cols); put(c41, y, outAt[4] + shift + v1, k1);
+        put(c42, y, outAt[4] + shift + v2, k2); put(c43, y, outAt[4] + shift + v3, k3);
+        put(c50, y, outAt[5] + shift, cols); put(c51, y, outAt[5] + shift + v1, k1);
+        put(c52, y, outAt[5] + shift + v2, k2); put(c53, y, outAt[5] + shift + v3, k3);
     }
 
     // ---- depthwise ---------------------------------------------------------------------------------------
