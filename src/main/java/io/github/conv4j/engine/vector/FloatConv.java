@@ -48,6 +48,12 @@ final class FloatConv implements ConvKernel {
     private final boolean nchw, depthwise;
     private final int ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, padTop, padLeft, groups, icg, ocg;
     private final boolean relu;
+    /**
+     * The fused ReLU as a lower bound, {@code -inf} without one: {@code max} with it keeps NaN, like the reference.
+     * Kernels apply it unconditionally, so they need no branch and no helper method (a helper that takes a vector
+     * and is not inlined, as C2 declines in the large kernels, boxes the vector on every call).
+     */
+    private final float floor;
     /** An ungrouped {@link StridedSplit#pointwise} convolution: patch rows are input pixels, all channels. */
     private final boolean pointwise;
     /** Where the patch rows read the input: every input row and kernel column the packer takes. */
@@ -85,6 +91,7 @@ final class FloatConv implements ConvKernel {
         kh = spec.kh(); kw = spec.kw(); sh = spec.sh(); sw = spec.sw(); dh = spec.dh(); dw = spec.dw();
         padTop = spec.padTop(); padLeft = spec.padLeft(); groups = spec.groups();
         icg = spec.icPerGroup(); ocg = spec.ocPerGroup(); relu = spec.relu();
+        floor = relu ? 0f : Float.NEGATIVE_INFINITY;
         k = kh * kw * icg;
         pointwise = StridedSplit.pointwise(spec) && groups == 1;
         split = new StridedSplit(spec, false);
@@ -241,7 +248,7 @@ final class FloatConv implements ConvKernel {
         Scratch() {
             boolean gemm = !depthwise && !direct;
             a = gemm ? new float[tileRows * k] : null;
-            c = gemm ? new float[panels * tileRows * nr] : null;
+            c = gemm ? new float[panels * tileRows * nr] : direct ? new float[directPixels() * nr] : null;
             stage = direct ? new float[stageRows * wp * ic]
                     : gemm && !pointwise ? new float[kh * (iw * ic + L)] : null;
             pixAt = direct ? new int[directPixels()] : null;
@@ -588,6 +595,9 @@ final class FloatConv implements ConvKernel {
         float[] stage = sc.stage;
         int[] pixAt = sc.pixAt;
         long[] outAt = sc.outAt;
+        float[] acc = sc.c;
+        FloatVector lo = FloatVector.broadcast(SPECIES, floor);
+        VectorMask<Float> tail = SPECIES.indexInRange(0, ocg % L);
         stageDirect(x, n, y0, y1, stage);
         int pixels = (y1 - y0) * ow, block = directPixels();
         long outStep = (long) oc * BYTES;
@@ -595,7 +605,7 @@ final class FloatConv implements ConvKernel {
             long out = ((((long) n * oh + y0) * ow) * oc + g * ocg) * BYTES;
             int xo = 0, rowStart = g * icg, rowStep = sh * wp * ic, colStep = sw * ic;
             for (int m0 = 0; m0 < pixels; m0 += block) {
-                // pixels past the last compute the last one again and are not stored
+                // pixels past the last compute and store the last one again, the same values
                 for (int i = 0; i < block; i++) {
                     if (m0 + i < pixels) {
                         pixAt[i] = rowStart + xo * colStep;
@@ -607,7 +617,7 @@ final class FloatConv implements ConvKernel {
                         }
                     } else {
                         pixAt[i] = pixAt[i - 1];
-                        outAt[i] = SKIP;
+                        outAt[i] = outAt[i - 1];
                     }
                 }
                 // every panel of a block before the next block: each output pixel is written whole at once
@@ -616,11 +626,30 @@ final class FloatConv implements ConvKernel {
                     int biasAt = (g * panels + p) * nr;
                     long shift = (long) p * nr * BYTES;
                     if (nv == 1) {
-                        direct12x1(stage, pixAt, panel, biasAt, y, outAt, shift, cols);
+                        direct12x1(stage, pixAt, panel, biasAt, acc);
                     } else if (nv == 2) {
-                        direct12x2(stage, pixAt, panel, biasAt, y, outAt, shift, cols);
+                        direct12x2(stage, pixAt, panel, biasAt, acc);
                     } else {
-                        direct6x4(stage, pixAt, panel, biasAt, y, outAt, shift, cols);
+                        direct6x4(stage, pixAt, panel, biasAt, acc);
+                    }
+                    // stores apart from the kernels: written out there, they make a method too large for C1, which
+                    // then leaves the kernel in slow code for seconds
+                    if (cols == L) {
+                        for (int i = 0; i < block; i++) {
+                            FloatVector.fromArray(SPECIES, acc, i * nr).max(lo).intoMemorySegment(y, outAt[i] + shift,
+                                    ORDER);
+                        }
+                    } else {
+                        for (int i = 0; i < block; i++) {
+                            for (int j = 0; j < cols; j += L) {
+                                FloatVector v = FloatVector.fromArray(SPECIES, acc, i * nr + j).max(lo);
+                                if (j + L <= cols) {
+                                    v.intoMemorySegment(y, outAt[i] + shift + (long) j * BYTES, ORDER);
+                                } else {
+                                    v.intoMemorySegment(y, outAt[i] + shift + (long) j * BYTES, ORDER, tail);
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -646,20 +675,11 @@ final class FloatConv implements ConvKernel {
         }
     }
 
-    private static final long SKIP = Long.MIN_VALUE;
-    /** Stores lanes {@code [0, cols)} of a register to {@code y} at byte {@code out}, none when {@code out < 0}. */
-    private void put(FloatVector v, MemorySegment y, long out, int cols) {
-        if (out >= 0 && cols > 0) {
-            store(v, y, out, cols);
-        }
-    }
-
     /**
      * Direct micro-kernel, 12 pixels by 1 vector: {@code acc[p] = bias + sum_t a[pixAt[p] + t] * w[t]} over the
      * taps {@code t} of {@link #tapAt}, weights {@code w[k][L]} from {@code panel}.
      */
-    private void direct12x1(float[] a, int[] pixAt, int panel, int biasAt, MemorySegment y, long[] outAt, long shift,
-            int cols) {
+    private void direct12x1(float[] a, int[] pixAt, int panel, int biasAt, float[] acc) {
         int p0 = pixAt[0], p1 = pixAt[1], p2 = pixAt[2], p3 = pixAt[3], p4 = pixAt[4], p5 = pixAt[5];
         int p6 = pixAt[6], p7 = pixAt[7], p8 = pixAt[8], p9 = pixAt[9], p10 = pixAt[10], p11 = pixAt[11];
         FloatVector c0 = FloatVector.fromArray(SPECIES, bias, biasAt);
@@ -683,15 +703,22 @@ final class FloatConv implements ConvKernel {
             c10 = FloatVector.broadcast(SPECIES, a[p10 + t]).fma(b0, c10);
             c11 = FloatVector.broadcast(SPECIES, a[p11 + t]).fma(b0, c11);
         }
-        put(c0, y, outAt[0] + shift, cols); put(c1, y, outAt[1] + shift, cols); put(c2, y, outAt[2] + shift, cols);
-        put(c3, y, outAt[3] + shift, cols); put(c4, y, outAt[4] + shift, cols); put(c5, y, outAt[5] + shift, cols);
-        put(c6, y, outAt[6] + shift, cols); put(c7, y, outAt[7] + shift, cols); put(c8, y, outAt[8] + shift, cols);
-        put(c9, y, outAt[9] + shift, cols); put(c10, y, outAt[10] + shift, cols); put(c11, y, outAt[11] + shift, cols);
+        c0.intoArray(acc, 0);
+        c1.intoArray(acc, 1 * L);
+        c2.intoArray(acc, 2 * L);
+        c3.intoArray(acc, 3 * L);
+        c4.intoArray(acc, 4 * L);
+        c5.intoArray(acc, 5 * L);
+        c6.intoArray(acc, 6 * L);
+        c7.intoArray(acc, 7 * L);
+        c8.intoArray(acc, 8 * L);
+        c9.intoArray(acc, 9 * L);
+        c10.intoArray(acc, 10 * L);
+        c11.intoArray(acc, 11 * L);
     }
 
     /** Direct micro-kernel, 12 pixels by 2 vectors; layout as {@link #direct12x1}, weights {@code w[k][2L]}. */
-    private void direct12x2(float[] a, int[] pixAt, int panel, int biasAt, MemorySegment y, long[] outAt, long shift,
-            int cols) {
+    private void direct12x2(float[] a, int[] pixAt, int panel, int biasAt, float[] acc) {
         int p0 = pixAt[0], p1 = pixAt[1], p2 = pixAt[2], p3 = pixAt[3], p4 = pixAt[4], p5 = pixAt[5];
         int p6 = pixAt[6], p7 = pixAt[7], p8 = pixAt[8], p9 = pixAt[9], p10 = pixAt[10], p11 = pixAt[11];
         FloatVector c00 = FloatVector.fromArray(SPECIES, bias, biasAt);
@@ -731,25 +758,34 @@ final class FloatConv implements ConvKernel {
             v = FloatVector.broadcast(SPECIES, a[p11 + t]);
             c110 = v.fma(b0, c110); c111 = v.fma(b1, c111);
         }
-        long hi = (long) L * BYTES;
-        int cols1 = cols - L;
-        put(c00, y, outAt[0] + shift, cols); put(c01, y, outAt[0] + shift + hi, cols1);
-        put(c10, y, outAt[1] + shift, cols); put(c11, y, outAt[1] + shift + hi, cols1);
-        put(c20, y, outAt[2] + shift, cols); put(c21, y, outAt[2] + shift + hi, cols1);
-        put(c30, y, outAt[3] + shift, cols); put(c31, y, outAt[3] + shift + hi, cols1);
-        put(c40, y, outAt[4] + shift, cols); put(c41, y, outAt[4] + shift + hi, cols1);
-        put(c50, y, outAt[5] + shift, cols); put(c51, y, outAt[5] + shift + hi, cols1);
-        put(c60, y, outAt[6] + shift, cols); put(c61, y, outAt[6] + shift + hi, cols1);
-        put(c70, y, outAt[7] + shift, cols); put(c71, y, outAt[7] + shift + hi, cols1);
-        put(c80, y, outAt[8] + shift, cols); put(c81, y, outAt[8] + shift + hi, cols1);
-        put(c90, y, outAt[9] + shift, cols); put(c91, y, outAt[9] + shift + hi, cols1);
-        put(c100, y, outAt[10] + shift, cols); put(c101, y, outAt[10] + shift + hi, cols1);
-        put(c110, y, outAt[11] + shift, cols); put(c111, y, outAt[11] + shift + hi, cols1);
+        c00.intoArray(acc, 0);
+        c01.intoArray(acc, 1 * L);
+        c10.intoArray(acc, 2 * L);
+        c11.intoArray(acc, 3 * L);
+        c20.intoArray(acc, 4 * L);
+        c21.intoArray(acc, 5 * L);
+        c30.intoArray(acc, 6 * L);
+        c31.intoArray(acc, 7 * L);
+        c40.intoArray(acc, 8 * L);
+        c41.intoArray(acc, 9 * L);
+        c50.intoArray(acc, 10 * L);
+        c51.intoArray(acc, 11 * L);
+        c60.intoArray(acc, 12 * L);
+        c61.intoArray(acc, 13 * L);
+        c70.intoArray(acc, 14 * L);
+        c71.intoArray(acc, 15 * L);
+        c80.intoArray(acc, 16 * L);
+        c81.intoArray(acc, 17 * L);
+        c90.intoArray(acc, 18 * L);
+        c91.intoArray(acc, 19 * L);
+        c100.intoArray(acc, 20 * L);
+        c101.intoArray(acc, 21 * L);
+        c110.intoArray(acc, 22 * L);
+        c111.intoArray(acc, 23 * L);
     }
 
     /** Direct micro-kernel, 6 pixels by 4 vectors; layout as {@link #direct12x1}, weights {@code w[k][4L]}. */
-    private void direct6x4(float[] a, int[] pixAt, int panel, int biasAt, MemorySegment y, long[] outAt, long shift,
-            int cols) {
+    private void direct6x4(float[] a, int[] pixAt, int panel, int biasAt, float[] acc) {
         int p0 = pixAt[0], p1 = pixAt[1], p2 = pixAt[2], p3 = pixAt[3], p4 = pixAt[4], p5 = pixAt[5];
         FloatVector c00 = FloatVector.fromArray(SPECIES, bias, biasAt);
         FloatVector c01 = FloatVector.fromArray(SPECIES, bias, biasAt + L);
@@ -780,20 +816,30 @@ final class FloatConv implements ConvKernel {
             v = FloatVector.broadcast(SPECIES, a[p5 + t]);
             c50 = v.fma(b0, c50); c51 = v.fma(b1, c51); c52 = v.fma(b2, c52); c53 = v.fma(b3, c53);
         }
-        long v1 = (long) L * BYTES, v2 = 2 * v1, v3 = 3 * v1;
-        int k1 = cols - L, k2 = cols - 2 * L, k3 = cols - 3 * L;
-        put(c00, y, outAt[0] + shift, cols); put(c01, y, outAt[0] + shift + v1, k1);
-        put(c02, y, outAt[0] + shift + v2, k2); put(c03, y, outAt[0] + shift + v3, k3);
-        put(c10, y, outAt[1] + shift, cols); put(c11, y, outAt[1] + shift + v1, k1);
-        put(c12, y, outAt[1] + shift + v2, k2); put(c13, y, outAt[1] + shift + v3, k3);
-        put(c20, y, outAt[2] + shift, cols); put(c21, y, outAt[2] + shift + v1, k1);
-        put(c22, y, outAt[2] + shift + v2, k2); put(c23, y, outAt[2] + shift + v3, k3);
-        put(c30, y, outAt[3] + shift, cols); put(c31, y, outAt[3] + shift + v1, k1);
-        put(c32, y, outAt[3] + shift + v2, k2); put(c33, y, outAt[3] + shift + v3, k3);
-        put(c40, y, outAt[4] + shift, cols); put(c41, y, outAt[4] + shift + v1, k1);
-        put(c42, y, outAt[4] + shift + v2, k2); put(c43, y, outAt[4] + shift + v3, k3);
-        put(c50, y, outAt[5] + shift, cols); put(c51, y, outAt[5] + shift + v1, k1);
-        put(c52, y, outAt[5] + shift + v2, k2); put(c53, y, outAt[5] + shift + v3, k3);
+        c00.intoArray(acc, 0);
+        c01.intoArray(acc, 1 * L);
+        c02.intoArray(acc, 2 * L);
+        c03.intoArray(acc, 3 * L);
+        c10.intoArray(acc, 4 * L);
+        c11.intoArray(acc, 5 * L);
+        c12.intoArray(acc, 6 * L);
+        c13.intoArray(acc, 7 * L);
+        c20.intoArray(acc, 8 * L);
+        c21.intoArray(acc, 9 * L);
+        c22.intoArray(acc, 10 * L);
+        c23.intoArray(acc, 11 * L);
+        c30.intoArray(acc, 12 * L);
+        c31.intoArray(acc, 13 * L);
+        c32.intoArray(acc, 14 * L);
+        c33.intoArray(acc, 15 * L);
+        c40.intoArray(acc, 16 * L);
+        c41.intoArray(acc, 17 * L);
+        c42.intoArray(acc, 18 * L);
+        c43.intoArray(acc, 19 * L);
+        c50.intoArray(acc, 20 * L);
+        c51.intoArray(acc, 21 * L);
+        c52.intoArray(acc, 22 * L);
+        c53.intoArray(acc, 23 * L);
     }
 
     // ---- depthwise ---------------------------------------------------------------------------------------
