@@ -73,7 +73,7 @@ final class FloatConv implements ConvKernel {
     private final int ocPad;
     /** Whether the direct kernel computes this convolution (see {@link JavaVectorEngine#direct}). */
     private final boolean direct;
-    /** Direct: output rows per job, padded input columns per staged row, staged rows per job. */
+    /** Direct: output rows per job, staged rows per job; direct and depthwise: columns per zero-padded input row. */
     private final int jobRows, wp, stageRows;
     /**
      * Direct: where each tap starts in the staged rows, relative to the pixel. One flat loop over this table beat
@@ -236,7 +236,7 @@ final class FloatConv implements ConvKernel {
          * rows one job reads, {@code stage[stageRows][wp][ic]}, whose padding columns stay zero from allocation.
          */
         final float[] stage;
-        /** Depthwise with a channel multiplier: input rows {@code ring[slot][iw][oc]}, channels repeated by the multiplier. */
+        /** Depthwise: zero-padded input rows {@code ring[slot][wp][oc]}, channels repeated by the multiplier. */
         final float[] ring;
         /** NCHW: one image in and one out, as NHWC. */
         final float[] xi, yi;
@@ -253,9 +253,7 @@ final class FloatConv implements ConvKernel {
                     : gemm && !pointwise ? new float[kh * (iw * ic + L)] : null;
             pixAt = direct ? new int[directPixels()] : null;
             outAt = direct ? new long[directPixels()] : null;
-            // without a multiplier the loops read the input in place, saving a copy of each row; staging such rows
-            // too was not recorded in bench/results, so this is a choice
-            ring = depthwise && ocg > 1 ? new float[ringRows() * iw * oc] : null;
+            ring = depthwise ? new float[ringRows() * wp * oc] : null;
             xi = nchw ? new float[ih * iw * ic] : null;
             yi = nchw ? new float[oh * ow * oc] : null;
         }
@@ -852,74 +850,71 @@ final class FloatConv implements ConvKernel {
     /**
      * NHWC output rows {@code [from, to)} (row = n * oh + y) of a depthwise convolution, vectorised over output
      * channels. Layout: {@code y[n][y][x][o] = bias[o] + sum x[n][y*sh+..][x*sw+..][o / mult] * w[kh][kw][o]}.
-     * The loops read the input where it is, or, when {@code ring} is given, from input rows staged in
-     * {@code ring[slot][iw][oc]} (each input channel repeated {@code mult} times); a row that consecutive output
-     * rows share is staged once.
+     * The loops read input rows staged in {@code ring[slot][wp][oc]}, zero padded left and right, each input
+     * channel repeated {@code mult} times; a row that consecutive output rows share is staged once. Reading arrays
+     * rather than the input segment, with no border cases, measured on D1 (compare, median us, one thread, AMD
+     * EPYC, three runs each): 2438-2703 before against oneDNN's 1205-1327 in the same runs, 1647-1784 after
+     * against 998-1209.
      */
     private void depthwiseRows(MemorySegment x, MemorySegment y, int from, int to, float[] ring) {
-        MemorySegment src = ring == null ? x : MemorySegment.ofArray(ring);
-        long pixel = (long) (ring == null ? ic : oc) * BYTES;
-        int slots = ringRows();
+        int slots = ringRows(), rowLen = wp * oc;
         long[] slotRow = new long[slots];
         Arrays.fill(slotRow, -1);
-        long[] rowAt = new long[kh];
+        int[] rowAt = new int[kh];
         boolean threeTaps = kw == 3 && sw == 1 && dw == 1;
-        // output columns whose every tap lies inside the input: no per-tap checks there
-        int inLo = Math.min(ow, (padLeft + sw - 1) / sw);
-        int inHi = Math.max(inLo, Math.min(ow, Math.floorDiv(iw - 1 + padLeft - (kw - 1) * dw, sw) + 1));
         for (int row = from; row < to; row++) {
             int n = row / oh, yo = row % oh;
             for (int ky = 0; ky < kh; ky++) {
                 int yi = yo * sh - padTop + ky * dh;
                 if (yi < 0 || yi >= ih) {
                     rowAt[ky] = -1;
-                } else if (ring == null) {
-                    rowAt[ky] = ((long) n * ih + yi) * iw * pixel;
                 } else {
                     int slot = yi % slots;
                     long id = (long) n * ih + yi;
                     if (slotRow[slot] != id) {
-                        stageRow(x, n, yi, ring, slot * iw * oc);
+                        stageRow(x, n, yi, ring, slot * rowLen);
                         slotRow[slot] = id;
                     }
-                    rowAt[ky] = (long) slot * iw * pixel;
+                    rowAt[ky] = slot * rowLen;
                 }
             }
             long outRow = (long) row * ow * oc * BYTES;
             for (int c = 0; c < oc; c += L) {
                 if (c + L <= oc) {
                     int xo = 0;
-                    for (; xo < inLo; xo++) {
-                        depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, null);
+                    for (; threeTaps && xo + 8 <= ow; xo += 8) {
+                        depthwise8k3(ring, rowAt, y, outRow, xo, c);
                     }
-                    for (; threeTaps && xo + 8 <= inHi; xo += 8) {
-                        depthwiseInterior8k3(src, rowAt, pixel, y, outRow, xo, c);
-                    }
-                    for (; xo + DW_PIXELS <= inHi; xo += DW_PIXELS) {
-                        depthwiseInterior4(src, rowAt, pixel, y, outRow, xo, c);
+                    for (; xo + DW_PIXELS <= ow; xo += DW_PIXELS) {
+                        depthwise4(ring, rowAt, y, outRow, xo, c);
                     }
                     for (; xo < ow; xo++) {
-                        depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, null);
+                        depthwisePixel(ring, rowAt, y, outRow, xo, c, null);
                     }
                 } else {
                     VectorMask<Float> tail = SPECIES.indexInRange(c, oc);
                     for (int xo = 0; xo < ow; xo++) {
-                        depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, tail);
+                        depthwisePixel(ring, rowAt, y, outRow, xo, c, tail);
                     }
                 }
             }
         }
     }
 
-    /** {@code ring[at + x*oc + o] <- x[n][yi][x][o / mult]}: one bulk copy without a multiplier. */
+    /**
+     * {@code ring[at + (padLeft + x)*oc + o] <- x[n][yi][x][o / mult]}: one bulk copy without a multiplier. The
+     * padding columns are never written, so they stay zero from allocation.
+     */
     private void stageRow(MemorySegment x, int n, int yi, float[] ring, int at) {
         long src = ((long) n * ih + yi) * iw * ic;
+        int cols = Math.max(0, Math.min(iw, wp - padLeft));
+        at += padLeft * oc;
         if (ocg == 1) {
-            MemorySegment.copy(x, ELEMENT, src * BYTES, ring, at, iw * ic);
+            MemorySegment.copy(x, ELEMENT, src * BYTES, ring, at, cols * ic);
             return;
         }
         int mult = ocg;
-        for (int xi = 0; xi < iw; xi++) {
+        for (int xi = 0; xi < cols; xi++) {
             for (int c = 0; c < ic; c++) {
                 float v = x.getAtIndex(ELEMENT, src + (long) xi * ic + c);
                 Arrays.fill(ring, at + (xi * ic + c) * mult, at + (xi * ic + c + 1) * mult, v);
@@ -927,30 +922,22 @@ final class FloatConv implements ConvKernel {
         }
     }
 
-    /** One output pixel, channels {@code [c, c + L)}, checking every tap; {@code tail} masks the last block. */
-    private void depthwisePixel(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow, int xo,
-            int c, VectorMask<Float> tail) {
+    /** One output pixel, channels {@code [c, c + L)}; {@code tail} masks the last block. */
+    private void depthwisePixel(float[] ring, int[] rowAt, MemorySegment y, long outRow, int xo, int c,
+            VectorMask<Float> tail) {
         FloatVector acc = FloatVector.fromArray(SPECIES, bias, c);
-        long channel = (long) c * BYTES;
         for (int ky = 0; ky < kh; ky++) {
             if (rowAt[ky] < 0) {
                 continue;
             }
-            for (int kx = 0; kx < kw; kx++) {
-                int xi = xo * sw - padLeft + kx * dw;
-                if (xi < 0 || xi >= iw) {
-                    continue;
-                }
-                long at = rowAt[ky] + xi * pixel + channel;
-                FloatVector v = tail == null ? FloatVector.fromMemorySegment(SPECIES, src, at, ORDER)
-                        : FloatVector.fromMemorySegment(SPECIES, src, at, ORDER, tail);
+            for (int kx = 0, at = rowAt[ky] + xo * sw * oc + c; kx < kw; kx++, at += dw * oc) {
+                FloatVector v = tail == null ? FloatVector.fromArray(SPECIES, ring, at)
+                        : FloatVector.fromArray(SPECIES, ring, at, tail);
                 acc = v.fma(FloatVector.fromArray(SPECIES, w, (ky * kw + kx) * ocPad + c), acc);
             }
         }
         long out = outRow + ((long) xo * oc + c) * BYTES;
-        if (relu) {
-            acc = acc.max(0f);
-        }
+        acc = acc.max(FloatVector.broadcast(SPECIES, floor));
         if (tail == null) {
             acc.intoMemorySegment(y, out, ORDER);
         } else {
@@ -959,86 +946,79 @@ final class FloatConv implements ConvKernel {
     }
 
     /**
-     * Eight neighbouring output pixels of a 3-wide, stride 1, undilated kernel, all taps inside the input rows:
-     * each input vector is loaded once per kernel row and feeds up to three pixels. Layout as {@link #depthwiseRows}.
-     * Its gain over {@link #depthwiseInterior4} was not recorded in bench/results; kept as a choice.
+     * Eight neighbouring output pixels of a 3-wide, stride 1, undilated kernel: each input vector is loaded once
+     * per kernel row and feeds up to three pixels. Layout as {@link #depthwiseRows}.
      */
-    private void depthwiseInterior8k3(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow,
-            int xo, int c) {
+    private void depthwise8k3(float[] ring, int[] rowAt, MemorySegment y, long outRow, int xo, int c) {
         FloatVector a0 = FloatVector.fromArray(SPECIES, bias, c);
         FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        int p = oc;
         for (int ky = 0; ky < kh; ky++) {
             if (rowAt[ky] < 0) {
                 continue;
             }
-            long at = rowAt[ky] + (long) (xo - padLeft) * pixel + (long) c * BYTES;
+            int at = rowAt[ky] + xo * p + c;
             int wi = ky * 3 * ocPad + c;
             FloatVector w0 = FloatVector.fromArray(SPECIES, w, wi);
             FloatVector w1 = FloatVector.fromArray(SPECIES, w, wi + ocPad);
             FloatVector w2 = FloatVector.fromArray(SPECIES, w, wi + 2 * ocPad);
-            FloatVector x0 = FloatVector.fromMemorySegment(SPECIES, src, at, ORDER);
+            FloatVector x0 = FloatVector.fromArray(SPECIES, ring, at);
             a0 = x0.fma(w0, a0);
-            FloatVector x1 = FloatVector.fromMemorySegment(SPECIES, src, at + 1 * pixel, ORDER);
+            FloatVector x1 = FloatVector.fromArray(SPECIES, ring, at + p);
             a0 = x1.fma(w1, a0); a1 = x1.fma(w0, a1);
-            FloatVector x2 = FloatVector.fromMemorySegment(SPECIES, src, at + 2 * pixel, ORDER);
+            FloatVector x2 = FloatVector.fromArray(SPECIES, ring, at + 2 * p);
             a0 = x2.fma(w2, a0); a1 = x2.fma(w1, a1); a2 = x2.fma(w0, a2);
-            FloatVector x3 = FloatVector.fromMemorySegment(SPECIES, src, at + 3 * pixel, ORDER);
+            FloatVector x3 = FloatVector.fromArray(SPECIES, ring, at + 3 * p);
             a1 = x3.fma(w2, a1); a2 = x3.fma(w1, a2); a3 = x3.fma(w0, a3);
-            FloatVector x4 = FloatVector.fromMemorySegment(SPECIES, src, at + 4 * pixel, ORDER);
+            FloatVector x4 = FloatVector.fromArray(SPECIES, ring, at + 4 * p);
             a2 = x4.fma(w2, a2); a3 = x4.fma(w1, a3); a4 = x4.fma(w0, a4);
-            FloatVector x5 = FloatVector.fromMemorySegment(SPECIES, src, at + 5 * pixel, ORDER);
+            FloatVector x5 = FloatVector.fromArray(SPECIES, ring, at + 5 * p);
             a3 = x5.fma(w2, a3); a4 = x5.fma(w1, a4); a5 = x5.fma(w0, a5);
-            FloatVector x6 = FloatVector.fromMemorySegment(SPECIES, src, at + 6 * pixel, ORDER);
+            FloatVector x6 = FloatVector.fromArray(SPECIES, ring, at + 6 * p);
             a4 = x6.fma(w2, a4); a5 = x6.fma(w1, a5); a6 = x6.fma(w0, a6);
-            FloatVector x7 = FloatVector.fromMemorySegment(SPECIES, src, at + 7 * pixel, ORDER);
+            FloatVector x7 = FloatVector.fromArray(SPECIES, ring, at + 7 * p);
             a5 = x7.fma(w2, a5); a6 = x7.fma(w1, a6); a7 = x7.fma(w0, a7);
-            FloatVector x8 = FloatVector.fromMemorySegment(SPECIES, src, at + 8 * pixel, ORDER);
+            FloatVector x8 = FloatVector.fromArray(SPECIES, ring, at + 8 * p);
             a6 = x8.fma(w2, a6); a7 = x8.fma(w1, a7);
-            FloatVector x9 = FloatVector.fromMemorySegment(SPECIES, src, at + 9 * pixel, ORDER);
+            FloatVector x9 = FloatVector.fromArray(SPECIES, ring, at + 9 * p);
             a7 = x9.fma(w2, a7);
         }
-        if (relu) {
-            a0 = a0.max(0f); a1 = a1.max(0f); a2 = a2.max(0f); a3 = a3.max(0f);
-            a4 = a4.max(0f); a5 = a5.max(0f); a6 = a6.max(0f); a7 = a7.max(0f);
-        }
         long out = outRow + ((long) xo * oc + c) * BYTES, next = (long) oc * BYTES;
-        a0.intoMemorySegment(y, out + 0 * next, ORDER);
-        a1.intoMemorySegment(y, out + 1 * next, ORDER);
-        a2.intoMemorySegment(y, out + 2 * next, ORDER);
-        a3.intoMemorySegment(y, out + 3 * next, ORDER);
-        a4.intoMemorySegment(y, out + 4 * next, ORDER);
-        a5.intoMemorySegment(y, out + 5 * next, ORDER);
-        a6.intoMemorySegment(y, out + 6 * next, ORDER);
-        a7.intoMemorySegment(y, out + 7 * next, ORDER);
+        FloatVector lo = FloatVector.broadcast(SPECIES, floor);
+        a0.max(lo).intoMemorySegment(y, out, ORDER);
+        a1.max(lo).intoMemorySegment(y, out + next, ORDER);
+        a2.max(lo).intoMemorySegment(y, out + 2 * next, ORDER);
+        a3.max(lo).intoMemorySegment(y, out + 3 * next, ORDER);
+        a4.max(lo).intoMemorySegment(y, out + 4 * next, ORDER);
+        a5.max(lo).intoMemorySegment(y, out + 5 * next, ORDER);
+        a6.max(lo).intoMemorySegment(y, out + 6 * next, ORDER);
+        a7.max(lo).intoMemorySegment(y, out + 7 * next, ORDER);
     }
 
-    /** Four neighbouring output pixels whose taps are all inside the input rows: one weight load feeds four FMAs. */
-    private void depthwiseInterior4(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow,
-            int xo, int c) {
+    /** Four neighbouring output pixels, any kernel: one weight load feeds four FMAs. Layout as {@link #depthwiseRows}. */
+    private void depthwise4(float[] ring, int[] rowAt, MemorySegment y, long outRow, int xo, int c) {
         FloatVector acc0 = FloatVector.fromArray(SPECIES, bias, c), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        long step = sw * pixel;
+        int step = sw * oc;
         for (int ky = 0; ky < kh; ky++) {
             if (rowAt[ky] < 0) {
                 continue;
             }
-            long at = rowAt[ky] + (long) (xo * sw - padLeft) * pixel + (long) c * BYTES;
+            int at = rowAt[ky] + xo * step + c;
             int wi = ky * kw * ocPad + c;
-            for (int kx = 0; kx < kw; kx++, at += dw * pixel, wi += ocPad) {
+            for (int kx = 0; kx < kw; kx++, at += dw * oc, wi += ocPad) {
                 FloatVector wv = FloatVector.fromArray(SPECIES, w, wi);
-                acc0 = FloatVector.fromMemorySegment(SPECIES, src, at, ORDER).fma(wv, acc0);
-                acc1 = FloatVector.fromMemorySegment(SPECIES, src, at + step, ORDER).fma(wv, acc1);
-                acc2 = FloatVector.fromMemorySegment(SPECIES, src, at + 2 * step, ORDER).fma(wv, acc2);
-                acc3 = FloatVector.fromMemorySegment(SPECIES, src, at + 3 * step, ORDER).fma(wv, acc3);
+                acc0 = FloatVector.fromArray(SPECIES, ring, at).fma(wv, acc0);
+                acc1 = FloatVector.fromArray(SPECIES, ring, at + step).fma(wv, acc1);
+                acc2 = FloatVector.fromArray(SPECIES, ring, at + 2 * step).fma(wv, acc2);
+                acc3 = FloatVector.fromArray(SPECIES, ring, at + 3 * step).fma(wv, acc3);
             }
         }
-        if (relu) {
-            acc0 = acc0.max(0f); acc1 = acc1.max(0f); acc2 = acc2.max(0f); acc3 = acc3.max(0f);
-        }
         long out = outRow + ((long) xo * oc + c) * BYTES, next = (long) oc * BYTES;
-        acc0.intoMemorySegment(y, out, ORDER);
-        acc1.intoMemorySegment(y, out + next, ORDER);
-        acc2.intoMemorySegment(y, out + 2 * next, ORDER);
-        acc3.intoMemorySegment(y, out + 3 * next, ORDER);
+        FloatVector lo = FloatVector.broadcast(SPECIES, floor);
+        acc0.max(lo).intoMemorySegment(y, out, ORDER);
+        acc1.max(lo).intoMemorySegment(y, out + next, ORDER);
+        acc2.max(lo).intoMemorySegment(y, out + 2 * next, ORDER);
+        acc3.max(lo).intoMemorySegment(y, out + 3 * next, ORDER);
     }
 
     @Override

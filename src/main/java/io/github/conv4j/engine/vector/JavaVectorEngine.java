@@ -61,10 +61,11 @@ public final class JavaVectorEngine implements ConvEngine {
         long image = (long) spec.ih() * spec.iw() * spec.ic();
         long outImage = (long) spec.oh() * spec.ow() * spec.oc();
         long stagedRows = (long) spec.kh() * spec.iw() * (spec.ic() + lanes);
-        long depthwiseRows = Math.min((long) (spec.kh() - 1) * spec.dh() + 1, spec.ih()) * spec.iw() * spec.oc();
+
         long directRows = ((long) directJobRows(spec) - 1) * spec.sh() + (long) (spec.kh() - 1) * spec.dh() + 1;
         long directWidth = (long) (spec.ow() - 1) * spec.sw() + (long) (spec.kw() - 1) * spec.dw() + 1;
         long directStage = direct(spec) ? directRows * directWidth * spec.ic() : 0;
+        long depthwiseRows = Math.min((long) (spec.kh() - 1) * spec.dh() + 1, spec.ih()) * directWidth * spec.oc();
         long largest = Math.max(Math.max(Math.max(packedWeights, tile), directStage),
                 Math.max(Math.max(image, outImage), Math.max(stagedRows, depthwiseRows)));
         // work is split into int-numbered jobs: output rows, or tiles of at least 96 output pixels

@@ -117,6 +117,13 @@ class JavaVectorKernelTest {
         ConvSpec dilated = ConvSpec.builder().input(1, 12, 40, 32).kernel(5, 3, 32).groups(32).dilation(2, 3)
                 .stride(1, 2).padding(Padding.SAME).build();
         tests.add(DynamicTest.dynamicTest(dilated.toString(), () -> compare(dilated, 9, true)));
+        // wide left padding, and a stride that leaves the last input column unread: the staged rows hold only the
+        // columns the output reads, zero padding included
+        for (Layout layout : Layout.values()) {
+            ConvSpec skipped = ConvSpec.builder().layout(layout).input(2, 10, 18, 8).kernel(3, 3, 16).groups(8)
+                    .stride(3).padding(Padding.explicit(0, 2, 4, 0)).bias(true).relu(true).build();
+            tests.add(DynamicTest.dynamicTest(skipped.toString(), () -> compare(skipped, 10, false)));
+        }
         // a multiplier with dilated rows, and with fewer input rows than the dilated kernel spans
         for (ConvSpec spec : List.of(
                 ConvSpec.builder().input(2, 13, 11, 5).kernel(3, 3, 10).groups(5).dilation(2, 1).build(),
