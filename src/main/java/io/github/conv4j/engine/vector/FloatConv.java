@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The float32 kernels: a GEMM of packed patch rows by packed weight panels, a direct kernel that reads the
- * patches where they lie in staged input rows (few input channels per group), and a direct depthwise loop.
+ * The float32 kernels: a direct kernel that reads the patches where they lie in staged input rows, a GEMM of
+ * packed patch rows by packed weight panels for long reductions, and a direct depthwise loop.
  * All compute NHWC; an NCHW image is transposed into scratch on the way in and out.
  *
  * <p>DoubleConv, the float64 kernels, is generated from this file when the project builds (pom.xml).

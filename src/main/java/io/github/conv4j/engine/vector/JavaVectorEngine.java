@@ -10,8 +10,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.Optional;
 
 /**
- * The pure-Java SIMD engine: a register-blocked GEMM over packed patch rows, a direct register-blocked kernel
- * for convolutions with few input channels per group, and a separate vectorised loop for depthwise ones,
+ * The pure-Java SIMD engine: a direct register-blocked kernel that reads patches where they lie in the input,
+ * a register-blocked GEMM over packed patch rows for long reductions, and a vectorised loop for depthwise ones,
  * written with the incubating Vector API ({@code jdk.incubator.vector}).
  *
  * <p>This class never touches {@code jdk.incubator.vector} itself, so it loads, and {@link #probe()} answers,
@@ -82,15 +82,17 @@ public final class JavaVectorEngine implements ConvEngine {
 
     /**
      * Whether the direct kernel computes {@code spec}: each output pixel's taps summed straight from staged input
-     * rows, with no patch matrix. It wins where a patch row is short, so that copying it costs about as much as
-     * the GEMM that reads it: median us, one thread, AMD EPYC (lscpu model name; AVX-512, 16 float lanes),
-     * against the packed GEMM in the same build, S2 (icg*kw = 9) 261 to 57 and R6 (21) 19984 to 13937. It loses
-     * where the channels are many: R2 (1x1, 64 channels) 6646 to 9695, R1 (192) 12570 to 10811-34962 (noisy),
-     * R4 (768) 11026 to 12673. The bound 32 lies between the measured wins and losses; shapes between 21 and 64
-     * were not measured.
+     * rows, with no patch matrix, bias in the first sums and no sums kept in memory between reduction chunks. It
+     * needs each weight panel, {@code k = kh*kw*icg} rows of four vectors, to stay in cache, so it takes
+     * reductions up to 1152 and leaves longer ones to the packed GEMM, which chunks them. Thread CPU time, median
+     * us, one thread, AMD EPYC (lscpu model name; AVX-512, 16 float lanes), direct against GEMM in alternating
+     * runs: R1 (k = 576) 9650-9722 against 12443-15935, R2 (1x1, k = 64) 7531-7853 against 9074-9240, R3
+     * (k = 1152) 9110-9239 against 10114-10253, R4 (k = 2304) 10578-10608 against 10101-12818, R5 (k = 4608)
+     * 11647-12029 against 9961-11375. And by compare, median us: S2 (k = 27) 261 to 57, R6 (k = 147) 19984 to
+     * about 11000. CPUs with 16 vector registers (AVX2) spill the 24 sums of the kernel; not measured.
      */
     static boolean direct(ConvSpec spec) {
-        return !spec.isDepthwise() && spec.icPerGroup() * spec.kw() <= 32;
+        return !spec.isDepthwise() && (long) spec.kh() * spec.kw() * spec.icPerGroup() <= 1152;
     }
 
     /** Direct: output rows per job, about 512 output pixels. */

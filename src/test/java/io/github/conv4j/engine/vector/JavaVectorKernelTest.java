@@ -138,9 +138,10 @@ class JavaVectorKernelTest {
     }
 
     /**
-     * The direct kernel, for few input channels per group: its three register blocks (one, two and four vectors
-     * of output channels), channel tails, padding wider than the kernel's reach, strides, dilations, groups, and
-     * images longer than one job. Each spec runs in both layouts and dtypes, on native and heap segments.
+     * The direct kernel, here with few input channels per group: its three register blocks (one, two and four
+     * vectors of output channels), channel tails, padding wider than the kernel's reach, strides, dilations,
+     * groups, and images longer than one job. Each spec runs in both layouts and dtypes, on native and heap
+     * segments. (The other factories reach it too: every reduction up to 1152 takes it.)
      */
     @TestFactory
     List<DynamicTest> directFewChannels() {
@@ -178,6 +179,37 @@ class JavaVectorKernelTest {
                     tests.add(DynamicTest.dynamicTest(spec.toString(), () -> {
                         assertTrue(implementation(spec).startsWith("direct "), () -> implementation(spec));
                         compare(spec, s, s % 2 == 0);
+                    }));
+                }
+            }
+        }
+        return tests;
+    }
+
+    /**
+     * The packed GEMM, which takes reductions ({@code kh*kw*icg}) longer than 1152: several reduction chunks, a
+     * panel tail, more output pixels than one tile, a 1x1 with its copied patch rows, strides, dilation, groups
+     * and padding, in both layouts and dtypes.
+     */
+    @TestFactory
+    List<DynamicTest> gemmLongReductions() {
+        List<ConvSpec> specs = List.of(
+                ConvSpec.builder().input(2, 6, 7, 130).kernel(3, 3, 47).padding(Padding.SAME).bias(true).relu(true)
+                        .build(),
+                ConvSpec.builder().input(1, 9, 10, 260).kernel(3, 3, 18).groups(2).stride(2, 1).dilation(1, 2)
+                        .padding(Padding.explicit(2, 0, 1, 3)).bias(true).build(),
+                ConvSpec.builder().input(2, 3, 5, 1200).kernel(1, 1, 65).relu(true).build(),
+                ConvSpec.builder().input(2, 30, 31, 129).kernel(3, 3, 9).padding(Padding.SAME).build());
+        List<DynamicTest> tests = new ArrayList<>();
+        long seed = 900;
+        for (ConvSpec base : specs) {
+            for (Layout layout : Layout.values()) {
+                for (DType dtype : DType.values()) {
+                    ConvSpec spec = base.toBuilder().layout(layout).dtype(dtype).build();
+                    long s = seed++;
+                    tests.add(DynamicTest.dynamicTest(spec.toString(), () -> {
+                        assertTrue(implementation(spec).startsWith("packed GEMM "), () -> implementation(spec));
+                        compare(spec, s, s % 2 == 1);
                     }));
                 }
             }
@@ -250,7 +282,7 @@ class JavaVectorKernelTest {
     @Test
     void implementationNamesTheKernel() {
         ConvSpec dw = ConvSpec.builder().input(1, 4, 4, 8).kernel(3, 3, 8).groups(8).build();
-        ConvSpec gemm = ConvSpec.builder().input(1, 4, 4, 16).kernel(3, 3, 8).build();
+        ConvSpec gemm = ConvSpec.builder().input(1, 4, 4, 129).kernel(3, 3, 8).build();
         try (Arena arena = Arena.ofConfined();
                 ConvPlan a = Conv2d.plan(ENGINE, dw, Tensor.allocate(arena, DType.FLOAT32, dw.weightShape()), null);
                 ConvPlan b = Conv2d.plan(ENGINE, gemm, Tensor.allocate(arena, DType.FLOAT32, gemm.weightShape()),
@@ -258,10 +290,9 @@ class JavaVectorKernelTest {
             assertEquals(true, a.implementation().startsWith("depthwise direct loop"), a.implementation());
             assertEquals(true, b.implementation().startsWith("packed GEMM "), b.implementation());
         }
-        // three channels by three columns: few enough for the direct kernel
-        ConvSpec few = ConvSpec.builder().input(1, 4, 4, 3).kernel(3, 3, 8).build();
-        assertEquals(true, implementation(few).startsWith("direct "), implementation(few));
-        assertEquals(true, implementation(few.toBuilder().input(1, 4, 4, 11).build()).startsWith("packed GEMM "));
+        // the direct kernel up to a reduction of 1152 (3 * 3 * 128), the GEMM past it (3 * 3 * 129, above)
+        ConvSpec longest = ConvSpec.builder().input(1, 4, 4, 128).kernel(3, 3, 8).build();
+        assertEquals(true, implementation(longest).startsWith("direct "), implementation(longest));
     }
 
     private static void compare(ConvSpec spec, long seed, boolean heap) {
