@@ -95,7 +95,7 @@ public final class JavaVectorEngine implements ConvEngine {
         return !spec.isDepthwise() && (long) spec.kh() * spec.kw() * spec.icPerGroup() <= 1152;
     }
 
-    /** Direct: output rows per job, about 512 output pixels. */
+    /** Direct: output rows per job, about 512 output pixels; a choice, not measured against other sizes. */
     static int directJobRows(ConvSpec spec) {
         return Math.clamp((512L + spec.ow() - 1) / spec.ow(), 1, spec.oh());
     }
