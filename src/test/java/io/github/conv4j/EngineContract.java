@@ -210,8 +210,8 @@ abstract class EngineContract {
 
     /**
      * Specs whose engine paths differ (a 3x3 with enough channels for oneDNN's jit kernels and im2col's tiles,
-     * a 1x1, a depthwise, a strided grouped one) in both layouts and dtypes, then random ones; each with a batch
-     * of 5.
+     * a 1x1, a depthwise, a strided grouped one, one with few channels and more output rows than java-vector's
+     * direct kernel takes in one job) in both layouts and dtypes, then random ones; each with a batch of 5.
      */
     private List<ConvSpec> partialBatchSpecs() {
         List<ConvSpec> specs = new ArrayList<>();
@@ -223,6 +223,8 @@ abstract class EngineContract {
                 specs.add(b.input(5, 7, 7, 12).kernel(3, 3, 12).groups(12).padding(Padding.SAME).bias(true)
                         .build());
                 specs.add(b.input(5, 11, 10, 6).kernel(3, 2, 8).groups(2).stride(2, 1).padding(Padding.VALID)
+                        .relu(true).build());
+                specs.add(b.input(5, 30, 25, 3).kernel(3, 3, 20).groups(1).stride(1).padding(Padding.SAME).bias(true)
                         .relu(true).build());
             }
         }

@@ -16,8 +16,9 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The float32 kernels: a GEMM of packed patch rows by packed weight panels, and a direct depthwise loop.
- * Both compute NHWC; an NCHW image is transposed into scratch on the way in and out.
+ * The float32 kernels: a direct kernel that reads the patches where they lie in staged input rows, a GEMM of
+ * packed patch rows by packed weight panels for long reductions, and a direct depthwise loop.
+ * All compute NHWC; an NCHW image is transposed into scratch on the way in and out.
  *
  * <p>DoubleConv, the float64 kernels, is generated from this file when the project builds (pom.xml).
  */
@@ -47,6 +48,12 @@ final class FloatConv implements ConvKernel {
     private final boolean nchw, depthwise;
     private final int ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, padTop, padLeft, groups, icg, ocg;
     private final boolean relu;
+    /**
+     * The fused ReLU as a lower bound, {@code -inf} without one: {@code max} with it keeps NaN, like the reference.
+     * Kernels apply it unconditionally, so they need no branch and no helper method (a helper that takes a vector
+     * and is not inlined, as C2 declines in the large kernels, boxes the vector on every call).
+     */
+    private final float floor;
     /** An ungrouped {@link StridedSplit#pointwise} convolution: patch rows are input pixels, all channels. */
     private final boolean pointwise;
     /** Where the patch rows read the input: every input row and kernel column the packer takes. */
@@ -64,6 +71,16 @@ final class FloatConv implements ConvKernel {
     /** GEMM: {@code bias[g][p][nr]}; depthwise: {@code bias[ocPad]}; zeros without a bias. */
     private final float[] bias;
     private final int ocPad;
+    /** Whether the direct kernel computes this convolution (see {@link JavaVectorEngine#direct}). */
+    private final boolean direct;
+    /** Direct: output rows per job, staged rows per job; direct and depthwise: columns per zero-padded input row. */
+    private final int jobRows, wp, stageRows;
+    /**
+     * Direct: where each tap starts in the staged rows, relative to the pixel. One flat loop over this table beat
+     * a loop per kernel row over adjacent taps on S2 (70 to 57 us) and R6 (14400 to 13900 us), one thread
+     * (see {@link JavaVectorEngine#direct}): the short inner loops cost more than the table's loads.
+     */
+    private final int[] tapAt;
     private final AtomicReference<Scratch> spare = new AtomicReference<>();
 
     FloatConv(ConvSpec spec, MemorySegment weights, MemorySegment biasIn) {
@@ -74,11 +91,15 @@ final class FloatConv implements ConvKernel {
         kh = spec.kh(); kw = spec.kw(); sh = spec.sh(); sw = spec.sw(); dh = spec.dh(); dw = spec.dw();
         padTop = spec.padTop(); padLeft = spec.padLeft(); groups = spec.groups();
         icg = spec.icPerGroup(); ocg = spec.ocPerGroup(); relu = spec.relu();
+        floor = relu ? 0f : Float.NEGATIVE_INFINITY;
         k = kh * kw * icg;
         pointwise = StridedSplit.pointwise(spec) && groups == 1;
         split = new StridedSplit(spec, false);
         index = new TensorIndex(spec);
-        nv = ocg <= L ? 1 : 2;
+        direct = JavaVectorEngine.direct(spec);
+        int vectors = (ocg + L - 1) / L;
+        // direct: four vectors when they divide the group's channels, else two, wasting at most one vector
+        nv = vectors == 1 ? 1 : direct && vectors % 4 == 0 ? 4 : 2;
         nr = nv * L;
         panels = (ocg + nr - 1) / nr;
         ocPad = VectorConv.roundUp(oc, L);
@@ -87,6 +108,18 @@ final class FloatConv implements ConvKernel {
         int rows = Math.clamp(TILE_BYTES / BYTES / k, MIN_TILE_ROWS, MAX_TILE_ROWS) / MR * MR;
         long pixels = (long) oh * ow * (nchw ? 1 : spec.mb());
         tileRows = (int) Math.min(rows, (pixels + MR - 1) / MR * MR);
+        jobRows = JavaVectorEngine.directJobRows(spec);
+        wp = JavaVectorEngine.directWidth(spec);
+        stageRows = (jobRows - 1) * sh + (kh - 1) * dh + 1;
+        // where each tap (ky, kx, i) reads the staged rows, in the order of the packed weights
+        tapAt = new int[k];
+        for (int y = 0, t = 0; y < kh; y++) {
+            for (int x = 0; x < kw; x++) {
+                for (int i = 0; i < icg; i++) {
+                    tapAt[t++] = (y * dh * wp + x * dw) * ic + i;
+                }
+            }
+        }
         if (depthwise) {
             w = new float[kh * kw * ocPad];
             bias = new float[ocPad];
@@ -131,7 +164,9 @@ final class FloatConv implements ConvKernel {
 
     @Override
     public String implementation() {
-        return (depthwise ? "depthwise direct loop" : "packed GEMM " + MR + "x" + nr) + ", float32 x" + L
+        String kernel = depthwise ? "depthwise direct loop"
+                : direct ? "direct " + directPixels() + "x" + nr : "packed GEMM " + MR + "x" + nr;
+        return kernel + ", float32 x" + L
                 + (nchw ? ", NCHW via NHWC scratch" : "");
     }
 
@@ -146,6 +181,19 @@ final class FloatConv implements ConvKernel {
                 Scratch sc = take();
                 try {
                     nchwImages(x, y, from, to, sc);
+                } finally {
+                    spare.set(sc);
+                }
+            });
+        } else if (direct) {
+            int perImage = (oh + jobRows - 1) / jobRows;
+            Workers.run(threads, batch * perImage, (from, to) -> {
+                Scratch sc = take();
+                try {
+                    for (int j = from; j < to; j++) {
+                        int y0 = j % perImage * jobRows;
+                        directRows(x, y, j / perImage, y0, Math.min(oh, y0 + jobRows), sc);
+                    }
                 } finally {
                     spare.set(sc);
                 }
@@ -183,20 +231,29 @@ final class FloatConv implements ConvKernel {
     private final class Scratch {
         /** GEMM patch rows {@code a[tileRows][k]} and sums {@code c[panels][tileRows][nr]}. */
         final float[] a, c;
-        /** GEMM: the input rows one output row reads, {@code stage[kh][iw*ic + L]}. */
+        /**
+         * GEMM: the input rows one output row reads, {@code stage[kh][iw*ic + L]}. Direct: the zero-padded input
+         * rows one job reads, {@code stage[stageRows][wp][ic]}, whose padding columns stay zero from allocation.
+         */
         final float[] stage;
-        /** Depthwise with a channel multiplier: input rows {@code ring[slot][iw][oc]}, channels repeated by the multiplier. */
+        /** Depthwise: zero-padded input rows {@code ring[slot][wp][oc]}, channels repeated by the multiplier. */
         final float[] ring;
         /** NCHW: one image in and one out, as NHWC. */
         final float[] xi, yi;
 
+        /** Direct: the pixels of one register block, where their patches start in {@code stage} and output. */
+        final int[] pixAt;
+        final long[] outAt;
+
         Scratch() {
-            a = depthwise ? null : new float[tileRows * k];
-            c = depthwise ? null : new float[panels * tileRows * nr];
-            stage = depthwise || pointwise ? null : new float[kh * (iw * ic + L)];
-            // without a multiplier the loops read the input in place, saving a copy of each row; staging such rows
-            // too was not recorded in bench/results, so this is a choice
-            ring = depthwise && ocg > 1 ? new float[ringRows() * iw * oc] : null;
+            boolean gemm = !depthwise && !direct;
+            a = gemm ? new float[tileRows * k] : null;
+            c = gemm ? new float[panels * tileRows * nr] : direct ? new float[directPixels() * nr] : null;
+            stage = direct ? new float[stageRows * wp * ic]
+                    : gemm && !pointwise ? new float[kh * (iw * ic + L)] : null;
+            pixAt = direct ? new int[directPixels()] : null;
+            outAt = direct ? new long[directPixels()] : null;
+            ring = depthwise ? new float[ringRows() * wp * oc] : null;
             xi = nchw ? new float[ih * iw * ic] : null;
             yi = nchw ? new float[oh * ow * oc] : null;
         }
@@ -222,6 +279,10 @@ final class FloatConv implements ConvKernel {
             }
             if (depthwise) {
                 depthwiseRows(xs, ys, 0, oh, sc.ring);
+            } else if (direct) {
+                for (int y0 = 0; y0 < oh; y0 += jobRows) {
+                    directRows(xs, ys, 0, y0, Math.min(oh, y0 + jobRows), sc);
+                }
             } else {
                 for (int m0 = 0; m0 < outPlane; m0 += tileRows) {
                     gemmTile(xs, ys, m0, Math.min(tileRows, outPlane - m0), sc);
@@ -515,6 +576,270 @@ final class FloatConv implements ConvKernel {
         }
     }
 
+    // ---- direct -----------------------------------------------------------------------------------------
+
+    /** Output pixels per register block of the direct kernel: 24 accumulators, or 12 for one vector. */
+    private int directPixels() {
+        return nv == 4 ? 6 : 12;
+    }
+
+    /**
+     * NHWC output rows {@code [y0, y1)} of image {@code n}, all groups, computed straight from the input: stage
+     * the input rows they read, zero padded, then for each weight panel and each block of output pixels (running
+     * on across output rows) sum every tap in registers, bias first, ReLU on the way out. The packed weights have
+     * the GEMM's layout, {@code w[g][p][kh][kw][icg][nr]}.
+     */
+    private void directRows(MemorySegment x, MemorySegment y, int n, int y0, int y1, Scratch sc) {
+        float[] stage = sc.stage;
+        int[] pixAt = sc.pixAt;
+        long[] outAt = sc.outAt;
+        float[] acc = sc.c;
+        FloatVector lo = FloatVector.broadcast(SPECIES, floor);
+        VectorMask<Float> tail = SPECIES.indexInRange(0, ocg % L);
+        stageDirect(x, n, y0, y1, stage);
+        int pixels = (y1 - y0) * ow, block = directPixels();
+        long outStep = (long) oc * BYTES;
+        for (int g = 0; g < groups; g++) {
+            long out = ((((long) n * oh + y0) * ow) * oc + g * ocg) * BYTES;
+            int xo = 0, rowStart = g * icg, rowStep = sh * wp * ic, colStep = sw * ic;
+            for (int m0 = 0; m0 < pixels; m0 += block) {
+                // pixels past the last compute and store the last one again, the same values
+                for (int i = 0; i < block; i++) {
+                    if (m0 + i < pixels) {
+                        pixAt[i] = rowStart + xo * colStep;
+                        outAt[i] = out;
+                        out += outStep;
+                        if (++xo == ow) {
+                            xo = 0;
+                            rowStart += rowStep;
+                        }
+                    } else {
+                        pixAt[i] = pixAt[i - 1];
+                        outAt[i] = outAt[i - 1];
+                    }
+                }
+                // every panel of a block before the next block: each output pixel is written whole at once
+                for (int p = 0; p < panels; p++) {
+                    int cols = Math.min(nr, ocg - p * nr), panel = (g * panels + p) * k * nr;
+                    int biasAt = (g * panels + p) * nr;
+                    long shift = (long) p * nr * BYTES;
+                    if (nv == 1) {
+                        direct12x1(stage, pixAt, panel, biasAt, acc);
+                    } else if (nv == 2) {
+                        direct12x2(stage, pixAt, panel, biasAt, acc);
+                    } else {
+                        direct6x4(stage, pixAt, panel, biasAt, acc);
+                    }
+                    // stores apart from the kernels: written out there, they make a method too large for C1, which
+                    // then leaves the kernel in slow code for seconds
+                    if (cols == L) {
+                        for (int i = 0; i < block; i++) {
+                            FloatVector.fromArray(SPECIES, acc, i * nr).max(lo).intoMemorySegment(y, outAt[i] + shift,
+                                    ORDER);
+                        }
+                    } else {
+                        for (int i = 0; i < block; i++) {
+                            for (int j = 0; j < cols; j += L) {
+                                FloatVector v = FloatVector.fromArray(SPECIES, acc, i * nr + j).max(lo);
+                                if (j + L <= cols) {
+                                    v.intoMemorySegment(y, outAt[i] + shift + (long) j * BYTES, ORDER);
+                                } else {
+                                    v.intoMemorySegment(y, outAt[i] + shift + (long) j * BYTES, ORDER, tail);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code stage[r][wp][ic] <- x[n][y0*sh - padTop + r][c - padLeft][ic]}, zero outside the input, for the
+     * {@code (y1 - y0 - 1) * sh + (kh - 1) * dh + 1} input rows that output rows {@code [y0, y1)} read. Padding
+     * columns are never written with data, so they stay zero from allocation; rows in the padding are refilled.
+     */
+    private void stageDirect(MemorySegment x, int n, int y0, int y1, float[] stage) {
+        int rows = (y1 - y0 - 1) * sh + (kh - 1) * dh + 1, rowLen = wp * ic;
+        int cols = Math.max(0, Math.min(iw, wp - padLeft));
+        for (int r = 0; r < rows; r++) {
+            int yi = y0 * sh - padTop + r;
+            if (yi < 0 || yi >= ih) {
+                Arrays.fill(stage, r * rowLen, (r + 1) * rowLen, 0f);
+            } else if (cols > 0) {
+                MemorySegment.copy(x, ELEMENT, (((long) n * ih + yi) * iw) * ic * BYTES, stage,
+                        r * rowLen + padLeft * ic, cols * ic);
+            }
+        }
+    }
+
+    /**
+     * Direct micro-kernel, 12 pixels by 1 vector: {@code acc[p] = bias + sum_t a[pixAt[p] + t] * w[t]} over the
+     * taps {@code t} of {@link #tapAt}, weights {@code w[k][L]} from {@code panel}.
+     */
+    private void direct12x1(float[] a, int[] pixAt, int panel, int biasAt, float[] acc) {
+        int p0 = pixAt[0], p1 = pixAt[1], p2 = pixAt[2], p3 = pixAt[3], p4 = pixAt[4], p5 = pixAt[5];
+        int p6 = pixAt[6], p7 = pixAt[7], p8 = pixAt[8], p9 = pixAt[9], p10 = pixAt[10], p11 = pixAt[11];
+        FloatVector c0 = FloatVector.fromArray(SPECIES, bias, biasAt);
+        FloatVector c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0;
+        FloatVector c11 = c0;
+        float[] b = w;
+        int[] taps = tapAt;
+        for (int i = 0, bi = panel; i < taps.length; i++, bi += L) {
+            int t = taps[i];
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            c0 = FloatVector.broadcast(SPECIES, a[p0 + t]).fma(b0, c0);
+            c1 = FloatVector.broadcast(SPECIES, a[p1 + t]).fma(b0, c1);
+            c2 = FloatVector.broadcast(SPECIES, a[p2 + t]).fma(b0, c2);
+            c3 = FloatVector.broadcast(SPECIES, a[p3 + t]).fma(b0, c3);
+            c4 = FloatVector.broadcast(SPECIES, a[p4 + t]).fma(b0, c4);
+            c5 = FloatVector.broadcast(SPECIES, a[p5 + t]).fma(b0, c5);
+            c6 = FloatVector.broadcast(SPECIES, a[p6 + t]).fma(b0, c6);
+            c7 = FloatVector.broadcast(SPECIES, a[p7 + t]).fma(b0, c7);
+            c8 = FloatVector.broadcast(SPECIES, a[p8 + t]).fma(b0, c8);
+            c9 = FloatVector.broadcast(SPECIES, a[p9 + t]).fma(b0, c9);
+            c10 = FloatVector.broadcast(SPECIES, a[p10 + t]).fma(b0, c10);
+            c11 = FloatVector.broadcast(SPECIES, a[p11 + t]).fma(b0, c11);
+        }
+        c0.intoArray(acc, 0);
+        c1.intoArray(acc, 1 * L);
+        c2.intoArray(acc, 2 * L);
+        c3.intoArray(acc, 3 * L);
+        c4.intoArray(acc, 4 * L);
+        c5.intoArray(acc, 5 * L);
+        c6.intoArray(acc, 6 * L);
+        c7.intoArray(acc, 7 * L);
+        c8.intoArray(acc, 8 * L);
+        c9.intoArray(acc, 9 * L);
+        c10.intoArray(acc, 10 * L);
+        c11.intoArray(acc, 11 * L);
+    }
+
+    /** Direct micro-kernel, 12 pixels by 2 vectors; layout as {@link #direct12x1}, weights {@code w[k][2L]}. */
+    private void direct12x2(float[] a, int[] pixAt, int panel, int biasAt, float[] acc) {
+        int p0 = pixAt[0], p1 = pixAt[1], p2 = pixAt[2], p3 = pixAt[3], p4 = pixAt[4], p5 = pixAt[5];
+        int p6 = pixAt[6], p7 = pixAt[7], p8 = pixAt[8], p9 = pixAt[9], p10 = pixAt[10], p11 = pixAt[11];
+        FloatVector c00 = FloatVector.fromArray(SPECIES, bias, biasAt);
+        FloatVector c01 = FloatVector.fromArray(SPECIES, bias, biasAt + L);
+        FloatVector c10 = c00, c20 = c00, c30 = c00, c40 = c00, c50 = c00, c60 = c00, c70 = c00, c80 = c00;
+        FloatVector c90 = c00, c100 = c00, c110 = c00;
+        FloatVector c11 = c01, c21 = c01, c31 = c01, c41 = c01, c51 = c01, c61 = c01, c71 = c01, c81 = c01;
+        FloatVector c91 = c01, c101 = c01, c111 = c01;
+        float[] b = w;
+        int[] taps = tapAt;
+        for (int i = 0, bi = panel; i < taps.length; i++, bi += 2 * L) {
+            int t = taps[i];
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, b, bi + L);
+            FloatVector v = FloatVector.broadcast(SPECIES, a[p0 + t]);
+            c00 = v.fma(b0, c00); c01 = v.fma(b1, c01);
+            v = FloatVector.broadcast(SPECIES, a[p1 + t]);
+            c10 = v.fma(b0, c10); c11 = v.fma(b1, c11);
+            v = FloatVector.broadcast(SPECIES, a[p2 + t]);
+            c20 = v.fma(b0, c20); c21 = v.fma(b1, c21);
+            v = FloatVector.broadcast(SPECIES, a[p3 + t]);
+            c30 = v.fma(b0, c30); c31 = v.fma(b1, c31);
+            v = FloatVector.broadcast(SPECIES, a[p4 + t]);
+            c40 = v.fma(b0, c40); c41 = v.fma(b1, c41);
+            v = FloatVector.broadcast(SPECIES, a[p5 + t]);
+            c50 = v.fma(b0, c50); c51 = v.fma(b1, c51);
+            v = FloatVector.broadcast(SPECIES, a[p6 + t]);
+            c60 = v.fma(b0, c60); c61 = v.fma(b1, c61);
+            v = FloatVector.broadcast(SPECIES, a[p7 + t]);
+            c70 = v.fma(b0, c70); c71 = v.fma(b1, c71);
+            v = FloatVector.broadcast(SPECIES, a[p8 + t]);
+            c80 = v.fma(b0, c80); c81 = v.fma(b1, c81);
+            v = FloatVector.broadcast(SPECIES, a[p9 + t]);
+            c90 = v.fma(b0, c90); c91 = v.fma(b1, c91);
+            v = FloatVector.broadcast(SPECIES, a[p10 + t]);
+            c100 = v.fma(b0, c100); c101 = v.fma(b1, c101);
+            v = FloatVector.broadcast(SPECIES, a[p11 + t]);
+            c110 = v.fma(b0, c110); c111 = v.fma(b1, c111);
+        }
+        c00.intoArray(acc, 0);
+        c01.intoArray(acc, 1 * L);
+        c10.intoArray(acc, 2 * L);
+        c11.intoArray(acc, 3 * L);
+        c20.intoArray(acc, 4 * L);
+        c21.intoArray(acc, 5 * L);
+        c30.intoArray(acc, 6 * L);
+        c31.intoArray(acc, 7 * L);
+        c40.intoArray(acc, 8 * L);
+        c41.intoArray(acc, 9 * L);
+        c50.intoArray(acc, 10 * L);
+        c51.intoArray(acc, 11 * L);
+        c60.intoArray(acc, 12 * L);
+        c61.intoArray(acc, 13 * L);
+        c70.intoArray(acc, 14 * L);
+        c71.intoArray(acc, 15 * L);
+        c80.intoArray(acc, 16 * L);
+        c81.intoArray(acc, 17 * L);
+        c90.intoArray(acc, 18 * L);
+        c91.intoArray(acc, 19 * L);
+        c100.intoArray(acc, 20 * L);
+        c101.intoArray(acc, 21 * L);
+        c110.intoArray(acc, 22 * L);
+        c111.intoArray(acc, 23 * L);
+    }
+
+    /** Direct micro-kernel, 6 pixels by 4 vectors; layout as {@link #direct12x1}, weights {@code w[k][4L]}. */
+    private void direct6x4(float[] a, int[] pixAt, int panel, int biasAt, float[] acc) {
+        int p0 = pixAt[0], p1 = pixAt[1], p2 = pixAt[2], p3 = pixAt[3], p4 = pixAt[4], p5 = pixAt[5];
+        FloatVector c00 = FloatVector.fromArray(SPECIES, bias, biasAt);
+        FloatVector c01 = FloatVector.fromArray(SPECIES, bias, biasAt + L);
+        FloatVector c02 = FloatVector.fromArray(SPECIES, bias, biasAt + 2 * L);
+        FloatVector c03 = FloatVector.fromArray(SPECIES, bias, biasAt + 3 * L);
+        FloatVector c10 = c00, c20 = c00, c30 = c00, c40 = c00, c50 = c00;
+        FloatVector c11 = c01, c21 = c01, c31 = c01, c41 = c01, c51 = c01;
+        FloatVector c12 = c02, c22 = c02, c32 = c02, c42 = c02, c52 = c02;
+        FloatVector c13 = c03, c23 = c03, c33 = c03, c43 = c03, c53 = c03;
+        float[] b = w;
+        int[] taps = tapAt;
+        for (int i = 0, bi = panel; i < taps.length; i++, bi += 4 * L) {
+            int t = taps[i];
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, b, bi + L);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, b, bi + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(SPECIES, b, bi + 3 * L);
+            FloatVector v = FloatVector.broadcast(SPECIES, a[p0 + t]);
+            c00 = v.fma(b0, c00); c01 = v.fma(b1, c01); c02 = v.fma(b2, c02); c03 = v.fma(b3, c03);
+            v = FloatVector.broadcast(SPECIES, a[p1 + t]);
+            c10 = v.fma(b0, c10); c11 = v.fma(b1, c11); c12 = v.fma(b2, c12); c13 = v.fma(b3, c13);
+            v = FloatVector.broadcast(SPECIES, a[p2 + t]);
+            c20 = v.fma(b0, c20); c21 = v.fma(b1, c21); c22 = v.fma(b2, c22); c23 = v.fma(b3, c23);
+            v = FloatVector.broadcast(SPECIES, a[p3 + t]);
+            c30 = v.fma(b0, c30); c31 = v.fma(b1, c31); c32 = v.fma(b2, c32); c33 = v.fma(b3, c33);
+            v = FloatVector.broadcast(SPECIES, a[p4 + t]);
+            c40 = v.fma(b0, c40); c41 = v.fma(b1, c41); c42 = v.fma(b2, c42); c43 = v.fma(b3, c43);
+            v = FloatVector.broadcast(SPECIES, a[p5 + t]);
+            c50 = v.fma(b0, c50); c51 = v.fma(b1, c51); c52 = v.fma(b2, c52); c53 = v.fma(b3, c53);
+        }
+        c00.intoArray(acc, 0);
+        c01.intoArray(acc, 1 * L);
+        c02.intoArray(acc, 2 * L);
+        c03.intoArray(acc, 3 * L);
+        c10.intoArray(acc, 4 * L);
+        c11.intoArray(acc, 5 * L);
+        c12.intoArray(acc, 6 * L);
+        c13.intoArray(acc, 7 * L);
+        c20.intoArray(acc, 8 * L);
+        c21.intoArray(acc, 9 * L);
+        c22.intoArray(acc, 10 * L);
+        c23.intoArray(acc, 11 * L);
+        c30.intoArray(acc, 12 * L);
+        c31.intoArray(acc, 13 * L);
+        c32.intoArray(acc, 14 * L);
+        c33.intoArray(acc, 15 * L);
+        c40.intoArray(acc, 16 * L);
+        c41.intoArray(acc, 17 * L);
+        c42.intoArray(acc, 18 * L);
+        c43.intoArray(acc, 19 * L);
+        c50.intoArray(acc, 20 * L);
+        c51.intoArray(acc, 21 * L);
+        c52.intoArray(acc, 22 * L);
+        c53.intoArray(acc, 23 * L);
+    }
+
     // ---- depthwise ---------------------------------------------------------------------------------------
 
     /** Ring slots for staged input rows: every row one output row reads maps to its own slot. */
@@ -525,74 +850,71 @@ final class FloatConv implements ConvKernel {
     /**
      * NHWC output rows {@code [from, to)} (row = n * oh + y) of a depthwise convolution, vectorised over output
      * channels. Layout: {@code y[n][y][x][o] = bias[o] + sum x[n][y*sh+..][x*sw+..][o / mult] * w[kh][kw][o]}.
-     * The loops read the input where it is, or, when {@code ring} is given, from input rows staged in
-     * {@code ring[slot][iw][oc]} (each input channel repeated {@code mult} times); a row that consecutive output
-     * rows share is staged once.
+     * The loops read input rows staged in {@code ring[slot][wp][oc]}, zero padded left and right, each input
+     * channel repeated {@code mult} times; a row that consecutive output rows share is staged once. Reading arrays
+     * rather than the input segment, with no border cases, measured on D1 (compare, median us, one thread, AMD
+     * EPYC, three runs each): 2438-2703 before against oneDNN's 1205-1327 in the same runs, 1647-1784 after
+     * against 998-1209.
      */
     private void depthwiseRows(MemorySegment x, MemorySegment y, int from, int to, float[] ring) {
-        MemorySegment src = ring == null ? x : MemorySegment.ofArray(ring);
-        long pixel = (long) (ring == null ? ic : oc) * BYTES;
-        int slots = ringRows();
+        int slots = ringRows(), rowLen = wp * oc;
         long[] slotRow = new long[slots];
         Arrays.fill(slotRow, -1);
-        long[] rowAt = new long[kh];
+        int[] rowAt = new int[kh];
         boolean threeTaps = kw == 3 && sw == 1 && dw == 1;
-        // output columns whose every tap lies inside the input: no per-tap checks there
-        int inLo = Math.min(ow, (padLeft + sw - 1) / sw);
-        int inHi = Math.max(inLo, Math.min(ow, Math.floorDiv(iw - 1 + padLeft - (kw - 1) * dw, sw) + 1));
         for (int row = from; row < to; row++) {
             int n = row / oh, yo = row % oh;
             for (int ky = 0; ky < kh; ky++) {
                 int yi = yo * sh - padTop + ky * dh;
                 if (yi < 0 || yi >= ih) {
                     rowAt[ky] = -1;
-                } else if (ring == null) {
-                    rowAt[ky] = ((long) n * ih + yi) * iw * pixel;
                 } else {
                     int slot = yi % slots;
                     long id = (long) n * ih + yi;
                     if (slotRow[slot] != id) {
-                        stageRow(x, n, yi, ring, slot * iw * oc);
+                        stageRow(x, n, yi, ring, slot * rowLen);
                         slotRow[slot] = id;
                     }
-                    rowAt[ky] = (long) slot * iw * pixel;
+                    rowAt[ky] = slot * rowLen;
                 }
             }
             long outRow = (long) row * ow * oc * BYTES;
             for (int c = 0; c < oc; c += L) {
                 if (c + L <= oc) {
                     int xo = 0;
-                    for (; xo < inLo; xo++) {
-                        depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, null);
+                    for (; threeTaps && xo + 8 <= ow; xo += 8) {
+                        depthwise8k3(ring, rowAt, y, outRow, xo, c);
                     }
-                    for (; threeTaps && xo + 8 <= inHi; xo += 8) {
-                        depthwiseInterior8k3(src, rowAt, pixel, y, outRow, xo, c);
-                    }
-                    for (; xo + DW_PIXELS <= inHi; xo += DW_PIXELS) {
-                        depthwiseInterior4(src, rowAt, pixel, y, outRow, xo, c);
+                    for (; xo + DW_PIXELS <= ow; xo += DW_PIXELS) {
+                        depthwise4(ring, rowAt, y, outRow, xo, c);
                     }
                     for (; xo < ow; xo++) {
-                        depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, null);
+                        depthwisePixel(ring, rowAt, y, outRow, xo, c, null);
                     }
                 } else {
                     VectorMask<Float> tail = SPECIES.indexInRange(c, oc);
                     for (int xo = 0; xo < ow; xo++) {
-                        depthwisePixel(src, rowAt, pixel, y, outRow, xo, c, tail);
+                        depthwisePixel(ring, rowAt, y, outRow, xo, c, tail);
                     }
                 }
             }
         }
     }
 
-    /** {@code ring[at + x*oc + o] <- x[n][yi][x][o / mult]}: one bulk copy without a multiplier. */
+    /**
+     * {@code ring[at + (padLeft + x)*oc + o] <- x[n][yi][x][o / mult]}: one bulk copy without a multiplier. The
+     * padding columns are never written, so they stay zero from allocation.
+     */
     private void stageRow(MemorySegment x, int n, int yi, float[] ring, int at) {
         long src = ((long) n * ih + yi) * iw * ic;
+        int cols = Math.max(0, Math.min(iw, wp - padLeft));
+        at += padLeft * oc;
         if (ocg == 1) {
-            MemorySegment.copy(x, ELEMENT, src * BYTES, ring, at, iw * ic);
+            MemorySegment.copy(x, ELEMENT, src * BYTES, ring, at, cols * ic);
             return;
         }
         int mult = ocg;
-        for (int xi = 0; xi < iw; xi++) {
+        for (int xi = 0; xi < cols; xi++) {
             for (int c = 0; c < ic; c++) {
                 float v = x.getAtIndex(ELEMENT, src + (long) xi * ic + c);
                 Arrays.fill(ring, at + (xi * ic + c) * mult, at + (xi * ic + c + 1) * mult, v);
@@ -600,30 +922,22 @@ final class FloatConv implements ConvKernel {
         }
     }
 
-    /** One output pixel, channels {@code [c, c + L)}, checking every tap; {@code tail} masks the last block. */
-    private void depthwisePixel(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow, int xo,
-            int c, VectorMask<Float> tail) {
+    /** One output pixel, channels {@code [c, c + L)}; {@code tail} masks the last block. */
+    private void depthwisePixel(float[] ring, int[] rowAt, MemorySegment y, long outRow, int xo, int c,
+            VectorMask<Float> tail) {
         FloatVector acc = FloatVector.fromArray(SPECIES, bias, c);
-        long channel = (long) c * BYTES;
         for (int ky = 0; ky < kh; ky++) {
             if (rowAt[ky] < 0) {
                 continue;
             }
-            for (int kx = 0; kx < kw; kx++) {
-                int xi = xo * sw - padLeft + kx * dw;
-                if (xi < 0 || xi >= iw) {
-                    continue;
-                }
-                long at = rowAt[ky] + xi * pixel + channel;
-                FloatVector v = tail == null ? FloatVector.fromMemorySegment(SPECIES, src, at, ORDER)
-                        : FloatVector.fromMemorySegment(SPECIES, src, at, ORDER, tail);
+            for (int kx = 0, at = rowAt[ky] + xo * sw * oc + c; kx < kw; kx++, at += dw * oc) {
+                FloatVector v = tail == null ? FloatVector.fromArray(SPECIES, ring, at)
+                        : FloatVector.fromArray(SPECIES, ring, at, tail);
                 acc = v.fma(FloatVector.fromArray(SPECIES, w, (ky * kw + kx) * ocPad + c), acc);
             }
         }
         long out = outRow + ((long) xo * oc + c) * BYTES;
-        if (relu) {
-            acc = acc.max(0f);
-        }
+        acc = acc.max(FloatVector.broadcast(SPECIES, floor));
         if (tail == null) {
             acc.intoMemorySegment(y, out, ORDER);
         } else {
@@ -632,86 +946,79 @@ final class FloatConv implements ConvKernel {
     }
 
     /**
-     * Eight neighbouring output pixels of a 3-wide, stride 1, undilated kernel, all taps inside the input rows:
-     * each input vector is loaded once per kernel row and feeds up to three pixels. Layout as {@link #depthwiseRows}.
-     * Its gain over {@link #depthwiseInterior4} was not recorded in bench/results; kept as a choice.
+     * Eight neighbouring output pixels of a 3-wide, stride 1, undilated kernel: each input vector is loaded once
+     * per kernel row and feeds up to three pixels. Layout as {@link #depthwiseRows}.
      */
-    private void depthwiseInterior8k3(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow,
-            int xo, int c) {
+    private void depthwise8k3(float[] ring, int[] rowAt, MemorySegment y, long outRow, int xo, int c) {
         FloatVector a0 = FloatVector.fromArray(SPECIES, bias, c);
         FloatVector a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        int p = oc;
         for (int ky = 0; ky < kh; ky++) {
             if (rowAt[ky] < 0) {
                 continue;
             }
-            long at = rowAt[ky] + (long) (xo - padLeft) * pixel + (long) c * BYTES;
+            int at = rowAt[ky] + xo * p + c;
             int wi = ky * 3 * ocPad + c;
             FloatVector w0 = FloatVector.fromArray(SPECIES, w, wi);
             FloatVector w1 = FloatVector.fromArray(SPECIES, w, wi + ocPad);
             FloatVector w2 = FloatVector.fromArray(SPECIES, w, wi + 2 * ocPad);
-            FloatVector x0 = FloatVector.fromMemorySegment(SPECIES, src, at, ORDER);
+            FloatVector x0 = FloatVector.fromArray(SPECIES, ring, at);
             a0 = x0.fma(w0, a0);
-            FloatVector x1 = FloatVector.fromMemorySegment(SPECIES, src, at + 1 * pixel, ORDER);
+            FloatVector x1 = FloatVector.fromArray(SPECIES, ring, at + p);
             a0 = x1.fma(w1, a0); a1 = x1.fma(w0, a1);
-            FloatVector x2 = FloatVector.fromMemorySegment(SPECIES, src, at + 2 * pixel, ORDER);
+            FloatVector x2 = FloatVector.fromArray(SPECIES, ring, at + 2 * p);
             a0 = x2.fma(w2, a0); a1 = x2.fma(w1, a1); a2 = x2.fma(w0, a2);
-            FloatVector x3 = FloatVector.fromMemorySegment(SPECIES, src, at + 3 * pixel, ORDER);
+            FloatVector x3 = FloatVector.fromArray(SPECIES, ring, at + 3 * p);
             a1 = x3.fma(w2, a1); a2 = x3.fma(w1, a2); a3 = x3.fma(w0, a3);
-            FloatVector x4 = FloatVector.fromMemorySegment(SPECIES, src, at + 4 * pixel, ORDER);
+            FloatVector x4 = FloatVector.fromArray(SPECIES, ring, at + 4 * p);
             a2 = x4.fma(w2, a2); a3 = x4.fma(w1, a3); a4 = x4.fma(w0, a4);
-            FloatVector x5 = FloatVector.fromMemorySegment(SPECIES, src, at + 5 * pixel, ORDER);
+            FloatVector x5 = FloatVector.fromArray(SPECIES, ring, at + 5 * p);
             a3 = x5.fma(w2, a3); a4 = x5.fma(w1, a4); a5 = x5.fma(w0, a5);
-            FloatVector x6 = FloatVector.fromMemorySegment(SPECIES, src, at + 6 * pixel, ORDER);
+            FloatVector x6 = FloatVector.fromArray(SPECIES, ring, at + 6 * p);
             a4 = x6.fma(w2, a4); a5 = x6.fma(w1, a5); a6 = x6.fma(w0, a6);
-            FloatVector x7 = FloatVector.fromMemorySegment(SPECIES, src, at + 7 * pixel, ORDER);
+            FloatVector x7 = FloatVector.fromArray(SPECIES, ring, at + 7 * p);
             a5 = x7.fma(w2, a5); a6 = x7.fma(w1, a6); a7 = x7.fma(w0, a7);
-            FloatVector x8 = FloatVector.fromMemorySegment(SPECIES, src, at + 8 * pixel, ORDER);
+            FloatVector x8 = FloatVector.fromArray(SPECIES, ring, at + 8 * p);
             a6 = x8.fma(w2, a6); a7 = x8.fma(w1, a7);
-            FloatVector x9 = FloatVector.fromMemorySegment(SPECIES, src, at + 9 * pixel, ORDER);
+            FloatVector x9 = FloatVector.fromArray(SPECIES, ring, at + 9 * p);
             a7 = x9.fma(w2, a7);
         }
-        if (relu) {
-            a0 = a0.max(0f); a1 = a1.max(0f); a2 = a2.max(0f); a3 = a3.max(0f);
-            a4 = a4.max(0f); a5 = a5.max(0f); a6 = a6.max(0f); a7 = a7.max(0f);
-        }
         long out = outRow + ((long) xo * oc + c) * BYTES, next = (long) oc * BYTES;
-        a0.intoMemorySegment(y, out + 0 * next, ORDER);
-        a1.intoMemorySegment(y, out + 1 * next, ORDER);
-        a2.intoMemorySegment(y, out + 2 * next, ORDER);
-        a3.intoMemorySegment(y, out + 3 * next, ORDER);
-        a4.intoMemorySegment(y, out + 4 * next, ORDER);
-        a5.intoMemorySegment(y, out + 5 * next, ORDER);
-        a6.intoMemorySegment(y, out + 6 * next, ORDER);
-        a7.intoMemorySegment(y, out + 7 * next, ORDER);
+        FloatVector lo = FloatVector.broadcast(SPECIES, floor);
+        a0.max(lo).intoMemorySegment(y, out, ORDER);
+        a1.max(lo).intoMemorySegment(y, out + next, ORDER);
+        a2.max(lo).intoMemorySegment(y, out + 2 * next, ORDER);
+        a3.max(lo).intoMemorySegment(y, out + 3 * next, ORDER);
+        a4.max(lo).intoMemorySegment(y, out + 4 * next, ORDER);
+        a5.max(lo).intoMemorySegment(y, out + 5 * next, ORDER);
+        a6.max(lo).intoMemorySegment(y, out + 6 * next, ORDER);
+        a7.max(lo).intoMemorySegment(y, out + 7 * next, ORDER);
     }
 
-    /** Four neighbouring output pixels whose taps are all inside the input rows: one weight load feeds four FMAs. */
-    private void depthwiseInterior4(MemorySegment src, long[] rowAt, long pixel, MemorySegment y, long outRow,
-            int xo, int c) {
+    /** Four neighbouring output pixels, any kernel: one weight load feeds four FMAs. Layout as {@link #depthwiseRows}. */
+    private void depthwise4(float[] ring, int[] rowAt, MemorySegment y, long outRow, int xo, int c) {
         FloatVector acc0 = FloatVector.fromArray(SPECIES, bias, c), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        long step = sw * pixel;
+        int step = sw * oc;
         for (int ky = 0; ky < kh; ky++) {
             if (rowAt[ky] < 0) {
                 continue;
             }
-            long at = rowAt[ky] + (long) (xo * sw - padLeft) * pixel + (long) c * BYTES;
+            int at = rowAt[ky] + xo * step + c;
             int wi = ky * kw * ocPad + c;
-            for (int kx = 0; kx < kw; kx++, at += dw * pixel, wi += ocPad) {
+            for (int kx = 0; kx < kw; kx++, at += dw * oc, wi += ocPad) {
                 FloatVector wv = FloatVector.fromArray(SPECIES, w, wi);
-                acc0 = FloatVector.fromMemorySegment(SPECIES, src, at, ORDER).fma(wv, acc0);
-                acc1 = FloatVector.fromMemorySegment(SPECIES, src, at + step, ORDER).fma(wv, acc1);
-                acc2 = FloatVector.fromMemorySegment(SPECIES, src, at + 2 * step, ORDER).fma(wv, acc2);
-                acc3 = FloatVector.fromMemorySegment(SPECIES, src, at + 3 * step, ORDER).fma(wv, acc3);
+                acc0 = FloatVector.fromArray(SPECIES, ring, at).fma(wv, acc0);
+                acc1 = FloatVector.fromArray(SPECIES, ring, at + step).fma(wv, acc1);
+                acc2 = FloatVector.fromArray(SPECIES, ring, at + 2 * step).fma(wv, acc2);
+                acc3 = FloatVector.fromArray(SPECIES, ring, at + 3 * step).fma(wv, acc3);
             }
         }
-        if (relu) {
-            acc0 = acc0.max(0f); acc1 = acc1.max(0f); acc2 = acc2.max(0f); acc3 = acc3.max(0f);
-        }
         long out = outRow + ((long) xo * oc + c) * BYTES, next = (long) oc * BYTES;
-        acc0.intoMemorySegment(y, out, ORDER);
-        acc1.intoMemorySegment(y, out + next, ORDER);
-        acc2.intoMemorySegment(y, out + 2 * next, ORDER);
-        acc3.intoMemorySegment(y, out + 3 * next, ORDER);
+        FloatVector lo = FloatVector.broadcast(SPECIES, floor);
+        acc0.max(lo).intoMemorySegment(y, out, ORDER);
+        acc1.max(lo).intoMemorySegment(y, out + next, ORDER);
+        acc2.max(lo).intoMemorySegment(y, out + 2 * next, ORDER);
+        acc3.max(lo).intoMemorySegment(y, out + 3 * next, ORDER);
     }
 
     @Override

@@ -117,6 +117,13 @@ class JavaVectorKernelTest {
         ConvSpec dilated = ConvSpec.builder().input(1, 12, 40, 32).kernel(5, 3, 32).groups(32).dilation(2, 3)
                 .stride(1, 2).padding(Padding.SAME).build();
         tests.add(DynamicTest.dynamicTest(dilated.toString(), () -> compare(dilated, 9, true)));
+        // wide left padding, and a stride that leaves the last input column unread: the staged rows hold only the
+        // columns the output reads, zero padding included
+        for (Layout layout : Layout.values()) {
+            ConvSpec skipped = ConvSpec.builder().layout(layout).input(2, 10, 18, 8).kernel(3, 3, 16).groups(8)
+                    .stride(3).padding(Padding.explicit(0, 2, 4, 0)).bias(true).relu(true).build();
+            tests.add(DynamicTest.dynamicTest(skipped.toString(), () -> compare(skipped, 10, false)));
+        }
         // a multiplier with dilated rows, and with fewer input rows than the dilated kernel spans
         for (ConvSpec spec : List.of(
                 ConvSpec.builder().input(2, 13, 11, 5).kernel(3, 3, 10).groups(5).dilation(2, 1).build(),
@@ -128,6 +135,94 @@ class JavaVectorKernelTest {
             }
         }
         return tests;
+    }
+
+    /**
+     * The direct kernel, here with few input channels per group: its three register blocks (one, two and four
+     * vectors of output channels), channel tails, padding wider than the kernel's reach, strides, dilations,
+     * groups, and images longer than one job. Each spec runs in both layouts and dtypes, on native and heap
+     * segments. (The other factories reach it too: every reduction up to 1152 takes it.)
+     */
+    @TestFactory
+    List<DynamicTest> directFewChannels() {
+        List<ConvSpec> specs = List.of(
+                // the notebook's case, smaller: one vector of output channels, and a tail of one
+                ConvSpec.builder().input(3, 13, 11, 3).kernel(3, 3, 16).stride(2).build(),
+                ConvSpec.builder().input(2, 13, 11, 3).kernel(3, 3, 5).stride(2).bias(true).relu(true).build(),
+                // the stem, smaller: 64 output channels are four float and eight double vectors
+                ConvSpec.builder().input(2, 23, 37, 3).kernel(7, 7, 64).stride(2)
+                        .padding(Padding.explicit(3, 3, 3, 3)).bias(true).relu(true).build(),
+                // two-vector blocks with a last panel partly or wholly past the channels
+                ConvSpec.builder().input(2, 9, 14, 3).kernel(5, 5, 68).stride(2).padding(Padding.SAME).bias(true)
+                        .build(),
+                ConvSpec.builder().input(2, 9, 10, 2).kernel(3, 3, 48).padding(Padding.SAME).relu(true).build(),
+                // asymmetric padding, dilation in both directions, unequal strides
+                ConvSpec.builder().input(2, 9, 17, 2).kernel(3, 5, 33).stride(3, 2).dilation(2, 3)
+                        .padding(Padding.explicit(2, 4, 5, 1)).relu(true).build(),
+                // groups of three channels, output channels per group just past a vector, and just two
+                ConvSpec.builder().input(2, 10, 19, 6).kernel(3, 3, 34).groups(2).padding(Padding.SAME).bias(true)
+                        .build(),
+                ConvSpec.builder().input(1, 8, 9, 12).kernel(2, 3, 8).groups(4).stride(1, 2)
+                        .padding(Padding.SAME_LOWER).bias(true).build(),
+                // one input channel and a one-wide kernel; more output pixels than one job, so several per image
+                ConvSpec.builder().input(2, 41, 29, 1).kernel(5, 1, 20).padding(Padding.SAME).relu(true).build(),
+                ConvSpec.builder().input(2, 64, 30, 4).kernel(3, 3, 24).padding(Padding.SAME).bias(true).build(),
+                // a kernel wider than the input: every output column reads padding
+                ConvSpec.builder().input(1, 4, 3, 3).kernel(3, 5, 16).padding(Padding.explicit(1, 1, 2, 2)).build());
+        List<DynamicTest> tests = new ArrayList<>();
+        long seed = 700;
+        for (ConvSpec base : specs) {
+            for (Layout layout : Layout.values()) {
+                for (DType dtype : DType.values()) {
+                    ConvSpec spec = base.toBuilder().layout(layout).dtype(dtype).build();
+                    long s = seed++;
+                    tests.add(DynamicTest.dynamicTest(spec.toString(), () -> {
+                        assertTrue(implementation(spec).startsWith("direct "), () -> implementation(spec));
+                        compare(spec, s, s % 2 == 0);
+                    }));
+                }
+            }
+        }
+        return tests;
+    }
+
+    /**
+     * The packed GEMM, which takes reductions ({@code kh*kw*icg}) longer than 1152: several reduction chunks, a
+     * panel tail, more output pixels than one tile, a 1x1 with its copied patch rows, strides, dilation, groups
+     * and padding, in both layouts and dtypes.
+     */
+    @TestFactory
+    List<DynamicTest> gemmLongReductions() {
+        List<ConvSpec> specs = List.of(
+                ConvSpec.builder().input(2, 6, 7, 130).kernel(3, 3, 47).padding(Padding.SAME).bias(true).relu(true)
+                        .build(),
+                ConvSpec.builder().input(1, 9, 10, 260).kernel(3, 3, 18).groups(2).stride(2, 1).dilation(1, 2)
+                        .padding(Padding.explicit(2, 0, 1, 3)).bias(true).build(),
+                ConvSpec.builder().input(2, 3, 5, 1200).kernel(1, 1, 65).relu(true).build(),
+                ConvSpec.builder().input(2, 30, 31, 129).kernel(3, 3, 9).padding(Padding.SAME).build());
+        List<DynamicTest> tests = new ArrayList<>();
+        long seed = 900;
+        for (ConvSpec base : specs) {
+            for (Layout layout : Layout.values()) {
+                for (DType dtype : DType.values()) {
+                    ConvSpec spec = base.toBuilder().layout(layout).dtype(dtype).build();
+                    long s = seed++;
+                    tests.add(DynamicTest.dynamicTest(spec.toString(), () -> {
+                        assertTrue(implementation(spec).startsWith("packed GEMM "), () -> implementation(spec));
+                        compare(spec, s, s % 2 == 1);
+                    }));
+                }
+            }
+        }
+        return tests;
+    }
+
+    private static String implementation(ConvSpec spec) {
+        try (Arena arena = Arena.ofConfined();
+                ConvPlan plan = Conv2d.plan(ENGINE, spec, Tensor.allocate(arena, spec.dtype(), spec.weightShape()),
+                        spec.hasBias() ? Tensor.allocate(arena, spec.dtype(), spec.oc()) : null)) {
+            return plan.implementation();
+        }
     }
 
     /** One plan, eight threads, each with its own input and output, many times over: all must match naive. */
@@ -187,7 +282,7 @@ class JavaVectorKernelTest {
     @Test
     void implementationNamesTheKernel() {
         ConvSpec dw = ConvSpec.builder().input(1, 4, 4, 8).kernel(3, 3, 8).groups(8).build();
-        ConvSpec gemm = ConvSpec.builder().input(1, 4, 4, 8).kernel(3, 3, 8).build();
+        ConvSpec gemm = ConvSpec.builder().input(1, 4, 4, 129).kernel(3, 3, 8).build();
         try (Arena arena = Arena.ofConfined();
                 ConvPlan a = Conv2d.plan(ENGINE, dw, Tensor.allocate(arena, DType.FLOAT32, dw.weightShape()), null);
                 ConvPlan b = Conv2d.plan(ENGINE, gemm, Tensor.allocate(arena, DType.FLOAT32, gemm.weightShape()),
@@ -195,6 +290,9 @@ class JavaVectorKernelTest {
             assertEquals(true, a.implementation().startsWith("depthwise direct loop"), a.implementation());
             assertEquals(true, b.implementation().startsWith("packed GEMM "), b.implementation());
         }
+        // the direct kernel up to a reduction of 1152 (3 * 3 * 128), the GEMM past it (3 * 3 * 129, above)
+        ConvSpec longest = ConvSpec.builder().input(1, 4, 4, 128).kernel(3, 3, 8).build();
+        assertEquals(true, implementation(longest).startsWith("direct "), implementation(longest));
     }
 
     private static void compare(ConvSpec spec, long seed, boolean heap) {
