@@ -46,13 +46,6 @@ final class FloatWinograd implements ConvKernel {
     private final int icp, ocp;
     /** Tiles per block: the rows of each GEMM, a whole number of register blocks. */
     private final int tiles;
-    /**
-     * Elements from one patch element's rows to the next in the scratch V and M: {@code tiles} rows and the
-     * blocking's {@code planePad} bytes more. Without them, the 16 or 36 planes a transform writes for one tile lay
-     * a power-of-two multiple of 4 KiB apart for most channel counts, all in the same L1 sets, more than its ways
-     * hold.
-     */
-    private final int vPlane, mPlane;
     /** Whether the GEMM's panels are four vectors wide where they fit (else two): the blocking's choice. */
     private final boolean wide;
     /** Input channels per GEMM chunk: equal chunks of at most the blocking's {@code kc}. */
@@ -81,8 +74,6 @@ final class FloatWinograd implements ConvKernel {
         kc = blocking.chunk(icg);
         wide = blocking.panelVectors() == 4;
         tiles = blocking.tilesPerBlock(planes, icp, ocp, BYTES, (long) tilesPerImage * (nchw ? 1 : spec.mb()));
-        vPlane = tiles * icp + blocking.planePad() / BYTES;
-        mPlane = tiles * ocp + blocking.planePad() / BYTES;
         u = new float[groups * planes * icg * ocp];
         bias = new float[groups * ocp];
         TensorIndex index = new TensorIndex(spec);
@@ -197,17 +188,14 @@ final class FloatWinograd implements ConvKernel {
      * from the plan's {@link #spare} pool and give them back.
      */
     private final class Scratch {
-        /**
-         * Transformed inputs {@code v[planes][tiles][icp]} and products {@code m[planes][tiles][ocp]}, planes
-         * {@link #vPlane} and {@link #mPlane} apart.
-         */
+        /** Transformed inputs {@code v[planes][tiles][icp]} and products {@code m[planes][tiles][ocp]}. */
         final float[] v, m;
         /** NCHW: one image in and one out, as NHWC. */
         final float[] xi, yi;
 
         Scratch() {
-            v = new float[planes * vPlane];
-            m = new float[planes * mPlane];
+            v = new float[planes * tiles * icp];
+            m = new float[planes * tiles * ocp];
             xi = nchw ? new float[ih * iw * ic] : null;
             yi = nchw ? new float[oh * ow * oc] : null;
         }
@@ -330,7 +318,7 @@ final class FloatWinograd implements ConvKernel {
         d2 = load(x, r, c2, c, inside, tail); d3 = load(x, r, c3, c, inside, tail);
         FloatVector e30 = d0.sub(d2), e31 = d1.add(d2), e32 = d2.sub(d1), e33 = d1.sub(d3);
         // B^T across the rows: V_0 = e_0 - e_2, V_1 = e_1 + e_2, V_2 = e_2 - e_1, V_3 = e_1 - e_3
-        int plane = vPlane;
+        int plane = tiles * icp;
         e00.sub(e20).intoArray(v, at);
         e01.sub(e21).intoArray(v, at + plane);
         e02.sub(e22).intoArray(v, at + 2 * plane);
@@ -363,7 +351,7 @@ final class FloatWinograd implements ConvKernel {
                     load(x, r2, col, c, inside, tail), load(x, r3, col, c, inside, tail),
                     load(x, r4, col, c, inside, tail), load(x, r5, col, c, inside, tail), t, j * L, 6 * L);
         }
-        int plane = vPlane;
+        int plane = tiles * icp;
         for (int i = 0; i < 6; i++) {
             int row = i * 6 * L;
             inputRows(FloatVector.fromArray(SPECIES, t, row), FloatVector.fromArray(SPECIES, t, row + L),
@@ -424,7 +412,7 @@ final class FloatWinograd implements ConvKernel {
             for (int j = 0; j < ocp; ) {
                 int width = wide && j + 4 * L <= ocp ? 4 : j + 2 * L <= ocp ? 2 : 1;
                 for (int r = 0; r < rows; r += MR) {
-                    int a = xi * vPlane + r * icp, sums = xi * mPlane + r * ocp + j;
+                    int a = (xi * tiles + r) * icp, sums = (xi * tiles + r) * ocp + j;
                     switch (width) {
                         case 4 -> block6x4(v, a, panel + j, m, sums, k0, k1, add);
                         case 2 -> block6x2(v, a, panel + j, m, sums, k0, k1, add);
@@ -589,7 +577,7 @@ final class FloatWinograd implements ConvKernel {
         long pixel = (long) oc * BYTES, channels = (long) g * ocg * BYTES;
         int n = (int) ((t0 + from) / tilesPerImage), rem = (int) ((t0 + from) % tilesPerImage);
         int ty = rem / tilesW, tx = rem % tilesW;
-        int plane = mPlane;
+        int plane = tiles * ocp;
         for (int i = from; i < to; i++) {
             int oy = 2 * ty, ox = 2 * tx;
             boolean down = oy + 1 < oh, right = ox + 1 < ow;
@@ -652,7 +640,7 @@ final class FloatWinograd implements ConvKernel {
         long pixel = (long) oc * BYTES, channels = (long) g * ocg * BYTES;
         int n = (int) ((t0 + from) / tilesPerImage), rem = (int) ((t0 + from) % tilesPerImage);
         int ty = rem / tilesW, tx = rem % tilesW;
-        int plane = mPlane;
+        int plane = tiles * ocp;
         float[] t = new float[24 * L];    // the 4x6 products after A^T down the columns
         for (int i = from; i < to; i++) {
             int oy = 4 * ty, ox = 4 * tx;

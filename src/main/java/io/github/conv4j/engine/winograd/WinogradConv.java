@@ -54,22 +54,21 @@ final class WinogradConv {
      * between the transforms and the GEMMs, but at least {@code minTiles} tiles, so that every weight panel a
      * block reads (all of U, once per block) serves enough rows, and at most {@code maxBlockBytes}. A GEMM sums
      * over at most {@code kc} input channels at a time, on panels of {@code panelVectors} (2 or 4) vectors of
-     * output channels. The scratch's planes lie {@code planePad} bytes (a multiple of 8) further apart than their
-     * rows need.
+     * output channels.
      *
      * <p>{@link #DEFAULT}'s numbers come from a sweep of the alternatives on R1, R3, R4 and R5 at both tile sizes
      * (bench/results/winograd-blocking-2026-11-30.md): a 1 MiB block alone left R5 (7x7 images, 512 channels, 16
      * MiB of transformed weights) at 12 tiles per block, streaming all of U for every 12 tiles, at 0.42x oneDNN's
      * speed.
      */
-    record Blocking(long blockBytes, int minTiles, long maxBlockBytes, int kc, int panelVectors, int planePad) {
+    record Blocking(long blockBytes, int minTiles, long maxBlockBytes, int kc, int panelVectors) {
         /**
          * The blocking every plan uses. Four-vector panels with 512-bit vectors, which come with 32 vector
          * registers (AVX-512): a broadcast then feeds four FMAs instead of two. With 256-bit vectors (AVX2's 16
          * registers) 24 accumulators would spill.
          */
         static final Blocking DEFAULT = new Blocking(1 << 20, 126, MAX_BLOCK_BYTES, 256,
-                preferredBitSize() >= 512 ? 4 : 2, 64);
+                preferredBitSize() >= 512 ? 4 : 2);
 
         /**
          * Tiles per block for {@code planes} GEMMs of {@code icp} and {@code ocp} padded channels of {@code bytes}

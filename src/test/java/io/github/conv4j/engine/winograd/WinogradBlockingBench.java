@@ -35,17 +35,16 @@ public final class WinogradBlockingBench {
         long mib = 1 << 20;
         long max = WinogradConv.MAX_BLOCK_BYTES;
         WinogradConv.Blocking d = WinogradConv.Blocking.DEFAULT;
-        int kc = d.kc(), pv = d.panelVectors(), pad = d.planePad(), min = d.minTiles();
+        int kc = d.kc(), pv = d.panelVectors();
         List<Variant> variants = List.of(
-                new Variant("default: min " + min + " tiles, chunks of " + kc + ", " + pv + "-vector panels, planes "
-                        + pad + " B apart", d),
-                new Variant("1 MiB, no minimum", new WinogradConv.Blocking(mib, 0, max, kc, pv, pad)),
-                new Variant("min 66 tiles", new WinogradConv.Blocking(mib, 66, max, kc, pv, pad)),
-                new Variant("min 252 tiles", new WinogradConv.Blocking(mib, 252, max, kc, pv, pad)),
-                new Variant("chunks of 128", new WinogradConv.Blocking(mib, min, max, 128, pv, pad)),
-                new Variant("no channel chunks", new WinogradConv.Blocking(mib, min, max, 1 << 20, pv, pad)),
-                new Variant("2-vector panels", new WinogradConv.Blocking(mib, min, max, kc, 2, pad)),
-                new Variant("planes unpadded", new WinogradConv.Blocking(mib, min, max, kc, pv, 0)));
+                new Variant("default: min " + d.minTiles() + " tiles, chunks of " + kc + ", " + pv + "-vector panels",
+                        d),
+                new Variant("1 MiB, no minimum", new WinogradConv.Blocking(mib, 0, max, kc, pv)),
+                new Variant("min 66 tiles", new WinogradConv.Blocking(mib, 66, max, kc, pv)),
+                new Variant("min 252 tiles", new WinogradConv.Blocking(mib, 252, max, kc, pv)),
+                new Variant("chunks of 128", new WinogradConv.Blocking(mib, d.minTiles(), max, 128, pv)),
+                new Variant("no channel chunks", new WinogradConv.Blocking(mib, d.minTiles(), max, 1 << 20, pv)),
+                new Variant("2-vector panels", new WinogradConv.Blocking(mib, d.minTiles(), max, kc, 2)));
         List<Shape> shapes = List.of(new Shape("R1", 56, 64), new Shape("R3", 28, 128), new Shape("R4", 14, 256),
                 new Shape("R5", 7, 512));
         System.out.print("| shape | tile |");
