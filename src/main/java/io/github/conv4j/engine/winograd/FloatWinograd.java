@@ -42,6 +42,8 @@ final class FloatWinograd implements ConvKernel {
      * partial when the output does not divide.
      */
     private final int tilesW, tilesPerImage;
+    /** Columns of the zero-padded input a row of tiles reads, from {@code -padLeft}: {@code tilesW * tile + 2}. */
+    private final int stageWidth;
     /** Channels per group rounded up to whole vectors: the row lengths of V, U and M. */
     private final int icp, ocp;
     /** Tiles per block: the rows of each GEMM, a whole number of register blocks. */
@@ -69,6 +71,7 @@ final class FloatWinograd implements ConvKernel {
         planes = alpha * alpha;
         tilesW = (ow + tile - 1) / tile;
         tilesPerImage = (oh + tile - 1) / tile * tilesW;
+        stageWidth = tilesW * tile + 2;
         icp = WinogradConv.roundUp(icg, L);
         ocp = WinogradConv.roundUp(ocg, L);
         kc = blocking.chunk(icg);
@@ -190,10 +193,13 @@ final class FloatWinograd implements ConvKernel {
     private final class Scratch {
         /** Transformed inputs {@code v[planes][tiles][icp]} and products {@code m[planes][tiles][ocp]}. */
         final float[] v, m;
+        /** The input rows of one band of tiles, zero-padded: {@code stage[alpha][stageWidth][icp]}. */
+        final float[] stage;
         /** NCHW: one image in and one out, as NHWC. */
         final float[] xi, yi;
 
         Scratch() {
+            stage = new float[alpha * stageWidth * icp];
             v = new float[planes * tiles * icp];
             m = new float[planes * tiles * ocp];
             xi = nchw ? new float[ih * iw * ic] : null;
@@ -227,7 +233,7 @@ final class FloatWinograd implements ConvKernel {
     private void block(MemorySegment x, MemorySegment y, long t0, int count, Scratch sc) {
         int rows = WinogradConv.roundUp(count, MR);
         for (int g = 0; g < groups; g++) {
-            inputTransform(x, t0, 0, count, g, sc.v);
+            inputTransform(x, t0, 0, count, g, sc.v, sc.stage);
             for (int xi = 0; xi < planes; xi++) {
                 gemm(sc.v, xi, rows, g, sc.m);
             }
@@ -243,7 +249,8 @@ final class FloatWinograd implements ConvKernel {
         int rows = WinogradConv.roundUp(count, MR);
         for (int g = 0; g < groups; g++) {
             int group = g;
-            Workers.run(threads, count, (from, to) -> inputTransform(x, t0, from, to, group, sc.v));
+            Workers.run(threads, count, (from, to) -> inputTransform(x, t0, from, to, group, sc.v,
+                    from == 0 ? sc.stage : new float[sc.stage.length]));
             Workers.run(threads, planes, (from, to) -> {
                 for (int xi = from; xi < to; xi++) {
                     gemm(sc.v, xi, rows, group, sc.m);
@@ -257,29 +264,30 @@ final class FloatWinograd implements ConvKernel {
 
     /**
      * {@code v[xi][i][c] <- (B^T d B)[xi]} for tile {@code t0 + i}, {@code from <= i < to}, where {@code d} is the
-     * tile's input patch of group {@code g}'s channels (zero outside the image).
+     * tile's input patch of group {@code g}'s channels (zero outside the image). The input rows a band of tiles
+     * reads are first copied into {@code stage} with zeros around them, so the transforms read a Java array with no
+     * border cases: reading each patch straight from the input segment, with a check per load for the border, took
+     * 2.1 of R1's 8.3 ms per forward at F(2x2,3x3) (one thread, AMD EPYC, timed by phase).
      */
-    private void inputTransform(MemorySegment x, long t0, int from, int to, int g, float[] v) {
-        long pixel = (long) ic * BYTES, channels = (long) g * icg * BYTES;
-        long[] rowAt = new long[alpha], colAt = new long[alpha];
+    private void inputTransform(MemorySegment x, long t0, int from, int to, int g, float[] v, float[] stage) {
         // F(4x4,3x3): one channel vector of a tile halfway through the transform
         float[] t = tile == 4 ? new float[36 * L] : null;
+        int rowLen = stageWidth * icp;
         int n = (int) ((t0 + from) / tilesPerImage), rem = (int) ((t0 + from) % tilesPerImage);
         int ty = rem / tilesW, tx = rem % tilesW;
+        int stagedN = -1, stagedTy = -1;
         for (int i = from; i < to; i++) {
-            int y0 = tile * ty - padTop, x0 = tile * tx - padLeft;
-            boolean inside = y0 >= 0 && y0 + alpha <= ih && x0 >= 0 && x0 + alpha <= iw;
-            for (int r = 0; r < alpha; r++) {
-                int yi = y0 + r, xi = x0 + r;
-                rowAt[r] = yi >= 0 && yi < ih ? ((long) n * ih + yi) * iw * pixel + channels : -1;
-                colAt[r] = xi >= 0 && xi < iw ? xi * pixel : -1;
+            if (n != stagedN || ty != stagedTy) {
+                stageBand(x, n, ty, g, stage);
+                stagedN = n;
+                stagedTy = ty;
             }
+            int base = tx * tile * icp;
             for (int c = 0; c < icg; c += L) {
-                VectorMask<Float> tail = c + L <= icg ? null : SPECIES.indexInRange(c, icg);
                 if (tile == 2) {
-                    transformPatch(x, rowAt, colAt, (long) c * BYTES, inside, tail, v, i * icp + c);
+                    transformPatch(stage, base + c, rowLen, v, i * icp + c);
                 } else {
-                    transformPatch6(x, rowAt, colAt, (long) c * BYTES, inside, tail, v, i * icp + c, t);
+                    transformPatch6(stage, base + c, rowLen, v, i * icp + c, t);
                 }
             }
             if (++tx == tilesW) {
@@ -293,29 +301,57 @@ final class FloatWinograd implements ConvKernel {
     }
 
     /**
-     * F(2x2,3x3), one channel vector of one tile: the 16 loads, {@code d B} on each row, {@code B^T} across the
-     * rows, and the 16 stores at {@code v[xi][..]} from {@code at} (lanes past the channels are zero, as the loads
-     * were); {@code B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]}.
+     * {@code stage[r][j][c] <- x[n][tile * ty - padTop + r][j - padLeft][g * icg + c]} for the {@code alpha} rows a
+     * row of tiles reads, zero outside the image. Only the image's pixels are written: the columns around them and
+     * the channels past {@code icg} hold the zeros they were made with, and a row outside the image is cleared.
      */
-    private void transformPatch(MemorySegment x, long[] rowAt, long[] colAt, long c, boolean inside,
-            VectorMask<Float> tail, float[] v, int at) {
-        long c0 = colAt[0], c1 = colAt[1], c2 = colAt[2], c3 = colAt[3];
+    private void stageBand(MemorySegment x, int n, int ty, int g, float[] stage) {
+        int rowLen = stageWidth * icp;
+        int cols = Math.min(iw, stageWidth - padLeft);
+        for (int r = 0; r < alpha; r++) {
+            int yi = tile * ty - padTop + r, start = r * rowLen;
+            if (yi < 0 || yi >= ih) {
+                java.util.Arrays.fill(stage, start, start + rowLen, 0f);
+                continue;
+            }
+            long src = (((long) n * ih + yi) * iw * ic + (long) g * icg) * BYTES;
+            int dst = start + padLeft * icp;
+            if (icg == ic && icp == ic) {
+                if (cols > 0) {
+                    MemorySegment.copy(x, ELEMENT, src, stage, dst, cols * ic);    // one run: the row as it lies
+                }
+            } else {
+                for (int j = 0; j < cols; j++) {
+                    MemorySegment.copy(x, ELEMENT, src + (long) j * ic * BYTES, stage, dst + j * icp, icg);
+                }
+            }
+        }
+    }
+
+    /**
+     * F(2x2,3x3), one channel vector of one tile: the 16 loads from the staged patch at {@code base} (rows
+     * {@code rowLen} apart, pixels {@code icp}), {@code d B} on each row, {@code B^T} across the rows, and the 16
+     * stores at {@code v[xi][..]} from {@code at} (lanes past the channels are zero, as staged);
+     * {@code B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]}.
+     */
+    private void transformPatch(float[] s, int base, int rowLen, float[] v, int at) {
         // d B on each row r: e_r = [d0 - d2, d1 + d2, d2 - d1, d1 - d3]
-        long r = rowAt[0];
-        FloatVector d0 = load(x, r, c0, c, inside, tail), d1 = load(x, r, c1, c, inside, tail);
-        FloatVector d2 = load(x, r, c2, c, inside, tail), d3 = load(x, r, c3, c, inside, tail);
+        int r = base;
+        FloatVector d0 = FloatVector.fromArray(SPECIES, s, r), d1 = FloatVector.fromArray(SPECIES, s, r + icp);
+        FloatVector d2 = FloatVector.fromArray(SPECIES, s, r + 2 * icp);
+        FloatVector d3 = FloatVector.fromArray(SPECIES, s, r + 3 * icp);
         FloatVector e00 = d0.sub(d2), e01 = d1.add(d2), e02 = d2.sub(d1), e03 = d1.sub(d3);
-        r = rowAt[1];
-        d0 = load(x, r, c0, c, inside, tail); d1 = load(x, r, c1, c, inside, tail);
-        d2 = load(x, r, c2, c, inside, tail); d3 = load(x, r, c3, c, inside, tail);
+        r += rowLen;
+        d0 = FloatVector.fromArray(SPECIES, s, r); d1 = FloatVector.fromArray(SPECIES, s, r + icp);
+        d2 = FloatVector.fromArray(SPECIES, s, r + 2 * icp); d3 = FloatVector.fromArray(SPECIES, s, r + 3 * icp);
         FloatVector e10 = d0.sub(d2), e11 = d1.add(d2), e12 = d2.sub(d1), e13 = d1.sub(d3);
-        r = rowAt[2];
-        d0 = load(x, r, c0, c, inside, tail); d1 = load(x, r, c1, c, inside, tail);
-        d2 = load(x, r, c2, c, inside, tail); d3 = load(x, r, c3, c, inside, tail);
+        r += rowLen;
+        d0 = FloatVector.fromArray(SPECIES, s, r); d1 = FloatVector.fromArray(SPECIES, s, r + icp);
+        d2 = FloatVector.fromArray(SPECIES, s, r + 2 * icp); d3 = FloatVector.fromArray(SPECIES, s, r + 3 * icp);
         FloatVector e20 = d0.sub(d2), e21 = d1.add(d2), e22 = d2.sub(d1), e23 = d1.sub(d3);
-        r = rowAt[3];
-        d0 = load(x, r, c0, c, inside, tail); d1 = load(x, r, c1, c, inside, tail);
-        d2 = load(x, r, c2, c, inside, tail); d3 = load(x, r, c3, c, inside, tail);
+        r += rowLen;
+        d0 = FloatVector.fromArray(SPECIES, s, r); d1 = FloatVector.fromArray(SPECIES, s, r + icp);
+        d2 = FloatVector.fromArray(SPECIES, s, r + 2 * icp); d3 = FloatVector.fromArray(SPECIES, s, r + 3 * icp);
         FloatVector e30 = d0.sub(d2), e31 = d1.add(d2), e32 = d2.sub(d1), e33 = d1.sub(d3);
         // B^T across the rows: V_0 = e_0 - e_2, V_1 = e_1 + e_2, V_2 = e_2 - e_1, V_3 = e_1 - e_3
         int plane = tiles * icp;
@@ -338,18 +374,18 @@ final class FloatWinograd implements ConvKernel {
     }
 
     /**
-     * F(4x4,3x3), one channel vector of one tile: {@code B^T} down each of the 6 columns of the 6x6 patch into
-     * {@code t}, then down each row of {@code t} (which applies {@code B} on the right), stored at
-     * {@code v[xi][..]} from {@code at}.
+     * F(4x4,3x3), one channel vector of one tile: {@code B^T} down each of the 6 columns of the staged 6x6 patch
+     * at {@code base} into {@code t}, then down each row of {@code t} (which applies {@code B} on the right),
+     * stored at {@code v[xi][..]} from {@code at}.
      */
-    private void transformPatch6(MemorySegment x, long[] rowAt, long[] colAt, long c, boolean inside,
-            VectorMask<Float> tail, float[] v, int at, float[] t) {
-        long r0 = rowAt[0], r1 = rowAt[1], r2 = rowAt[2], r3 = rowAt[3], r4 = rowAt[4], r5 = rowAt[5];
+    private void transformPatch6(float[] s, int base, int rowLen, float[] v, int at, float[] t) {
         for (int j = 0; j < 6; j++) {
-            long col = colAt[j];
-            inputRows(load(x, r0, col, c, inside, tail), load(x, r1, col, c, inside, tail),
-                    load(x, r2, col, c, inside, tail), load(x, r3, col, c, inside, tail),
-                    load(x, r4, col, c, inside, tail), load(x, r5, col, c, inside, tail), t, j * L, 6 * L);
+            int col = base + j * icp;
+            inputRows(FloatVector.fromArray(SPECIES, s, col), FloatVector.fromArray(SPECIES, s, col + rowLen),
+                    FloatVector.fromArray(SPECIES, s, col + 2 * rowLen),
+                    FloatVector.fromArray(SPECIES, s, col + 3 * rowLen),
+                    FloatVector.fromArray(SPECIES, s, col + 4 * rowLen),
+                    FloatVector.fromArray(SPECIES, s, col + 5 * rowLen), t, j * L, 6 * L);
         }
         int plane = tiles * icp;
         for (int i = 0; i < 6; i++) {
@@ -384,16 +420,6 @@ final class FloatWinograd implements ConvKernel {
         e.add(f).intoArray(out, at + 3 * stride);
         e.sub(f).intoArray(out, at + 4 * stride);
         d1.mul(four).sub(d3.mul(five)).add(d5).intoArray(out, at + 5 * stride);
-    }
-
-    /** The channel vector at input pixel {@code (row, col)}, zero outside the image, masked on the last vector. */
-    private static FloatVector load(MemorySegment x, long row, long col, long c, boolean inside,
-            VectorMask<Float> tail) {
-        if (!inside && (row < 0 || col < 0)) {
-            return FloatVector.zero(SPECIES);
-        }
-        return tail == null ? FloatVector.fromMemorySegment(SPECIES, x, row + col + c, ORDER)
-                : FloatVector.fromMemorySegment(SPECIES, x, row + col + c, ORDER, tail);
     }
 
     // ---- GEMM ----------------------------------------------------------------------------------------

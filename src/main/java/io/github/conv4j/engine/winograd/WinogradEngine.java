@@ -75,14 +75,17 @@ public final class WinogradEngine implements ConvEngine {
                 WinogradConv.MAX_BLOCK_BYTES * 5 / 4 / spec.dtype().byteSize());
         long image = (long) spec.ih() * spec.iw() * spec.ic();
         long outImage = (long) spec.oh() * spec.ow() * spec.oc();
-        long largest = Math.max(Math.max(weights, block), Math.max(image, outImage));
+        // the zero-padded input rows a band of tiles reads
+        long stage = (tile + 2L) * (((long) spec.ow() + tile - 1) / tile * tile + 2) * icp;
+        long largest = Math.max(Math.max(Math.max(weights, block), stage), Math.max(image, outImage));
         long tiles = (long) spec.mb() * ((spec.oh() + tile - 1) / tile) * ((spec.ow() + tile - 1) / tile);
         if (tiles > MAX_ARRAY) {
             return Optional.of("batch too large for one call: " + tiles + " output tiles of " + tile + "x" + tile);
         }
         if (largest > MAX_ARRAY) {
             return Optional.of("scratch or transformed weights exceed a Java array: " + largest + " elements (image "
-                    + image + ", output image " + outImage + ", transformed weights " + weights + ")");
+                    + image + ", output image " + outImage + ", transformed weights " + weights + ", staged rows "
+                    + stage + ")");
         }
         return Optional.empty();
     }
