@@ -2,6 +2,7 @@ package io.github.conv4j.engine.vector;
 
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.Layout;
+import io.github.conv4j.engine.ScratchPool;
 import io.github.conv4j.engine.StridedSplit;
 import io.github.conv4j.engine.TensorIndex;
 import io.github.conv4j.engine.Workers;
@@ -10,7 +11,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicReference;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -81,7 +81,7 @@ final class FloatConv implements ConvKernel {
      * (see {@link JavaVectorEngine#direct}): the short inner loops cost more than the table's loads.
      */
     private final int[] tapAt;
-    private final AtomicReference<Scratch> spare = new AtomicReference<>();
+    private final ScratchPool<Scratch> spare = new ScratchPool<>(Scratch::new);
 
     FloatConv(ConvSpec spec, MemorySegment weights, MemorySegment biasIn) {
         s = spec;
@@ -178,55 +178,55 @@ final class FloatConv implements ConvKernel {
         int threads = shared.threads();
         if (nchw) {
             Workers.run(threads, batch, (from, to) -> {
-                Scratch sc = take();
+                Scratch sc = spare.take();
                 try {
                     nchwImages(x, y, from, to, sc);
                 } finally {
-                    spare.set(sc);
+                    spare.give(sc);
                 }
             });
         } else if (direct) {
             int perImage = (oh + jobRows - 1) / jobRows;
             Workers.run(threads, batch * perImage, (from, to) -> {
-                Scratch sc = take();
+                Scratch sc = spare.take();
                 try {
                     for (int j = from; j < to; j++) {
                         int y0 = j % perImage * jobRows;
                         directRows(x, y, j / perImage, y0, Math.min(oh, y0 + jobRows), sc);
                     }
                 } finally {
-                    spare.set(sc);
+                    spare.give(sc);
                 }
             });
         } else if (depthwise) {
             Workers.run(threads, batch * oh, (from, to) -> {
-                Scratch sc = take();
+                Scratch sc = spare.take();
                 try {
                     depthwiseRows(x, y, from, to, sc.ring);
                 } finally {
-                    spare.set(sc);
+                    spare.give(sc);
                 }
             });
         } else {
             long pixels = (long) batch * oh * ow;
             int tiles = (int) ((pixels + tileRows - 1) / tileRows);
             Workers.run(threads, tiles, (from, to) -> {
-                Scratch sc = take();
+                Scratch sc = spare.take();
                 try {
                     for (int t = from; t < to; t++) {
                         long m0 = (long) t * tileRows;
                         gemmTile(x, y, m0, (int) Math.min(tileRows, pixels - m0), sc);
                     }
                 } finally {
-                    spare.set(sc);
+                    spare.give(sc);
                 }
             });
         }
     }
 
     /**
-     * One worker's buffers. Every element is written before it is read, so a used one serves the next call;
-     * the plan keeps one in {@link #spare}, and a worker that finds none (calls or workers at once) makes its own.
+     * One worker's buffers. Every element is written before it is read, so a used one serves the next call:
+     * workers take them from the plan's {@link #spare} pool and give them back.
      */
     private final class Scratch {
         /** GEMM patch rows {@code a[tileRows][k]} and sums {@code c[panels][tileRows][nr]}. */
@@ -259,10 +259,6 @@ final class FloatConv implements ConvKernel {
         }
     }
 
-    private Scratch take() {
-        Scratch sc = spare.getAndSet(null);
-        return sc != null ? sc : new Scratch();
-    }
 
     /** NCHW images {@code [from, to)}: transpose each into NHWC scratch, compute, transpose back. */
     private void nchwImages(MemorySegment x, MemorySegment y, int from, int to, Scratch sc) {
@@ -1023,6 +1019,6 @@ final class FloatConv implements ConvKernel {
 
     @Override
     public void close() {
-        spare.set(null);   // the rest is Java arrays too
+        spare.clear();   // the rest is Java arrays too
     }
 }
