@@ -196,8 +196,10 @@ final class Planner {
                     double[] runs = new double[16];
                     int n = 0;
                     long spent = System.nanoTime() - t0;
-                    // at least one timed run, three when they fit in twice the share, more while the share lasts
-                    while (n < 1 || n < MAX_RUNS && (spent < share || n < 3 && spent < 2 * share)) {
+                    // three timed runs unless they would outlast the whole budget (one at least), more while the
+                    // engine's share lasts: a single run, all the last engines got when the first ones overspent,
+                    // measured winograd on R1 at 7.9 and 17.4 ms where its runs take 3.2 and 7.9
+                    while (n < 1 || n < MAX_RUNS && (spent < share || n < 3 && spent < budget)) {
                         long s = System.nanoTime();
                         k.forward(x, y, spec.mb(), threads);
                         long t = System.nanoTime() - s;

@@ -142,8 +142,8 @@ public final class Settings {
     /**
      * Seconds {@link PlanMode#MEASURE} aims to spend timing engines per spec ({@value #PLAN_BUDGET}, default
      * 0.2), shared among them: a target, not a bound. Each engine runs at least twice whatever the budget (one
-     * unmeasured call, one timed), three timed runs when they fit in twice its share, and making each engine's
-     * plan (weight transforms, primitives) is not counted; so a large spec can take several times the budget.
+     * unmeasured call, one timed), three timed runs unless they would outlast the whole budget, and making each
+     * engine's plan (weight transforms, primitives) is not counted; so a large spec can take longer.
      */
     public static double planBudgetSeconds() {
         return planBudget;
