@@ -169,21 +169,7 @@ class JavaVectorKernelTest {
                 ConvSpec.builder().input(2, 64, 30, 4).kernel(3, 3, 24).padding(Padding.SAME).bias(true).build(),
                 // a kernel wider than the input: every output column reads padding
                 ConvSpec.builder().input(1, 4, 3, 3).kernel(3, 5, 16).padding(Padding.explicit(1, 1, 2, 2)).build());
-        List<DynamicTest> tests = new ArrayList<>();
-        long seed = 700;
-        for (ConvSpec base : specs) {
-            for (Layout layout : Layout.values()) {
-                for (DType dtype : DType.values()) {
-                    ConvSpec spec = base.toBuilder().layout(layout).dtype(dtype).build();
-                    long s = seed++;
-                    tests.add(DynamicTest.dynamicTest(spec.toString(), () -> {
-                        assertTrue(implementation(spec).startsWith("direct "), () -> implementation(spec));
-                        compare(spec, s, s % 2 == 0);
-                    }));
-                }
-            }
-        }
-        return tests;
+        return inEveryLayoutAndDType(specs, 700, "direct ", 0);
     }
 
     /**
@@ -200,16 +186,26 @@ class JavaVectorKernelTest {
                         .padding(Padding.explicit(2, 0, 1, 3)).bias(true).build(),
                 ConvSpec.builder().input(2, 3, 5, 1200).kernel(1, 1, 65).relu(true).build(),
                 ConvSpec.builder().input(2, 30, 31, 129).kernel(3, 3, 9).padding(Padding.SAME).build());
+        return inEveryLayoutAndDType(specs, 900, "packed GEMM ", 1);
+    }
+
+    /**
+     * A test per spec, layout and dtype, seeded from {@code firstSeed} on: the plan's implementation starts with
+     * {@code kernel}, and its output matches naive's, on heap segments where the seed's parity is
+     * {@code heapParity} and native ones otherwise.
+     */
+    private static List<DynamicTest> inEveryLayoutAndDType(List<ConvSpec> specs, long firstSeed, String kernel,
+            int heapParity) {
         List<DynamicTest> tests = new ArrayList<>();
-        long seed = 900;
+        long seed = firstSeed;
         for (ConvSpec base : specs) {
             for (Layout layout : Layout.values()) {
                 for (DType dtype : DType.values()) {
                     ConvSpec spec = base.toBuilder().layout(layout).dtype(dtype).build();
                     long s = seed++;
                     tests.add(DynamicTest.dynamicTest(spec.toString(), () -> {
-                        assertTrue(implementation(spec).startsWith("packed GEMM "), () -> implementation(spec));
-                        compare(spec, s, s % 2 == 1);
+                        assertTrue(implementation(spec).startsWith(kernel), () -> implementation(spec));
+                        compare(spec, s, s % 2 == heapParity);
                     }));
                 }
             }
