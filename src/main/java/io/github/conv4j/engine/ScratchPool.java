@@ -1,6 +1,7 @@
 package io.github.conv4j.engine;
 
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -29,6 +30,16 @@ public final class ScratchPool<T> {
     /** Returns {@code t}, taken from this pool, for the next worker. */
     public void give(T t) {
         idle.offerFirst(t);
+    }
+
+    /** Runs {@code body} on a buffer from this pool, and gives the buffer back however {@code body} ends. */
+    public void use(Consumer<T> body) {
+        T t = take();
+        try {
+            body.accept(t);
+        } finally {
+            give(t);
+        }
     }
 
     /** Drops the idle buffers (a closed plan's), leaving them to the garbage collector. */

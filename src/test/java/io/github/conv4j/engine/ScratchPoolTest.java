@@ -27,6 +27,23 @@ class ScratchPoolTest {
     }
 
     @Test
+    void useGivesTheBufferBackEvenWhenTheBodyThrows() {
+        AtomicInteger made = new AtomicInteger();
+        ScratchPool<int[]> pool = new ScratchPool<>(() -> new int[] {made.incrementAndGet()});
+        int[][] seen = new int[1][];
+        pool.use(b -> seen[0] = b);
+        assertEquals(1, pool.idle());
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> pool.use(b -> {
+                    assertSame(seen[0], b);
+                    throw new IllegalStateException("body failed");
+                }));
+        assertEquals("body failed", e.getMessage());
+        assertEquals(1, pool.idle());
+        assertEquals(1, made.get());
+    }
+
+    @Test
     void concurrentWorkersKeepAsManyBuffersAsWereInUseTogether() throws InterruptedException {
         AtomicInteger made = new AtomicInteger();
         ScratchPool<Object> pool = new ScratchPool<>(() -> {

@@ -178,48 +178,36 @@ final class FloatConv implements ConvKernel {
         int threads = shared.threads();
         if (nchw) {
             Workers.run(threads, batch, (from, to) -> {
-                Scratch sc = spare.take();
-                try {
+                spare.use(sc -> {
                     nchwImages(x, y, from, to, sc);
-                } finally {
-                    spare.give(sc);
-                }
+                });
             });
         } else if (direct) {
             int perImage = (oh + jobRows - 1) / jobRows;
             Workers.run(threads, batch * perImage, (from, to) -> {
-                Scratch sc = spare.take();
-                try {
+                spare.use(sc -> {
                     for (int j = from; j < to; j++) {
                         int y0 = j % perImage * jobRows;
                         directRows(x, y, j / perImage, y0, Math.min(oh, y0 + jobRows), sc);
                     }
-                } finally {
-                    spare.give(sc);
-                }
+                });
             });
         } else if (depthwise) {
             Workers.run(threads, batch * oh, (from, to) -> {
-                Scratch sc = spare.take();
-                try {
+                spare.use(sc -> {
                     depthwiseRows(x, y, from, to, sc.ring);
-                } finally {
-                    spare.give(sc);
-                }
+                });
             });
         } else {
             long pixels = (long) batch * oh * ow;
             int tiles = (int) ((pixels + tileRows - 1) / tileRows);
             Workers.run(threads, tiles, (from, to) -> {
-                Scratch sc = spare.take();
-                try {
+                spare.use(sc -> {
                     for (int t = from; t < to; t++) {
                         long m0 = (long) t * tileRows;
                         gemmTile(x, y, m0, (int) Math.min(tileRows, pixels - m0), sc);
                     }
-                } finally {
-                    spare.give(sc);
-                }
+                });
             });
         }
     }

@@ -126,8 +126,7 @@ final class FloatWinograd implements ConvKernel {
             nhwc(x, y, (long) batch * tilesPerImage, threads);
         } else if (batch >= threads) {
             Workers.run(threads, batch, (from, to) -> {
-                Scratch sc = spare.take();
-                try {
+                spare.use(sc -> {
                     for (int n = from; n < to; n++) {
                         toNhwc(x, n, sc.xi);
                         for (int t0 = 0; t0 < tilesPerImage; t0 += tiles) {
@@ -136,22 +135,17 @@ final class FloatWinograd implements ConvKernel {
                         }
                         fromNhwc(sc.yi, y, n);
                     }
-                } finally {
-                    spare.give(sc);
-                }
+                });
             });
         } else {
             // fewer images than threads: the threads share each image
-            Scratch sc = spare.take();
-            try {
+            spare.use(sc -> {
                 for (int n = 0; n < batch; n++) {
                     toNhwc(x, n, sc.xi);
                     nhwc(MemorySegment.ofArray(sc.xi), MemorySegment.ofArray(sc.yi), tilesPerImage, threads);
                     fromNhwc(sc.yi, y, n);
                 }
-            } finally {
-                spare.give(sc);
-            }
+            });
         }
     }
 
@@ -161,27 +155,21 @@ final class FloatWinograd implements ConvKernel {
         if (blocks < threads) {
             // too few blocks to go round (large channel counts make large blocks): the threads share each block's
             // phases instead
-            Scratch sc = spare.take();
-            try {
+            spare.use(sc -> {
                 for (int b = 0; b < blocks; b++) {
                     long t0 = (long) b * tiles;
                     blockTogether(x, y, t0, (int) Math.min(tiles, all - t0), sc, threads);
                 }
-            } finally {
-                spare.give(sc);
-            }
+            });
             return;
         }
         Workers.run(threads, blocks, (from, to) -> {
-            Scratch sc = spare.take();
-            try {
+            spare.use(sc -> {
                 for (int b = from; b < to; b++) {
                     long t0 = (long) b * tiles;
                     block(x, y, t0, (int) Math.min(tiles, all - t0), sc);
                 }
-            } finally {
-                spare.give(sc);
-            }
+            });
         });
     }
 
