@@ -54,13 +54,28 @@ public final class ConvPlan implements AutoCloseable {
     private volatile List<Timing> measurements = List.of();
 
     /**
-     * One engine's timing in {@link PlanMode#MEASURE} planning.
+     * One engine's (or engine variant's) timing in {@link PlanMode#MEASURE} planning.
      *
      * @param engine the engine timed
+     * @param variant which of its {@link io.github.conv4j.spi.ConvEngine#variants variants}, or empty for an engine
+     *     with one way
      * @param medianMicros its median forward time on the spec's whole batch
-     * @param runs how many timed forwards that median is of
+     * @param minMicros its fastest forward, what planning compares: noise (another process, a collection) only
+     *     ever adds time, so the fastest run is the engine's own speed most nearly; NaN for a timing read from
+     *     wisdom, which keeps the median
+     * @param runs how many timed forwards these are of
      */
-    public record Timing(String engine, double medianMicros, int runs) {
+    public record Timing(String engine, String variant, double medianMicros, double minMicros, int runs) {
+        /** Checks the names are present. */
+        public Timing {
+            java.util.Objects.requireNonNull(engine, "engine");
+            java.util.Objects.requireNonNull(variant, "variant");
+        }
+
+        /** The engine's name, and the variant's after a space when there is one: {@code winograd F(2x2,3x3)}. */
+        public String label() {
+            return variant.isEmpty() ? engine : engine + " " + variant;
+        }
     }
 
     ConvPlan(ConvSpec spec, String engine, ConvKernel kernel) {

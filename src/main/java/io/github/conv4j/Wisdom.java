@@ -49,14 +49,28 @@ public final class Wisdom {
      * @param spec the spec's description ({@link ConvSpec#toString()}), which names every field deciding it
      * @param threads the thread budget it was timed with
      * @param engine the engine that measured fastest
+     * @param variant which of its {@link ConvEngine#variants variants}, or empty for an engine with one way (a
+     *     file without the field means empty)
      * @param medianMicros that engine's median forward time
      * @param runs how many forwards that median is of
      * @param cpu the CPU model it was measured on
      * @param conv4j the conv4j and JDK versions it was measured with ({@link #versions()})
      * @param engineVersion the winning engine's native versions and settings ({@link ConvEngine#properties()})
      */
-    public record Entry(String spec, int threads, String engine, double medianMicros, int runs, String cpu,
-            String conv4j, String engineVersion) {
+    public record Entry(String spec, int threads, String engine, String variant, double medianMicros, int runs,
+            String cpu, String conv4j, String engineVersion) {
+        /** Checks the names are present. */
+        public Entry {
+            java.util.Objects.requireNonNull(engine, "engine");
+            java.util.Objects.requireNonNull(variant, "variant");
+        }
+
+        /** An entry for an engine with one way of computing the spec. */
+        public Entry(String spec, int threads, String engine, double medianMicros, int runs, String cpu,
+                String conv4j, String engineVersion) {
+            this(spec, threads, engine, "", medianMicros, runs, cpu, conv4j, engineVersion);
+        }
+
         String key() {
             return Wisdom.key(spec, threads);
         }
@@ -162,6 +176,7 @@ public final class Wisdom {
             b.append(i == 0 ? "\n" : ",\n").append("    {\"spec\": ").append(Json.quote(e.spec()))
                     .append(", \"threads\": ").append(e.threads())
                     .append(", \"engine\": ").append(Json.quote(e.engine()))
+                    .append(e.variant().isEmpty() ? "" : ", \"variant\": " + Json.quote(e.variant()))
                     .append(", \"median_us\": ").append(e.medianMicros())
                     .append(", \"runs\": ").append(e.runs())
                     .append(", \"cpu\": ").append(Json.quote(e.cpu()))
@@ -243,7 +258,7 @@ public final class Wisdom {
             }
             String where = "entry " + i;
             out.add(new Entry(text(m, "spec", where), count(m, "threads", where), text(m, "engine", where),
-                    number(m, "median_us", where), count(m, "runs", where), text(m, "cpu", where),
+                    m.containsKey("variant") ? text(m, "variant", where) : "", number(m, "median_us", where), count(m, "runs", where), text(m, "cpu", where),
                     text(m, "conv4j", where), text(m, "engine_version", where)));
         }
         return out;

@@ -252,6 +252,39 @@ class WinogradEngineTest extends EngineContract {
         assertTrue(why.isPresent() && why.get().startsWith(reason) && why.get().contains(f), spec + ": " + why);
     }
 
+    /**
+     * At FAST both tile sizes are variants for measured planning, the level's own first; each computes the spec
+     * within the level's bound and names its tile. At EXACT there is one way, so no variants.
+     */
+    @Test
+    void variantsAreTheTileSizesTheLevelAllows() {
+        ConvSpec spec = blockSpecs().get(0);
+        io.github.conv4j.spi.ConvEngine e = Conv2d.engine(engine());
+        List<String> want = tile() == 2 ? List.of() : List.of("F(4x4,3x3)", "F(2x2,3x3)");
+        assertEquals(want, e.variants(spec));
+        try (Arena arena = Arena.ofConfined()) {
+            SplittableRandom rnd = new SplittableRandom(11);
+            AgainstNaive.Problem p = AgainstNaive.Problem.draw(arena, spec, rnd, false);
+            for (String v : want) {
+                Tensor got = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                Tensors.poison(got);
+                try (io.github.conv4j.spi.ConvKernel k = e.plan(spec, p.w().data(), p.b().data(), 2, v)) {
+                    assertTrue(k.implementation().startsWith(v), k.implementation());
+                    k.forward(p.x().data(), got.data(), spec.mb(), 2);
+                }
+                for (long i = 0; i < got.elementCount(); i++) {
+                    double ref = p.want().getDouble(i);
+                    if (!(Math.abs(got.getDouble(i) - ref) <= spec.tolerance(ref))) {
+                        fail(v + " " + spec + " at " + i + ": got " + got.getDouble(i) + ", naive " + ref);
+                    }
+                }
+            }
+            IllegalArgumentException no = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class, () -> e.plan(spec, p.w().data(), p.b().data(), 1, "F(6x6,3x3)"));
+            assertTrue(no.getMessage().startsWith("engine winograd has no variant F(6x6,3x3)"), no.getMessage());
+        }
+    }
+
     @Test
     void implementationNamesTheAlgorithmAndBlock() {
         ConvSpec spec = atLevel(ConvSpec.builder().input(1, 8, 8, 4).kernel(3, 3, 4).padding(Padding.SAME).build());

@@ -49,13 +49,16 @@ class WisdomTest {
             Settings.setPlanBudgetSeconds(before);
         }
         Wisdom.put(entry("a \"quoted\" \\ spec\n", 3, "naive"));
+        Wisdom.put(new Wisdom.Entry("a spec with a variant", 2, "winograd", "F(2x2,3x3)", 9.5, 3, Wisdom.cpuModel(),
+                Wisdom.versions(), Wisdom.engineVersion("winograd")));
         List<Wisdom.Entry> measured = Wisdom.entries();
-        assertEquals(3, measured.size());
+        assertEquals(4, measured.size());
         Path file = dir.resolve("wisdom.json");
         Wisdom.exportTo(file);
         Wisdom.clear();
         assertEquals(List.of(), Wisdom.entries());
-        assertEquals(new Wisdom.Imported(3, 0, 0), Wisdom.importFrom(file));
+        assertTrue(Files.readString(file).contains("\"engine\": \"winograd\", \"variant\": \"F(2x2,3x3)\""));
+        assertEquals(new Wisdom.Imported(4, 0, 0), Wisdom.importFrom(file));
         assertEquals(measured, Wisdom.entries());
         // exporting what was imported writes the same file
         Path again = dir.resolve("again.json");

@@ -2,6 +2,7 @@ package io.github.conv4j.spi;
 
 import io.github.conv4j.ConvSpec;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -49,4 +50,25 @@ public interface ConvEngine {
      *     ignore it
      */
     ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads);
+
+    /**
+     * The ways of computing {@code spec} worth timing against each other, each a short label, the one
+     * {@link #plan(ConvSpec, MemorySegment, MemorySegment, int)} uses first; empty (the default) when there is one
+     * way. Measured planning times each (for example Winograd's tile sizes at a level that allows the larger).
+     * Only asked of available engines, for specs they do not decline; never throws.
+     */
+    default List<String> variants(ConvSpec spec) {
+        return List.of();
+    }
+
+    /**
+     * Prepares {@code spec} as {@code variant}, one of {@link #variants(ConvSpec)}; otherwise as
+     * {@link #plan(ConvSpec, MemorySegment, MemorySegment, int)}.
+     *
+     * @throws IllegalArgumentException if {@code variant} is not one of {@code variants(spec)}
+     */
+    default ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads, String variant) {
+        throw new IllegalArgumentException("engine " + name() + " has no variant " + variant + " for " + spec
+                + "; its variants: " + variants(spec));
+    }
 }

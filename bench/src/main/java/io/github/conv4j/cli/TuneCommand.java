@@ -92,7 +92,7 @@ final class TuneCommand {
         out.printf("conv4j tune: %s %s, accuracy %s, %d thread(s), budget %.2f s per spec%n",
                 f.has("--from-golden") ? "dtypes of " + f.get("--from-golden") + "," : dtype.toString(), layout,
                 accuracy, Settings.threads(), Settings.planBudgetSeconds());
-        out.printf("%-26s %-12s %11s %-12s %11s %7s %5s%n", "spec", "fastest", "median us", "runner-up", "median us",
+        out.printf("%-26s %-20s %9s %-20s %9s %7s %5s%n", "spec", "fastest", "min us", "runner-up", "min us",
                 "margin", "timed");
         rows.forEach(out::println);
         Wisdom.exportTo(file);
@@ -100,18 +100,19 @@ final class TuneCommand {
         return 0;
     }
 
+    /** A spec's row: the fastest run of the winner and of the runner-up (what planning compares), and the margin. */
     private static String row(String name, ConvPlan plan) {
         List<ConvPlan.Timing> timed = new ArrayList<>(plan.measurements());
-        timed.sort(Comparator.comparingDouble(ConvPlan.Timing::medianMicros));
+        timed.sort(Comparator.comparingDouble(ConvPlan.Timing::minMicros));
         ConvPlan.Timing first = timed.get(0);
         if (timed.size() == 1) {
-            return String.format("%-26s %-12s %11.1f %-12s %11s %7s %5d", name, first.engine(), first.medianMicros(),
+            return String.format("%-26s %-20s %9.1f %-20s %9s %7s %5d", name, first.label(), first.minMicros(),
                     "-", "-", "-", 1);
         }
         ConvPlan.Timing second = timed.get(1);
-        return String.format("%-26s %-12s %11.1f %-12s %11.1f %6.2fx %5d", name, first.engine(),
-                first.medianMicros(), second.engine(), second.medianMicros(),
-                second.medianMicros() / first.medianMicros(), timed.size());
+        return String.format("%-26s %-20s %9.1f %-20s %9.1f %6.2fx %5d", name, first.label(),
+                first.minMicros(), second.label(), second.minMicros(),
+                second.minMicros() / first.minMicros(), timed.size());
     }
 
     private static List<Target> shapes(String list, DType dtype, Layout layout, Accuracy accuracy) {

@@ -84,7 +84,7 @@ class TuneAndPlanTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().startsWith("conv4j compare: float32 NHWC, accuracy exact, auto planned by measure, "),
                 r.out());
-        assertTrue(r.out().lines().anyMatch(l -> l.matches("note: S1 auto: uses \\S+ \\(measure: timed \\d engine\\(s\\)"
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("note: S1 auto: uses \\S+ \\(measure: timed \\d candidate\\(s\\)"
                 + " in \\d+ ms: .* ms \\(\\d+ runs\\).*\\)")), r.out());
         JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
         assertEquals("measure", root.get("plan").getAsString());

@@ -6,6 +6,8 @@ import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -40,6 +42,10 @@ public final class WinogradEngine implements ConvEngine {
 
     @Override
     public Optional<String> declines(ConvSpec spec) {
+        return declines(spec, tileFor(spec));
+    }
+
+    private static Optional<String> declines(ConvSpec spec, int tile) {
         // the dtypes it computes, named so that a new one does not compile until this engine decides on it
         Optional<String> dtype = switch (spec.dtype()) {
             case FLOAT32, FLOAT64 -> Optional.empty();    // FloatWinograd, DoubleWinograd
@@ -47,7 +53,6 @@ public final class WinogradEngine implements ConvEngine {
         if (dtype.isPresent()) {
             return dtype;
         }
-        int tile = tileFor(spec);
         String f = "F(" + tile + "x" + tile + ",3x3)";
         if (spec.kh() != 3 || spec.kw() != 3) {
             return Optional.of("kernel is " + spec.kh() + "x" + spec.kw() + ": " + f + " needs a 3x3 kernel");
@@ -101,11 +106,49 @@ public final class WinogradEngine implements ConvEngine {
         };
     }
 
+    /**
+     * At a level that allows F(4x4,3x3), it and F(2x2,3x3): the larger tile does fewer multiplications, the smaller
+     * transforms and streams a third of the weights (U) and wastes less on outputs that are not a multiple of 4, and
+     * which wins depends on the layer and the machine. At EXACT there is one way.
+     */
+    @Override
+    public List<String> variants(ConvSpec spec) {
+        if (tileFor(spec) == 2) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (int tile : new int[] {tileFor(spec), 2}) {
+            if (declines(spec, tile).isEmpty()) {
+                out.add(label(tile));
+            }
+        }
+        return out.size() > 1 ? List.copyOf(out) : List.of();
+    }
+
+    private static String label(int tile) {
+        return "F(" + tile + "x" + tile + ",3x3)";
+    }
+
     @Override
     public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
+        return planTile(spec, weights, bias, tileFor(spec));
+    }
+
+    @Override
+    public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads, String variant) {
+        for (String v : variants(spec)) {
+            if (v.equals(variant)) {
+                return planTile(spec, weights, bias, v.equals(label(2)) ? 2 : tileFor(spec));
+            }
+        }
+        throw new IllegalArgumentException("engine winograd has no variant " + variant + " for " + spec
+                + "; its variants: " + variants(spec));
+    }
+
+    private ConvKernel planTile(ConvSpec spec, MemorySegment weights, MemorySegment bias, int tile) {
         if (!probe().available()) {
             throw new UnsupportedOperationException("engine winograd is unavailable: " + probe().reason());
         }
-        return WinogradConv.plan(spec, weights, bias, tileFor(spec));
+        return WinogradConv.plan(spec, weights, bias, tile);
     }
 }
