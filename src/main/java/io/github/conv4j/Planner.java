@@ -26,6 +26,17 @@ final class Planner {
     private static final Map<String, CompletableFuture<Wisdom.Entry>> IN_FLIGHT = new ConcurrentHashMap<>();
     /** Timed rounds at most, so a budget far beyond a tiny spec's needs ends. */
     private static final int MAX_RUNS = 1000;
+    /**
+     * Candidates within this factor of the fastest are close: past the budget they still get {@link #CLOSE_RUNS}
+     * timed runs each.
+     */
+    private static final double CLOSE = 1.2;
+    private static final int CLOSE_RUNS = 3;
+    /**
+     * Timed runs every candidate gets unless it is three times the fastest after one: under load one run can take
+     * twice the next (a sleeping 20 ms test engine measured 50), and a single run would then decide.
+     */
+    private static final int MIN_RUNS = 2;
 
     private Planner() {
     }
@@ -224,9 +235,10 @@ final class Planner {
      * survivors are timed in rounds, one forward each per round, so that a disturbance lasting a while (a
      * collection, another process) spreads over all of them rather than landing on one. Rounds go on while the
      * next is expected to end within the budget, which counts from the start, plan-making and checks included;
-     * there is always one. A candidate whose fastest run is more than twice the best's after one round, or 1.5
-     * times after two, stops being timed: it will not win, and timing it would spend the budget the close ones
-     * need. The fastest run decides.
+     * there are always {@link #MIN_RUNS}, and candidates within {@link #CLOSE} of the fastest get
+     * {@link #CLOSE_RUNS} whatever the budget. A candidate whose fastest run is more than three times the best's
+     * after one round, or 1.5 times after two or more, stops being timed: it will not win, and timing it would
+     * spend the budget the close ones need. The fastest run decides.
      */
     private static Measured measure(ConvSpec spec, MemorySegment w, MemorySegment b, int threads,
             List<ConvEngine> engines) {
@@ -286,13 +298,22 @@ final class Planner {
                 }
             }
             for (int round = 0; !live.isEmpty() && round < MAX_RUNS; round++) {
-                if (round > 0) {
+                if (round >= MIN_RUNS) {
                     double next = 0;
                     for (Trial t : live) {
                         next += t.min;
                     }
                     if (System.nanoTime() - start + next > budget) {
-                        break;
+                        if (round >= CLOSE_RUNS) {
+                            break;
+                        }
+                        // out of budget: only the close ones run on, to CLOSE_RUNS runs, where one run apiece
+                        // would decide by noise (two-thread runs of a fresh pure-Java plan measured 2x slow)
+                        double fastest = live.stream().mapToDouble(t -> t.min).min().orElseThrow();
+                        live.removeIf(t -> t.min > CLOSE * fastest);
+                        if (live.size() < 2) {
+                            break;
+                        }
                     }
                 }
                 for (var it = live.iterator(); it.hasNext(); ) {
@@ -313,7 +334,7 @@ final class Planner {
                 for (Trial t : live) {
                     fastest = Math.min(fastest, t.min);
                 }
-                double cut = (round == 0 ? 2.0 : 1.5) * fastest;
+                double cut = (round == 0 ? 3.0 : 1.5) * fastest;
                 for (var it = live.iterator(); it.hasNext(); ) {
                     Trial t = it.next();
                     if (t.min > cut) {

@@ -119,6 +119,29 @@ class PlannerTest {
         }
     }
 
+    /**
+     * Past the budget, every candidate gets two runs (one that is 1.5x the fastest after them stops there), and those
+     * within 1.2x of the fastest three.
+     */
+    @Test
+    void outOfBudgetOnlyTheCloseCandidatesRunOnToThreeRuns() {
+        ConvEngine base = Conv2d.engine("java-vector");
+        // sleeps of 20, 21 and 32 ms over java-vector's microseconds (once compiled): 1.05x and 1.6x the fastest
+        List<ConvEngine> order = List.of(new Wrapped("twenty", base, 20, false, null),
+                new Wrapped("twenty-one", base, 21, false, null), new Wrapped("thirty-two", base, 32, false, null));
+        ConvSpec spec = specs().get(0);
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor w = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(7), spec.weightShape());
+            warm(arena, spec, w);
+            Settings.setPlanBudgetSeconds(0.001);
+            try (ConvPlan p = Planner.plan(spec, w.data(), null, 1, order, false)) {
+                assertEquals(List.of(3, 3, 2), p.measurements().stream().map(ConvPlan.Timing::runs).toList(),
+                        p.measurements()::toString);
+                assertEquals("twenty", p.engine(), p.measurements().toString());
+            }
+        }
+    }
+
     @Test
     void eachVariantIsTimedAndTheFasterOneIsPlannedAndRemembered() {
         ConvEngine twoWays = new TwoWays(Conv2d.engine("java-vector"));
@@ -225,6 +248,17 @@ class PlannerTest {
                     Wisdom.versions(), Wisdom.engineVersion(other)));
             try (ConvPlan p = Conv2d.plan(Conv2d.AUTO, spec, w, null, PlanMode.ESTIMATE)) {
                 assertEquals(usual, p.engine());
+            }
+        }
+    }
+
+    /** Runs java-vector on {@code spec} until it is compiled, so that the test engines wrapping it time their sleeps. */
+    private static void warm(Arena arena, ConvSpec spec, Tensor w) {
+        Tensor x = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(2), spec.inputShape());
+        Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+        try (ConvPlan warm = Conv2d.plan("java-vector", spec, w, null)) {
+            for (int i = 0; i < 2000; i++) {
+                warm.forward(x, y);
             }
         }
     }
