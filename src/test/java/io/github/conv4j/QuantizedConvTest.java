@@ -322,6 +322,31 @@ class QuantizedConvTest {
         }
     }
 
+    /** A plan for three images computes one or two (a new primitive for that batch) and writes only those. */
+    @Test
+    void shortBatchesComputeTheirImagesOnly() {
+        requireOneDnn();
+        ConvSpec shape = ConvSpec.builder().layout(Layout.NCHW).input(3, 7, 6, 4).kernel(3, 3, 8).padding(Padding.SAME)
+                .bias(true).relu(true).build();
+        try (Arena arena = Arena.ofConfined()) {
+            QuantizedProblem p = QuantizedProblem.draw(arena, shape, DType.INT8, DType.UINT8, true, true,
+                    new SplittableRandom(11));
+            ConvSpec s = p.spec();
+            long image = s.outputElements() / s.mb();
+            try (ConvPlan plan = Conv2d.plan(ONEDNN, s, p.w(), p.b())) {
+                for (int batch : new int[] {1, 2, 3, 1}) {
+                    MemorySegment y = arena.allocate(s.outputElements(), 64).fill((byte) 0x77);
+                    plan.forward(p.x().data(), y, batch);
+                    for (long i = 0; i < s.outputElements(); i++) {
+                        double want = i < batch * image ? p.want().getDouble(i) : 0x77;
+                        assertEquals(want, Byte.toUnsignedInt(y.get(ValueLayout.JAVA_BYTE, i)),
+                                "batch " + batch + " at " + i);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void everyOtherEngineDeclinesNamingTheDType() {
         ConvSpec u8 = spec(DType.UINT8, 3, 1, 1, 1, Quantization.perTensor(1f, 1, 1f, DType.INT8, 1f, 0));
