@@ -322,7 +322,10 @@ class QuantizedConvTest {
         }
     }
 
-    /** A plan for three images computes one or two (a new primitive for that batch) and writes only those. */
+    /**
+     * A plan for three images computes one or two (a new primitive for that batch) and writes only those, on native
+     * and on Java-heap segments.
+     */
     @Test
     void shortBatchesComputeTheirImagesOnly() {
         requireOneDnn();
@@ -334,9 +337,14 @@ class QuantizedConvTest {
             ConvSpec s = p.spec();
             long image = s.outputElements() / s.mb();
             try (ConvPlan plan = Conv2d.plan(ONEDNN, s, p.w(), p.b())) {
-                for (int batch : new int[] {1, 2, 3, 1}) {
-                    MemorySegment y = arena.allocate(s.outputElements(), 64).fill((byte) 0x77);
-                    plan.forward(p.x().data(), y, batch);
+                // native segments, then Java-heap ones (staged through native copies)
+                MemorySegment heapX = MemorySegment.ofArray(new byte[(int) s.inputElements()]).copyFrom(p.x().data());
+                for (int call = 0; call < 6; call++) {
+                    int batch = new int[] {1, 2, 3, 1, 3, 2}[call];
+                    boolean heap = call >= 4;
+                    MemorySegment y = (heap ? MemorySegment.ofArray(new byte[(int) s.outputElements()])
+                            : arena.allocate(s.outputElements(), 64)).fill((byte) 0x77);
+                    plan.forward(heap ? heapX : p.x().data(), y, batch);
                     for (long i = 0; i < s.outputElements(); i++) {
                         double want = i < batch * image ? p.want().getDouble(i) : 0x77;
                         assertEquals(want, Byte.toUnsignedInt(y.get(ValueLayout.JAVA_BYTE, i)),
