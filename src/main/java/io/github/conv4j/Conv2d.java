@@ -215,7 +215,7 @@ public final class Conv2d {
      */
     public static ConvPlan plan(String engine, ConvSpec spec, Tensor weights, Tensor bias, PlanMode mode) {
         java.util.Objects.requireNonNull(mode, "mode");
-        requireParameter("weights", weights, spec.weightShape(), spec.layout().weightOrder(), spec);
+        requireParameter("weights", weights, spec.weightShape(), spec.layout().weightOrder(), spec.weightDType());
         if (spec.hasBias() && bias == null) {
             throw new IllegalArgumentException("bias is missing: spec has bias, none given");
         }
@@ -224,11 +224,13 @@ public final class Conv2d {
                     + Arrays.toString(bias.shape()));
         }
         if (bias != null) {
-            requireParameter("bias", bias, spec.biasShape(), "", spec);
+            requireParameter("bias", bias, spec.biasShape(), "", spec.biasDType());
         }
         MemorySegment w = weights.data().asSlice(0, weights.byteSize());
         MemorySegment b = bias == null ? null : bias.data().asSlice(0, bias.byteSize());
-        if (AUTO.equals(engine) && mode == PlanMode.MEASURE) {
+        // a quantized spec is not timed: the samples measured planning checks each engine against are float sums;
+        // auto takes its engine order (onednn, else naive) for it
+        if (AUTO.equals(engine) && mode == PlanMode.MEASURE && !spec.isQuantized()) {
             return Planner.plan(spec, w, b, ThreadBudget.alone(spec), ENGINES, true);
         }
         Optional<ConvEngine> wise = AUTO.equals(engine) ? fromWisdom(spec) : Optional.empty();
@@ -304,12 +306,12 @@ public final class Conv2d {
         return e.declines(spec).map(no -> "engine " + e.name() + " declines " + spec + ": " + no);
     }
 
-    private static void requireParameter(String name, Tensor t, long[] shape, String order, ConvSpec spec) {
+    private static void requireParameter(String name, Tensor t, long[] shape, String order, DType dtype) {
         if (t == null) {
             throw new IllegalArgumentException(name + " is null");
         }
-        ConvPlan.requireTensor(name, t, shape, order, spec.dtype());
-        ConvPlan.requireSegment(name, t.data(), t.byteSize(), shape, spec.dtype());
+        ConvPlan.requireTensor(name, t, shape, order, dtype);
+        ConvPlan.requireSegment(name, t.data(), t.byteSize(), shape, dtype);
     }
 
     /**

@@ -85,7 +85,7 @@ public final class ConvPlan implements AutoCloseable {
         this.howPlanned = kernel instanceof BackgroundPlan ? "estimate: auto's engine order, in the background"
                 : "named engine";
         this.imageInBytes = spec.inputElements() / spec.mb() * spec.dtype().byteSize();
-        this.imageOutBytes = spec.outputElements() / spec.mb() * spec.dtype().byteSize();
+        this.imageOutBytes = spec.outputElements() / spec.mb() * spec.outputDType().byteSize();
     }
 
     /** The convolution this plan computes. */
@@ -147,7 +147,7 @@ public final class ConvPlan implements AutoCloseable {
     public void forward(Tensor x, Tensor y) {
         int batch = batchOf("x", x, spec.inputShape());
         requireTensor("x", x, withBatch(spec.inputShape(), batch), spec.layout().name(), spec.dtype());
-        requireTensor("y", y, withBatch(spec.outputShape(), batch), spec.layout().name(), spec.dtype());
+        requireTensor("y", y, withBatch(spec.outputShape(), batch), spec.layout().name(), spec.outputDType());
         forward(x.data(), y.data(), batch);
     }
 
@@ -179,7 +179,7 @@ public final class ConvPlan implements AutoCloseable {
         requireBatch(batch);
         long xBytes = imageInBytes * batch, yBytes = imageOutBytes * batch;
         requireSegment("x", x, xBytes, withBatch(spec.inputShape(), batch), spec.dtype());
-        requireSegment("y", y, yBytes, withBatch(spec.outputShape(), batch), spec.dtype());
+        requireSegment("y", y, yBytes, withBatch(spec.outputShape(), batch), spec.outputDType());
         if (y.isReadOnly()) {
             throw new IllegalArgumentException("y segment is read-only");
         }
@@ -338,7 +338,7 @@ public final class ConvPlan implements AutoCloseable {
     }
 
     private void requireDType(DType dtype) {
-        if (spec.dtype() != dtype) {
+        if (spec.dtype() != dtype || spec.outputDType() != dtype) {
             throw new IllegalArgumentException("dtype differs: arrays are " + dtype + ", spec is " + spec.dtype());
         }
     }

@@ -18,7 +18,10 @@ import java.util.Objects;
  * input. Stride and dilation count from 1 (dilation 1 is none). A spec is immutable; building one validates
  * every field and resolves the pads and the output size, so an invalid convolution never reaches an engine.
  *
- * <p>The eighteen fields a caller gives live in one private record, so equality, the hash code and
+ * <p>An int8/uint8 spec computes the same sum on zero-point-shifted integers and requantises it as
+ * {@link Quantization} defines; its padding holds the input zero point (a real zero).
+ *
+ * <p>The nineteen fields a caller gives live in one private record, so equality, the hash code and
  * {@link #toBuilder()} all follow its component list, and a field added there fails to compile until the
  * builder fills it and {@code toBuilder} copies it. The spec itself is a class rather than a record so that
  * the values derived from those fields (pads, output size, element counts) are computed once, when it is
@@ -30,7 +33,7 @@ public final class ConvSpec {
     /** What a caller gives, checked field by field; two specs are equal iff these are. */
     private record Given(Layout layout, DType dtype, Padding padding, int mb, int ih, int iw, int ic, int oc,
             int kh, int kw, int sh, int sw, int dh, int dw, int groups, boolean bias, boolean relu,
-            Accuracy accuracy) {
+            Accuracy accuracy, Quantization quantization) {
 
         Given {
             Objects.requireNonNull(layout, "layout");
@@ -55,6 +58,21 @@ public final class ConvSpec {
             if (oc % groups != 0) {
                 throw new IllegalArgumentException("groups must divide output channels: oc=" + oc
                         + ", groups=" + groups);
+            }
+            if (dtype == DType.INT32) {
+                throw new IllegalArgumentException("dtype int32 is a bias type, not an activation type: dtype="
+                        + dtype);
+            }
+            if (dtype.isQuantized() && quantization == null) {
+                throw new IllegalArgumentException("quantization is missing: dtype " + dtype + " needs scales and"
+                        + " zero points");
+            }
+            if (!dtype.isQuantized() && quantization != null) {
+                throw new IllegalArgumentException("quantization given for dtype " + dtype
+                        + ": only int8 and uint8 activations take one");
+            }
+            if (quantization != null) {
+                quantization.check(dtype, oc);
             }
         }
 
@@ -86,10 +104,9 @@ public final class ConvSpec {
         oh = outputSize("height", "ih", given.ih(), padTop, padBottom, ekh, given.sh());
         ow = outputSize("width", "iw", given.iw(), padLeft, padRight, ekw, given.sw());
 
-        DType dtype = given.dtype();
-        inputElements = count(dtype, "input", given.mb(), given.ih(), given.iw(), given.ic());
-        weightElements = count(dtype, "weights", given.kh(), given.kw(), icPerGroup, given.oc());
-        outputElements = count(dtype, "output", given.mb(), oh, ow, given.oc());
+        inputElements = count(given.dtype(), "input", given.mb(), given.ih(), given.iw(), given.ic());
+        weightElements = count(weightDType(), "weights", given.kh(), given.kw(), icPerGroup, given.oc());
+        outputElements = count(outputDType(), "output", given.mb(), oh, ow, given.oc());
     }
 
     /** Pads {before, after} for one axis, resolving SAME and SAME_LOWER. */
@@ -145,14 +162,26 @@ public final class ConvSpec {
         return switch (given) {
             case Given(Layout layout, DType dtype, Padding padding, int mb, int ih, int iw, int ic, int oc,
                     int kh, int kw, int sh, int sw, int dh, int dw, int groups, boolean bias, boolean relu,
-                    Accuracy accuracy) ->
+                    Accuracy accuracy, Quantization quantization) ->
                 builder().layout(layout).dtype(dtype).padding(padding).input(mb, ih, iw, ic).kernel(kh, kw, oc)
-                        .stride(sh, sw).dilation(dh, dw).groups(groups).bias(bias).relu(relu).accuracy(accuracy);
+                        .stride(sh, sw).dilation(dh, dw).groups(groups).bias(bias).relu(relu).accuracy(accuracy)
+                        .quantization(quantization);
         };
     }
 
     public Layout layout() { return given.layout(); }
+    /** The activation (input) type; for a float spec, every tensor's type. */
     public DType dtype() { return given.dtype(); }
+    /** The quantization parameters of an int8/uint8 spec; null for a float spec. */
+    public Quantization quantization() { return given.quantization(); }
+    /** Whether this is an int8/uint8 convolution (see {@link Quantization}). */
+    public boolean isQuantized() { return given.quantization() != null; }
+    /** The weights' type: int8 for a quantized spec, else {@link #dtype()}. */
+    public DType weightDType() { return isQuantized() ? DType.INT8 : given.dtype(); }
+    /** The bias's type: int32 for a quantized spec, else {@link #dtype()}. */
+    public DType biasDType() { return isQuantized() ? DType.INT32 : given.dtype(); }
+    /** The output's type: the quantization's output type for a quantized spec, else {@link #dtype()}. */
+    public DType outputDType() { return isQuantized() ? given.quantization().output() : given.dtype(); }
     public Padding padding() { return given.padding(); }
     /** Batch size. */
     public int mb() { return given.mb(); }
@@ -232,14 +261,23 @@ public final class ConvSpec {
      * How far an engine's output element may lie from a reference value {@code reference} (a golden output or
      * naive's) for this spec: at {@link Accuracy#EXACT}, float64 {@code 1e-12 * (1 + |reference|)} and float32
      * {@code 1e-5 * sqrt(kh * kw * ic / groups) * (1 + |reference|)}; at {@link Accuracy#FAST}, ten times that,
-     * as README states.
+     * as README states. For a quantized spec, whatever the level: 1 (one output unit) for int8/uint8 output, where
+     * only the float rounding of the requantisation product, its ties and the order of its float operations can
+     * move a result, by one step; and {@code 1e-5 * (1 + |reference|)} for float32 output, a few float32 roundings
+     * of the dequantisation product {@code (acc + bias) * inputScale * weightScale} and its sum (accumulation
+     * itself is exact), on results whose two terms are not much larger than themselves.
      */
     public double tolerance(double reference) {
+        if (isQuantized()) {
+            return outputDType() == DType.FLOAT32 ? 1e-5 * (1 + Math.abs(reference)) : 1;
+        }
         // no default branch: a new element type must choose its own bound here
         double scale = switch (given.dtype()) {
             case FLOAT64 -> 1e-12;
             // float32 rounding error grows with the reduction length; sqrt of it, since rounding errors partly cancel
             case FLOAT32 -> 1e-5 * Math.sqrt((double) given.kh() * given.kw() * icPerGroup);
+            case INT8, UINT8, INT32 -> throw new IllegalStateException("unreachable: " + given.dtype()
+                    + " specs are quantized");
         };
         // FAST: a NumPy model of Winograd F(4x4,3x3) and F(6x6,3x3) in float32 measured 0.05-0.14 of the EXACT
         // bound on ResNet-like layers (bench/results/winograd-error-2026-11-30.md); ten times leaves room for
@@ -262,10 +300,15 @@ public final class ConvSpec {
         return given.hashCode();
     }
 
-    /** A one-line description that names every field, fit for error messages and replaying a failure. */
+    /**
+     * A one-line description that names every field, fit for error messages and replaying a failure; of a
+     * quantized spec's parameters it names the structure only ({@link Quantization#describe()}), not the scales
+     * and zero points, so that it keys wisdom alike for layers that differ only in those.
+     */
     @Override
     public String toString() {
-        return "ConvSpec[" + given.layout() + " " + given.dtype() + " x=" + Arrays.toString(inputShape())
+        return "ConvSpec[" + given.layout() + " " + given.dtype()
+                + (isQuantized() ? " " + given.quantization().describe() : "") + " x=" + Arrays.toString(inputShape())
                 + " w=" + given.layout().weightOrder() + Arrays.toString(weightShape())
                 + " stride=" + given.sh() + "," + given.sw() + " dilation=" + given.dh() + "," + given.dw()
                 + " padding=" + given.padding()
@@ -284,6 +327,7 @@ public final class ConvSpec {
         private int sh = 1, sw = 1, dh = 1, dw = 1, groups = 1;
         private boolean bias, relu;
         private Accuracy accuracy = Accuracy.EXACT;
+        private Quantization quantization;
 
         private Builder() {
         }
@@ -314,6 +358,11 @@ public final class ConvSpec {
         public Builder relu(boolean relu) { this.relu = relu; return this; }
         /** The accuracy level engines must meet (default {@link Accuracy#EXACT}); {@link #build()} refuses null. */
         public Builder accuracy(Accuracy accuracy) { this.accuracy = accuracy; return this; }
+        /**
+         * The quantization parameters (default none): required when the dtype is int8 or uint8, refused otherwise,
+         * when {@link #build()} checks them.
+         */
+        public Builder quantization(Quantization quantization) { this.quantization = quantization; return this; }
 
         /**
          * Takes the input and weight shapes as stored (memory order of the builder's current layout) and
@@ -362,7 +411,7 @@ public final class ConvSpec {
          */
         public ConvSpec build() {
             return new ConvSpec(new Given(layout, dtype, padding, mb, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw,
-                    groups, bias, relu, accuracy));
+                    groups, bias, relu, accuracy, quantization));
         }
     }
 }

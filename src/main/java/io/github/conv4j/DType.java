@@ -2,10 +2,20 @@ package io.github.conv4j;
 
 import java.lang.foreign.ValueLayout;
 
-/** Element type of a convolution's tensors; all of a convolution's tensors share one. */
+/**
+ * Element type of a tensor. A float convolution's tensors share one; a quantized one (see {@link Quantization})
+ * takes {@link #INT8} or {@link #UINT8} activations, {@link #INT8} weights, an {@link #INT32} bias and the output
+ * type its quantization names.
+ */
 public enum DType {
     FLOAT32(ValueLayout.JAVA_FLOAT, "<f4", "float32"),
-    FLOAT64(ValueLayout.JAVA_DOUBLE, "<f8", "float64");
+    FLOAT64(ValueLayout.JAVA_DOUBLE, "<f8", "float64"),
+    /** Signed 8-bit integers: quantized activations, weights or outputs. */
+    INT8(ValueLayout.JAVA_BYTE, "|i1", "int8"),
+    /** Unsigned 8-bit integers (0..255, stored in a byte): quantized activations or outputs. */
+    UINT8(ValueLayout.JAVA_BYTE, "|u1", "uint8"),
+    /** Signed 32-bit integers: a quantized convolution's bias. */
+    INT32(ValueLayout.JAVA_INT, "<i4", "int32");
 
     private final ValueLayout layout;
     private final String npyDescr;
@@ -32,14 +42,20 @@ public enum DType {
         return npyDescr;
     }
 
-    /** The NumPy name of this type ({@code float32} or {@code float64}). */
+    /** Whether this is one of the 8-bit activation types of a quantized convolution. */
+    public boolean isQuantized() {
+        return this == INT8 || this == UINT8;
+    }
+
+    /** The NumPy name of this type ({@code float32}, {@code float64}, {@code int8}, {@code uint8}, {@code int32}). */
     @Override
     public String toString() {
         return label;
     }
 
     /**
-     * Parses {@code float32}/{@code f32} or {@code float64}/{@code f64}, any case.
+     * Parses {@code float32}/{@code f32}, {@code float64}/{@code f64}, {@code int8}/{@code i8}/{@code s8},
+     * {@code uint8}/{@code u8} or {@code int32}/{@code i32}, any case.
      *
      * @throws IllegalArgumentException for any other name
      */
@@ -47,7 +63,11 @@ public enum DType {
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
             case "float32", "f32", "float" -> FLOAT32;
             case "float64", "f64", "double" -> FLOAT64;
-            default -> throw new IllegalArgumentException("unknown dtype: " + name + " (float32 or float64)");
+            case "int8", "i8", "s8" -> INT8;
+            case "uint8", "u8" -> UINT8;
+            case "int32", "i32", "s32" -> INT32;
+            default -> throw new IllegalArgumentException("unknown dtype: " + name
+                    + " (float32, float64, int8, uint8 or int32)");
         };
     }
 }

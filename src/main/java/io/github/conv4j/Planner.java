@@ -580,6 +580,8 @@ final class Planner {
         return switch (spec.dtype()) {
             case FLOAT32 -> m.getAtIndex(ValueLayout.JAVA_FLOAT, i);
             case FLOAT64 -> m.getAtIndex(ValueLayout.JAVA_DOUBLE, i);
+            // Conv2d does not measure quantized specs: its samples are float sums
+            case INT8, UINT8, INT32 -> throw new IllegalStateException("quantized specs are not measured: " + spec);
         };
     }
 

@@ -72,6 +72,9 @@ public record Tensor(MemorySegment data, DType dtype, long[] shape) {
         return switch (dtype) {
             case FLOAT32 -> data.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i);
             case FLOAT64 -> data.getAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, i);
+            case INT8 -> data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i);
+            case UINT8 -> Byte.toUnsignedInt(data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i));
+            case INT32 -> data.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, i);
         };
     }
 

@@ -134,16 +134,21 @@ class ConvSpecTest {
             UnaryOperator<ConvSpec.Builder> change) {
     }
 
-    /** Every given field set away from its builder default, so a field toBuilder failed to copy would show. */
+    /**
+     * Every given field set away from its builder default, so a field toBuilder failed to copy would show; int8, as
+     * the quantization is given only with an int8 or uint8 dtype.
+     */
     private static ConvSpec.Builder every() {
-        return ConvSpec.builder().layout(Layout.NCHW).dtype(DType.FLOAT64).padding(Padding.explicit(1, 2, 3, 0))
+        return ConvSpec.builder().layout(Layout.NCHW).dtype(DType.INT8).padding(Padding.explicit(1, 2, 3, 0))
                 .input(2, 9, 11, 6).kernel(3, 2, 9).stride(2, 3).dilation(2, 3).groups(3).bias(true).relu(true)
-                .accuracy(Accuracy.FAST);
+                .accuracy(Accuracy.FAST).quantization(Q);
     }
+
+    private static final Quantization Q = Quantization.perTensor(0.5f, 5, 0.25f, DType.UINT8, 2f, 7);
 
     private static final List<Field> GIVEN = List.of(
             new Field("layout", Layout.NCHW, ConvSpec::layout, b -> b.layout(Layout.NHWC)),
-            new Field("dtype", DType.FLOAT64, ConvSpec::dtype, b -> b.dtype(DType.FLOAT32)),
+            new Field("dtype", DType.INT8, ConvSpec::dtype, b -> b.dtype(DType.UINT8)),
             new Field("padding", Padding.explicit(1, 2, 3, 0), ConvSpec::padding,
                     b -> b.padding(Padding.explicit(2, 1, 3, 0))),
             new Field("mb", 2, ConvSpec::mb, b -> b.input(3, 9, 11, 6)),
@@ -160,7 +165,9 @@ class ConvSpecTest {
             new Field("groups", 3, ConvSpec::groups, b -> b.groups(1)),
             new Field("bias", true, ConvSpec::hasBias, b -> b.bias(false)),
             new Field("relu", true, ConvSpec::relu, b -> b.relu(false)),
-            new Field("accuracy", Accuracy.FAST, ConvSpec::accuracy, b -> b.accuracy(Accuracy.EXACT)));
+            new Field("accuracy", Accuracy.FAST, ConvSpec::accuracy, b -> b.accuracy(Accuracy.EXACT)),
+            new Field("quantization", Q, ConvSpec::quantization,
+                    b -> b.quantization(Quantization.perTensor(0.5f, 5, 0.25f, DType.UINT8, 2f, 8))));
 
     @Test
     void theTableNamesEveryGivenField() {
@@ -291,7 +298,10 @@ class ConvSpecTest {
     void unknownNames() {
         assertEquals("unknown layout: NWHC (NHWC or NCHW)",
                 assertThrows(IllegalArgumentException.class, () -> Layout.parse("NWHC")).getMessage());
-        assertEquals("unknown dtype: int8 (float32 or float64)",
-                assertThrows(IllegalArgumentException.class, () -> DType.parse("int8")).getMessage());
+        assertEquals("unknown dtype: int4 (float32, float64, int8, uint8 or int32)",
+                assertThrows(IllegalArgumentException.class, () -> DType.parse("int4")).getMessage());
+        assertEquals(DType.INT8, DType.parse("S8"));
+        assertEquals(DType.UINT8, DType.parse("uint8"));
+        assertEquals(DType.INT32, DType.parse("i32"));
     }
 }

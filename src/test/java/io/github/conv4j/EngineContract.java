@@ -216,7 +216,7 @@ abstract class EngineContract {
     private List<ConvSpec> partialBatchSpecs() {
         List<ConvSpec> specs = new ArrayList<>();
         for (Layout layout : Layout.values()) {
-            for (DType dtype : DType.values()) {
+            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                 ConvSpec.Builder b = ConvSpec.builder().layout(layout).dtype(dtype);
                 specs.add(b.input(5, 9, 8, 32).kernel(3, 3, 32).padding(Padding.SAME).bias(true).relu(true).build());
                 specs.add(b.input(5, 6, 7, 16).kernel(1, 1, 24).padding(Padding.VALID).bias(false).relu(false).build());

@@ -34,6 +34,9 @@ public final class Epilogue {
         runs = switch (dtype) {
             case FLOAT32 -> new FloatRuns(b == null ? new float[oc] : b.toArray(ValueLayout.JAVA_FLOAT), relu);
             case FLOAT64 -> new DoubleRuns(b == null ? new double[oc] : b.toArray(ValueLayout.JAVA_DOUBLE), relu);
+            // a quantized spec's bias and ReLU act before requantisation, which no engine leaves to this class
+            case INT8, UINT8, INT32 -> throw new IllegalArgumentException("no float epilogue for a " + dtype
+                    + " spec: " + spec);
         };
     }
 

@@ -21,8 +21,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads and writes NumPy {@code .npy} files of float32 or float64 in C order, little-endian; header versions
- * 1.0, 2.0 and 3.0.
+ * Reads and writes NumPy {@code .npy} files of float32, float64, int8, uint8 or int32 in C order, little-endian;
+ * header versions 1.0, 2.0 and 3.0.
  *
  * <p>Reading checks the whole header against the file's length before it allocates anything, so a corrupt or
  * hostile header cannot make it allocate more than the file holds. Writing goes to a temporary file beside
@@ -55,8 +55,8 @@ public final class Npy {
     /**
      * Reads a {@code .npy} file into a new 64-byte aligned segment allocated in {@code arena}.
      *
-     * @throws NpyFormatException if the file is not a C-ordered little-endian float32/float64 {@code .npy}
-     *     file whose length matches its header
+     * @throws NpyFormatException if the file is not a C-ordered little-endian float32/float64/int8/uint8/int32
+     *     {@code .npy} file whose length matches its header
      * @throws IOException if the file cannot be read
      */
     public static Tensor read(Path path, Arena arena) throws IOException {
@@ -152,8 +152,12 @@ public final class Npy {
         DType dtype = switch (d.group(1)) {
             case "<f4" -> DType.FLOAT32;
             case "<f8" -> DType.FLOAT64;
+            // one-byte types have no byte order: numpy writes '|', and '<' means the same
+            case "|i1", "<i1" -> DType.INT8;
+            case "|u1", "<u1" -> DType.UINT8;
+            case "<i4" -> DType.INT32;
             default -> throw new NpyFormatException(path + ": unsupported dtype '" + d.group(1)
-                    + "' (float32 '<f4' or float64 '<f8', little-endian)");
+                    + "' (float32 '<f4', float64 '<f8', int8 '|i1', uint8 '|u1' or int32 '<i4', little-endian)");
         };
         if (f.group(1).equals("True")) {
             throw new NpyFormatException(path + ": fortran_order=True is not supported; save a C-ordered array "

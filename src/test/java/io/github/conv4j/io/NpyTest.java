@@ -84,6 +84,33 @@ class NpyTest {
         }
     }
 
+    /** The integer types of quantized convolutions: numpy's descriptors, values (uint8 above 127) and shapes. */
+    @Test
+    void roundTripInt8Uint8AndInt32() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            int[][] values = {{-128, -1, 0, 127}, {0, 1, 128, 255}, {Integer.MIN_VALUE, -1, 0, Integer.MAX_VALUE}};
+            DType[] types = {DType.INT8, DType.UINT8, DType.INT32};
+            String[] descrs = {"|i1", "|u1", "<i4"};
+            for (int k = 0; k < 3; k++) {
+                Tensor t = Tensor.allocate(arena, types[k], 2, 2);
+                for (int i = 0; i < 4; i++) {
+                    io.github.conv4j.testing.Tensors.set(t, i, values[k][i]);
+                }
+                Path p = dir.resolve(types[k] + ".npy");
+                Npy.write(p, t);
+                String header = Files.readString(p, StandardCharsets.ISO_8859_1).substring(10, 70);
+                assertEquals("{'descr': '" + descrs[k] + "', 'fortran_order': False, 'shape': (2, 2), }",
+                        header.strip());
+                Tensor u = Npy.read(p, arena);
+                assertEquals(types[k], u.dtype());
+                assertArrayEquals(new long[] {2, 2}, u.shape());
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(values[k][i], u.getDouble(i), types[k] + " element " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void writeLeavesOnlyTheTarget() throws IOException {
         Npy.write(dir.resolve("y.npy"), Tensor.of(new float[] {1, 2}, 2));
@@ -114,9 +141,12 @@ class NpyTest {
 
     @Test
     void rejectsOtherDtypes() throws IOException {
-        assertEquals("unsupported dtype '<i4' (float32 '<f4' or float64 '<f8', little-endian)",
-                error(file(1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", floats(1, 2))));
-        assertEquals("unsupported dtype '>f4' (float32 '<f4' or float64 '<f8', little-endian)",
+        String known = " (float32 '<f4', float64 '<f8', int8 '|i1', uint8 '|u1' or int32 '<i4', little-endian)";
+        assertEquals("unsupported dtype '<i2'" + known,
+                error(file(1, "{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }", floats(1, 2))));
+        assertEquals("unsupported dtype '>i4'" + known,
+                error(file(1, "{'descr': '>i4', 'fortran_order': False, 'shape': (2,), }", floats(1, 2))));
+        assertEquals("unsupported dtype '>f4'" + known,
                 error(file(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", floats(1, 2))));
     }
 

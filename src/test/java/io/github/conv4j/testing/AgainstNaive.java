@@ -66,6 +66,45 @@ public final class AgainstNaive {
         }
     }
 
+    /**
+     * Runs {@code p.spec()} (quantized) on {@code engine} into a poisoned output and compares it with naive's: bit
+     * for bit when every scale is a power of two, else within {@link ConvSpec#tolerance} (one unit for int8/uint8
+     * output).
+     *
+     * @return how many elements differ at all (by one unit, for int8/uint8 output)
+     * @throws AssertionError naming the engine, seed, spec, flat index and values
+     */
+    public static long checkQuantized(String engine, QuantizedProblem p, long seed) {
+        ConvSpec spec = p.spec();
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor got = Tensor.allocate(arena, spec.outputDType(), spec.outputShape());
+            Tensors.poison(got);
+            try (ConvPlan plan = Conv2d.plan(engine, spec, p.w(), p.b())) {
+                if (!plan.engine().equals(engine)) {
+                    throw new AssertionError("asked for " + engine + ", got a plan on " + plan.engine());
+                }
+                plan.forward(p.x(), got);
+            } catch (RuntimeException e) {
+                throw new AssertionError(engine + " threw on seed " + seed + " " + spec + ": " + e, e);
+            }
+            boolean exact = QuantizedProblem.powersOfTwo(spec);
+            long differ = 0;
+            for (long i = 0; i < got.elementCount(); i++) {
+                double ref = p.want().getDouble(i), v = got.getDouble(i);
+                double tol = exact ? 0 : spec.tolerance(ref);
+                if (!(Math.abs(v - ref) <= tol)) {
+                    throw new AssertionError(engine + " differs from naive, seed " + seed + " ("
+                            + (exact ? "power-of-two scales, bit-exact" : "tolerance " + tol) + ") " + spec + " "
+                            + spec.quantization() + " at flat index " + i + ": got " + v + ", naive " + ref);
+                }
+                if (v != ref) {
+                    differ++;
+                }
+            }
+            return differ;
+        }
+    }
+
     /** How many times EXACT's bound {@code spec}'s accuracy level allows, read from {@link ConvSpec#tolerance}. */
     public static double levelFactor(ConvSpec spec) {
         return spec.tolerance(0) / spec.toBuilder().accuracy(Accuracy.EXACT).build().tolerance(0);

@@ -62,11 +62,13 @@ public final class Tensors {
         return out;
     }
 
+    /** Sets element {@code i}; an integer type takes {@code v} as it is (the caller keeps it in range). */
     public static void set(Tensor t, long i, double v) {
-        if (t.dtype() == DType.FLOAT32) {
-            t.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) v);
-        } else {
-            t.data().setAtIndex(ValueLayout.JAVA_DOUBLE, i, v);
+        switch (t.dtype()) {
+            case FLOAT32 -> t.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) v);
+            case FLOAT64 -> t.data().setAtIndex(ValueLayout.JAVA_DOUBLE, i, v);
+            case INT8, UINT8 -> t.data().set(ValueLayout.JAVA_BYTE, i, (byte) (int) v);
+            case INT32 -> t.data().setAtIndex(ValueLayout.JAVA_INT, i, (int) v);
         }
     }
 
@@ -88,10 +90,16 @@ public final class Tensors {
         return t;
     }
 
-    /** Fills {@code t} with NaN so an element an engine forgets to write shows up. */
+    /**
+     * Fills {@code t} with NaN so an element an engine forgets to write shows up; an 8-bit tensor with the bytes
+     * 0x5a, 0xa5 in turn, which a compare then catches as wrong unless the engine wrote that very value.
+     */
     public static void poison(Tensor t) {
         for (long i = 0; i < t.elementCount(); i++) {
-            set(t, i, Double.NaN);
+            switch (t.dtype()) {
+                case INT8, UINT8 -> t.data().set(ValueLayout.JAVA_BYTE, i, (byte) (i % 2 == 0 ? 0x5a : 0xa5));
+                default -> set(t, i, Double.NaN);
+            }
         }
     }
 }

@@ -58,8 +58,11 @@ final class CompareCommand {
         Layout layout = Layout.parse(f.get("--layout", "NHWC"));
         Accuracy accuracy = Accuracy.parse(f.get("--accuracy", "exact"));
         PlanMode plan = PlanMode.parse(f.get("--plan", "estimate"));
+        if (dtype == DType.INT32) {
+            throw new UsageException("--dtype int32 is a bias type: compare takes float32, float64, int8 or uint8");
+        }
         for (String s : shapes) {
-            Shapes.spec(s, dtype, layout);   // an unknown shape fails before anything runs
+            spec(s, dtype, layout);   // an unknown shape fails before anything runs
         }
         List<String> engines = engines(f.get("--engines", "all"));
         f.applyThreads();
@@ -86,7 +89,7 @@ final class CompareCommand {
         List<Measurement> results = new ArrayList<>();
         Progress progress = new Progress(err, shapes.size() * engines.size());
         for (String name : shapes) {
-            ConvSpec spec = Shapes.spec(name, dtype, layout).toBuilder().accuracy(accuracy).build();
+            ConvSpec spec = spec(name, dtype, layout).toBuilder().accuracy(accuracy).build();
             results.addAll(compare(name, spec, engines, threads, seconds, plan, progress, notes, wrong));
         }
         progress.finish();
@@ -109,6 +112,12 @@ final class CompareCommand {
             err.println("error: " + w);
         }
         return wrong.isEmpty() ? 0 : 1;
+    }
+
+    /** Shape {@code name} in {@code dtype}; int8 and uint8 are quantized as {@link BenchInputs#quantize} says. */
+    private static ConvSpec spec(String name, DType dtype, Layout layout) {
+        return dtype.isQuantized() ? BenchInputs.quantize(Shapes.spec(name, DType.FLOAT32, layout), dtype)
+                : Shapes.spec(name, dtype, layout);
     }
 
     private static List<String> split(String list) {
@@ -170,7 +179,7 @@ final class CompareCommand {
                 boolean slice = engine.equals(Conv2d.NAIVE) && large;
                 ConvSpec timed = slice ? one : spec;
                 Tensor tx = slice ? x0 : x;
-                Tensor ty = slice ? new Tensor(y.data(), spec.dtype(), one.outputShape()) : y;
+                Tensor ty = slice ? new Tensor(y.data(), spec.outputDType(), one.outputShape()) : y;
                 long p0 = System.nanoTime();
                 Measurement m;
                 try (ConvPlan plan = Conv2d.plan(engine, timed, w, null, mode)) {
@@ -189,6 +198,13 @@ final class CompareCommand {
                     poison(y);
                     plan.forward(tx, ty);
                     Check c = Check.of(spec, ty, ref);
+                    if (c.ok() && spec.isQuantized()) {
+                        // every byte is a valid int8: all-one bits (-1) cannot show an unwritten output, so check a
+                        // second call on another fill, which an unwritten element cannot match as well
+                        y.data().fill((byte) 0x5a);
+                        plan.forward(tx, ty);
+                        c = Check.of(spec, ty, ref);
+                    }
                     if (!c.ok()) {
                         wrong.add(name + " " + engine + ": " + c.problem());
                     }
@@ -222,7 +238,10 @@ final class CompareCommand {
         return b.toString();
     }
 
-    /** Fills {@code t}'s memory with NaN: all-one bits are a NaN in float32 and in float64 alike. */
+    /**
+     * Fills {@code t}'s memory with NaN: all-one bits are a NaN in float32 and in float64 alike (and -1 in int8,
+     * which the check of a quantized output makes up for).
+     */
     private static void poison(Tensor t) {
         t.data().fill((byte) 0xff);
     }
@@ -281,6 +300,10 @@ final class CompareCommand {
         out.printf("conv4j compare: %s %s, accuracy %s%s, %d thread(s), forward on a prepared plan (median of ~%s s of"
                 + " runs)%n", dtype, layout, accuracy, plan == PlanMode.MEASURE ? ", auto planned by measure" : "", threads,
                 BigDecimal.valueOf(seconds).stripTrailingZeros().toPlainString());
+        if (dtype.isQuantized()) {
+            out.println(dtype + " activations, int8 weights (scales per output channel), int8 output: max |err| in"
+                    + " output units, at most 1 passes");
+        }
         out.printf("%-5s %-12s %12s %12s %9s %9s %10s %10s %5s%n", "shape", "engine", "median us", "min us",
                 "GFLOP/s", "vs naive", "max |err|", "plan us", "check");
         String last = "";

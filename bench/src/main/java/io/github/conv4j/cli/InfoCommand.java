@@ -1,14 +1,21 @@
 package io.github.conv4j.cli;
 
 import io.github.conv4j.Conv2d;
+import io.github.conv4j.ConvPlan;
+import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
+import io.github.conv4j.Quantization;
 import io.github.conv4j.Settings;
+import io.github.conv4j.Tensor;
 import io.github.conv4j.Wisdom;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /** {@code conv4j info}: what this JVM and machine offer conv4j. */
@@ -40,6 +47,7 @@ final class InfoCommand {
             Availability a = e.probe();
             out.printf("  %-12s %-11s %s%n", e.name(), a.available() ? "available" : "unavailable", a.reason());
         }
+        out.printf("int8:     %s%n", int8());
         out.printf("plan:     %s (conv4j.plan), budget %.2f s per spec (conv4j.plan.budget)%n", Settings.planMode(),
                 Settings.planBudgetSeconds());
         List<Wisdom.Entry> wisdom = Wisdom.entries();
@@ -52,6 +60,27 @@ final class InfoCommand {
         for (Wisdom.Entry e : wisdom) {
             out.printf("  %s, %d thread(s): %s, %.1f us (%d runs)%n", e.spec(), e.threads(), e.engine(),
                     e.medianMicros(), e.runs());
+        }
+    }
+
+    /**
+     * What computes a small int8 convolution (uint8 8x8x8 input, 3x3 kernel to 8 channels, int8 output): the oneDNN
+     * implementation, or why onednn does not and naive does.
+     */
+    static String int8() {
+        ConvSpec spec = ConvSpec.builder().dtype(DType.UINT8).input(1, 8, 8, 8).kernel(3, 3, 8)
+                .quantization(Quantization.perTensor(0.02f, 128, 0.01f, DType.INT8, 0.1f, 0)).build();
+        String what = "uint8 3x3 8->8 channels, int8 out: ";
+        Optional<String> no = Conv2d.whyNot("onednn", spec);
+        if (no.isPresent()) {
+            return what + "naive (" + no.get() + ")";
+        }
+        try (Arena arena = Arena.ofConfined();
+                ConvPlan plan = Conv2d.plan("onednn", spec, Tensor.allocate(arena, DType.INT8, spec.weightShape()),
+                        null)) {
+            return what + "onednn " + plan.implementation();
+        } catch (RuntimeException e) {
+            return what + "onednn fails to plan it: " + e.getMessage();
         }
     }
 

@@ -27,12 +27,14 @@ public final class Main {
                   [--dilation D|DH,DW] [--padding VALID|SAME|SAME_LOWER|T,B,L,R] [--groups G]
                   [--layout NHWC|NCHW] [--relu] [--engine NAME|auto] [--threads N] [--accuracy exact|fast]
                                            one convolution on .npy files (weights HWIO for NHWC, OIHW for NCHW)
-              compare [--shapes S1,S2,...|all] [--engines all|a,b] [--threads N] [--dtype float32|float64]
+              compare [--shapes S1,S2,...|all] [--engines all|a,b] [--threads N]
+                  [--dtype float32|float64|int8|uint8]
                   [--layout NHWC|NCHW] [--accuracy exact|fast] [--seconds S] [--json FILE] [--chart FILE.png|FILE.svg]
                   [--merge PEERS.json,...] [--plan estimate|measure] [--wisdom FILE]
                                            time every engine on benchmark shapes and check its output against
                                            naive; table on stdout, progress on stderr; exit 1 if one is wrong;
-                                           --plan measure makes the auto row time the engines and take the fastest
+                                           --plan measure makes the auto row time the engines and take the fastest;
+                                           int8|uint8: synthetic quantized inputs, int8 output, error in units
               verify DIR [--engines all|a,b] [--layouts NHWC,NCHW] [--accuracy exact|fast]
                                            run every golden case in DIR through each engine; exit 1 if any fails
               tune [--shapes S1,S2,...|all | --from-golden DIR] [--threads N] [--accuracy exact|fast]

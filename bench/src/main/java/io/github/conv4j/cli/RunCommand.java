@@ -4,6 +4,7 @@ import io.github.conv4j.Accuracy;
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.ConvPlan;
 import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
 import io.github.conv4j.Padding;
 import io.github.conv4j.Tensor;
@@ -46,6 +47,14 @@ final class RunCommand {
         try (Arena arena = Arena.ofConfined()) {
             Tensor x = Npy.read(input, arena), w = Npy.read(weights, arena);
             Tensor b = bias == null ? null : Npy.read(bias, arena);
+            for (Tensor t : b == null ? List.of(x, w) : List.of(x, w, b)) {
+                if (t.dtype() != DType.FLOAT32 && t.dtype() != DType.FLOAT64) {
+                    Path file = t == x ? input : t == w ? weights : bias;
+                    throw new UsageException("run computes float32 and float64 .npy files only: " + file.getFileName()
+                            + " is " + t.dtype() + " (an int8 convolution needs scales and zero points, which run"
+                            + " does not take; compare --dtype int8|uint8 runs synthetic ones)");
+                }
+            }
             if (w.dtype() != x.dtype()) {
                 throw new UsageException("dtype differs: " + input.getFileName() + " is " + x.dtype() + ", "
                         + weights.getFileName() + " is " + w.dtype());

@@ -191,12 +191,52 @@ class CompareAndVerifyTest {
         assertTrue(r.out().lines().noneMatch(l -> l.startsWith("S1    onednn")), r.out());
     }
 
+    /**
+     * {@code --dtype int8|uint8}: every engine but naive and onednn declines saying so, those two agree within one
+     * output unit, and the table says its errors are in output units.
+     */
+    @Test
+    void compareRunsInt8AndUint8() throws IOException {
+        for (String dtype : List.of("int8", "uint8")) {
+            Path json = dir.resolve(dtype + ".json");
+            CliRun r = cli("compare", "--shapes", "S1,D1", "--engines", "all", "--dtype", dtype, "--seconds", "0.02",
+                    "--json", json.toString());
+            assertEquals(0, r.status(), r.out() + r.err());
+            assertTrue(r.out().startsWith("conv4j compare: " + dtype + " NHWC"), r.out());
+            assertTrue(r.out().contains(dtype + " activations, int8 weights (scales per output channel), int8 output:"
+                    + " max |err| in output units"), r.out());
+            Map<String, JsonObject> m = byEngine(json);
+            assertTrue(m.containsKey("naive") && m.containsKey("auto"), m.keySet().toString());
+            for (JsonObject e : m.values()) {
+                assertTrue(e.get("ok").getAsBoolean(), e.toString());
+                assertTrue(e.get("max_abs_err").getAsDouble() <= 1, e.toString());
+            }
+            for (String engine : List.of("im2col-jni", "java-vector", "winograd")) {
+                assertTrue(r.out().contains("note: S1: engine " + engine + " declines ConvSpec[NHWC " + dtype), r.out());
+            }
+        }
+    }
+
+    /** Every byte is a valid int8, so an unwritten output shows only against a second fill: compare uses two. */
+    @Test
+    void compareFailsAnInt8EngineThatWritesNothing() throws Exception {
+        CliRun r;
+        try (var _ = WrongEngine.enable()) {
+            r = cli("compare", "--shapes", "S1", "--engines", "wrong-writes-nothing", "--dtype", "int8", "--seconds",
+                    "0.01");
+        }
+        assertEquals(1, r.status(), r.out() + r.err());
+        assertTrue(r.err().lines().anyMatch(l -> l.startsWith("error: S1 wrong-writes-nothing: ")), r.err());
+    }
+
     @Test
     void compareRejectsBadFlagsBeforeRunning() {
         assertUserError("unknown shape: R9 (S1, S2, R1, R2, R3, R4, R5, R6, D1)", "compare", "--shapes", "S1,R9");
         assertUserError("--chart must end in .png or .svg: c.gif", "compare", "--chart", "c.gif");
         assertUserError("--seconds must be a number in (0, 600]: 0", "compare", "--seconds", "0");
-        assertUserError("unknown dtype: half (float32 or float64)", "compare", "--dtype", "half");
+        assertUserError("unknown dtype: half (float32, float64, int8, uint8 or int32)", "compare", "--dtype", "half");
+        assertUserError("--dtype int32 is a bias type: compare takes float32, float64, int8 or uint8", "compare",
+                "--dtype", "int32");
     }
 
     @Test

@@ -107,6 +107,30 @@ class MainTest {
     }
 
     @Test
+    void infoNamesWhatComputesASmallInt8Convolution() {
+        CliRun r = cli("info");
+        assertEquals(0, r.status(), r.err());
+        String line = r.out().lines().filter(l -> l.startsWith("int8:")).findFirst().orElseThrow(() ->
+                new AssertionError("no int8 line: " + r.out()));
+        boolean onednn = io.github.conv4j.Conv2d.engine("onednn").probe().available();
+        assertTrue(line.startsWith("int8:     uint8 3x3 8->8 channels, int8 out: " + (onednn ? "onednn " : "naive (")),
+                line);
+        System.out.println(line);
+    }
+
+    /** {@code run} computes float .npy files only: an int8 input is one error line and exit 2. */
+    @Test
+    void runRefusesInt8Files() throws IOException {
+        Path q = dir.resolve("q.npy");
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            Npy.write(q, Tensor.allocate(arena, io.github.conv4j.DType.INT8, 2, 7, 6, 4));
+        }
+        userError("run computes float32 and float64 .npy files only: q.npy is int8 (an int8 convolution needs scales"
+                + " and zero points, which run does not take; compare --dtype int8|uint8 runs synthetic ones)",
+                "run", "--input", q.toString(), "--weights", w.toString(), "--output", y.toString());
+    }
+
+    @Test
     void infoNamesTheLibraryVersionFromItsJar() {
         // the tests run against the installed library jar, whose manifest carries the version this project asks for
         String want = System.getProperty("conv4j.library.version");

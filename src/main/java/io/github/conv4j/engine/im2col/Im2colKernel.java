@@ -114,6 +114,7 @@ final class Im2colKernel implements ConvKernel {
             long transposeFrom = switch (spec.dtype()) {
                 case FLOAT32 -> TRANSPOSE_FROM;
                 case FLOAT64 -> Long.MAX_VALUE;    // transposing gained nothing in float64 (see TRANSPOSE_FROM)
+                case INT8, UINT8, INT32 -> throw new IllegalArgumentException("im2col declines " + spec.dtype());
             };
             return new Tuning(workspace, 0, transposeFrom, MIN_WORKER_ROWS);
         }
@@ -160,6 +161,7 @@ final class Im2colKernel implements ConvKernel {
                 multiply = gemm::dgemm;
                 yield "d";
             }
+            case INT8, UINT8, INT32 -> throw new IllegalArgumentException("im2col declines " + spec.dtype());
         };
         boolean merged = merges(spec);
         this.view = new StridedSplit(spec, !merged);

@@ -32,7 +32,8 @@ public final class NaiveEngine implements ConvEngine {
     public Optional<String> declines(ConvSpec spec) {
         // the dtypes it computes, named so that a new one does not compile until this engine decides on it
         Optional<String> dtype = switch (spec.dtype()) {
-            case FLOAT32, FLOAT64 -> Optional.empty();
+            case FLOAT32, FLOAT64, INT8, UINT8 -> Optional.empty();
+            case INT32 -> Optional.of("int32 is a bias type, not an activation type");
         };
         if (dtype.isPresent()) {
             return dtype;
@@ -44,6 +45,9 @@ public final class NaiveEngine implements ConvEngine {
 
     @Override
     public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
+        if (spec.isQuantized()) {
+            return new QuantizedKernel(spec, weights, bias);
+        }
         return new Kernel(spec, read(weights, spec.dtype()), bias == null ? null : read(bias, spec.dtype()));
     }
 
@@ -51,6 +55,7 @@ public final class NaiveEngine implements ConvEngine {
         return switch (dtype) {
             case FLOAT32 -> toDoubles(s.toArray(ValueLayout.JAVA_FLOAT));
             case FLOAT64 -> s.toArray(ValueLayout.JAVA_DOUBLE);
+            case INT8, UINT8, INT32 -> throw new IllegalArgumentException("not a float type: " + dtype);
         };
     }
 
@@ -79,6 +84,7 @@ public final class NaiveEngine implements ConvEngine {
             this.f32 = switch (spec.dtype()) {
                 case FLOAT32 -> true;
                 case FLOAT64 -> false;
+                case INT8, UINT8, INT32 -> throw new IllegalArgumentException("not a float spec: " + spec);
             };
         }
 

@@ -23,6 +23,9 @@ public final class OneDnnEngine implements ConvEngine {
     static final String F64_REASON = "float64: oneDNN runs f64 convolution on GPU engines only; on the CPU engine"
             + " primitive creation returns dnnl_unimplemented";
 
+    static final String WEIGHT_ZERO_POINT_REASON = "nonzero weight zero points: oneDNN 3.11's CPU convolution"
+            + " accepts zero points for src and dst only (primitive creation returns dnnl_unimplemented)";
+
     /** What oneDNN reports about itself here: version, threading runtime, instruction set of its kernels. */
     public record Info(String version, String runtime, String isa) {
         @Override
@@ -107,7 +110,24 @@ public final class OneDnnEngine implements ConvEngine {
         return switch (spec.dtype()) {
             case FLOAT32 -> Optional.empty();
             case FLOAT64 -> Optional.of(F64_REASON);
+            case INT8, UINT8 -> declinesQuantized(spec);
+            case INT32 -> Optional.of("int32 is a bias type, not an activation type");
         };
+    }
+
+    /** Why the int8 kernel cannot take {@code spec}: what oneDNN 3.11 cannot express or would crash on. */
+    static Optional<String> declinesQuantized(ConvSpec spec) {
+        if (spec.quantization().hasWeightZeroPoints()) {
+            return Optional.of(WEIGHT_ZERO_POINT_REASON);
+        }
+        if (!Workarounds.of(spec).fusedEpilogue()) {
+            // the float kernel moves bias and ReLU out of the primitive; an int8 primitive requantises, so they
+            // cannot follow it
+            return Optional.of("int8 with bias or relu on this geometry: oneDNN 3.11's brg_conv_fwd crashes when an"
+                    + " output column's taps all miss the input right of it (issue 5942), and bias and relu cannot be"
+                    + " applied after requantisation");
+        }
+        return Optional.empty();
     }
 
     /**
@@ -117,6 +137,7 @@ public final class OneDnnEngine implements ConvEngine {
      */
     @Override
     public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
-        return new OneDnnKernel(runtime(), spec, weights, bias, threads);
+        return spec.isQuantized() ? new OneDnnInt8Kernel(runtime(), spec, weights, bias, threads)
+                : new OneDnnKernel(runtime(), spec, weights, bias, threads);
     }
 }

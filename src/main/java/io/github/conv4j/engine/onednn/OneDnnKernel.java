@@ -397,6 +397,7 @@ final class OneDnnKernel implements ConvKernel {
         int type = switch (spec.dtype()) {
             case FLOAT32 -> dnnl_f32;
             case FLOAT64 -> dnnl_f64;
+            case INT8, UINT8, INT32 -> throw new IllegalArgumentException("quantized specs go to OneDnnInt8Kernel");
         };
         dnnl_memory_desc md = new dnnl_memory_desc();
         check(dnnl_memory_desc_create_with_tag(md, dims.length, dims, type, tag),

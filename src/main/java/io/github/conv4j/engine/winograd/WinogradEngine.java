@@ -49,6 +49,8 @@ public final class WinogradEngine implements ConvEngine {
         // the dtypes it computes, named so that a new one does not compile until this engine decides on it
         Optional<String> dtype = switch (spec.dtype()) {
             case FLOAT32, FLOAT64 -> Optional.empty();    // FloatWinograd, DoubleWinograd
+            case INT8, UINT8, INT32 -> Optional.of(spec.dtype() + ": this engine computes float32 and float64"
+                    + " only; quantized convolutions run on onednn or naive");
         };
         if (dtype.isPresent()) {
             return dtype;
