@@ -230,26 +230,44 @@ public final class ConvSpec {
 
     /**
      * How far an engine's output element may lie from a reference value {@code reference} (a golden output or
-     * naive's) for this spec: at {@link Accuracy#EXACT}, float64 {@code 1e-12 * (1 + |reference|)} and float32
-     * {@code 1e-5 * sqrt(kh * kw * ic / groups) * (1 + |reference|)}; at {@link Accuracy#FAST}, ten times that,
-     * as README states.
+     * naive's) for this spec. With {@code K = kh * kw * ic / groups} and bfloat16's unit roundoff
+     * {@code u = 2^-8} (8 significant bits), the bound is {@code s * (1 + |reference|)} where {@code s} is:
+     * <ul>
+     *   <li>at {@link Accuracy#EXACT}, by element type: float64 {@code 1e-12}; float32 {@code 1e-5 * sqrt(K)};
+     *       bfloat16 {@code 1e-5 * sqrt(K) + 2u} (float32 accumulation, then the output rounded to bfloat16 once
+     *       by the engine and once by the reference: their results may be one bfloat16 ulp, {@code 2u} relative,
+     *       apart);
+     *   <li>at {@link Accuracy#FAST}, ten times EXACT's;
+     *   <li>at {@link Accuracy#BF16}, EXACT's plus {@code (2u + u^2) * sqrt(K)}: rounding {@code x} and {@code w}
+     *       to bfloat16 moves each product by at most {@code (2u + u^2) |x w|}; with products of magnitude up to
+     *       about 1 (the {@code 1 +} in the scale assumes that, as float32's does) and rounding errors of either
+     *       sign, independent from term to term, {@code K} of them add up like a random walk, as {@code sqrt(K)}.
+     * </ul>
+     * README states the same and the error measured against it.
      */
     public double tolerance(double reference) {
+        double k = (double) given.kh() * given.kw() * icPerGroup;
         // no default branch: a new element type must choose its own bound here
         double scale = switch (given.dtype()) {
             case FLOAT64 -> 1e-12;
             // float32 rounding error grows with the reduction length; sqrt of it, since rounding errors partly cancel
-            case FLOAT32 -> 1e-5 * Math.sqrt((double) given.kh() * given.kw() * icPerGroup);
+            case FLOAT32 -> 1e-5 * Math.sqrt(k);
+            // accumulated in float32, then one bfloat16 ulp between two roundings of nearly the same sum
+            case BFLOAT16 -> 1e-5 * Math.sqrt(k) + 2 * BF16_UNIT_ROUNDOFF;
         };
         // FAST: a NumPy model of Winograd F(4x4,3x3) and F(6x6,3x3) in float32 measured 0.05-0.14 of the EXACT
         // bound on ResNet-like layers (bench/results/winograd-error-2026-11-30.md); ten times leaves room for
         // inputs less kind than those
         double level = switch (given.accuracy()) {
-            case EXACT -> 1;
-            case FAST -> 10;
+            case EXACT -> scale;
+            case FAST -> 10 * scale;
+            case BF16 -> scale + (2 * BF16_UNIT_ROUNDOFF + BF16_UNIT_ROUNDOFF * BF16_UNIT_ROUNDOFF) * Math.sqrt(k);
         };
-        return level * scale * (1 + Math.abs(reference));
+        return level * (1 + Math.abs(reference));
     }
+
+    /** bfloat16's unit roundoff: half an ulp of 1, with 8 significant bits. */
+    private static final double BF16_UNIT_ROUNDOFF = 0x1p-8;
 
     /** Whether {@code o} is a spec with the same given fields (derived values follow from them). */
     @Override

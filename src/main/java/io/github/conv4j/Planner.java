@@ -330,6 +330,7 @@ final class Planner {
             switch (spec.dtype()) {
                 case FLOAT32 -> x.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) v);
                 case FLOAT64 -> x.setAtIndex(ValueLayout.JAVA_DOUBLE, i, v);
+                case BFLOAT16 -> x.setAtIndex(ValueLayout.JAVA_SHORT, i, BFloat16.fromDouble(v));
             }
         }
         return x;
@@ -354,6 +355,7 @@ final class Planner {
         return switch (spec.dtype()) {
             case FLOAT32 -> m.getAtIndex(ValueLayout.JAVA_FLOAT, i);
             case FLOAT64 -> m.getAtIndex(ValueLayout.JAVA_DOUBLE, i);
+            case BFLOAT16 -> BFloat16.toFloat(m.getAtIndex(ValueLayout.JAVA_SHORT, i));
         };
     }
 

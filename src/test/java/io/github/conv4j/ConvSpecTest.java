@@ -114,8 +114,8 @@ class ConvSpecTest {
         assertFalse(exact.toString().contains("accuracy"), exact.toString());
         assertEquals(Accuracy.FAST, Accuracy.parse("FAST"));
         assertEquals(Accuracy.EXACT, Accuracy.parse("exact"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Accuracy.parse("bf16"));
-        assertEquals("unknown accuracy: bf16 (exact or fast)", e.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Accuracy.parse("half"));
+        assertEquals("unknown accuracy: half (exact, fast or bf16)", e.getMessage());
         NullPointerException n = assertThrows(NullPointerException.class,
                 () -> exact.toBuilder().accuracy(null).build());
         assertEquals("accuracy", n.getMessage());
@@ -291,7 +291,7 @@ class ConvSpecTest {
     void unknownNames() {
         assertEquals("unknown layout: NWHC (NHWC or NCHW)",
                 assertThrows(IllegalArgumentException.class, () -> Layout.parse("NWHC")).getMessage());
-        assertEquals("unknown dtype: int8 (float32 or float64)",
+        assertEquals("unknown dtype: int8 (float32, float64 or bfloat16)",
                 assertThrows(IllegalArgumentException.class, () -> DType.parse("int8")).getMessage());
     }
 }

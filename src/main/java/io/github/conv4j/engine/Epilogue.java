@@ -34,6 +34,10 @@ public final class Epilogue {
         runs = switch (dtype) {
             case FLOAT32 -> new FloatRuns(b == null ? new float[oc] : b.toArray(ValueLayout.JAVA_FLOAT), relu);
             case FLOAT64 -> new DoubleRuns(b == null ? new double[oc] : b.toArray(ValueLayout.JAVA_DOUBLE), relu);
+            // adding a bias to an output already rounded to bfloat16 would round twice: a bfloat16 engine fuses
+            // the bias and ReLU into its own float32 accumulators or declines the spec
+            case BFLOAT16 -> throw new UnsupportedOperationException("epilogue: bfloat16 output would be rounded"
+                    + " twice; bias and relu must be fused for bfloat16");
         };
     }
 

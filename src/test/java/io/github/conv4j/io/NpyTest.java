@@ -114,9 +114,9 @@ class NpyTest {
 
     @Test
     void rejectsOtherDtypes() throws IOException {
-        assertEquals("unsupported dtype '<i4' (float32 '<f4' or float64 '<f8', little-endian)",
+        assertEquals("unsupported dtype '<i4' (float32 '<f4', float64 '<f8' or bfloat16 '<V2', little-endian)",
                 error(file(1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", floats(1, 2))));
-        assertEquals("unsupported dtype '>f4' (float32 '<f4' or float64 '<f8', little-endian)",
+        assertEquals("unsupported dtype '>f4' (float32 '<f4', float64 '<f8' or bfloat16 '<V2', little-endian)",
                 error(file(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", floats(1, 2))));
     }
 

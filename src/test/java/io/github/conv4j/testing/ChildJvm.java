@@ -76,8 +76,16 @@ public final class ChildJvm {
      * calling test if it has not ended within {@code timeout}, after killing it and its descendants.
      */
     public static Result run(List<String> command, Duration timeout) throws IOException, InterruptedException {
+        return run(command, java.util.Map.of(), timeout);
+    }
+
+    /** {@link #run(List, Duration)} with {@code environment} added to this JVM's environment. */
+    public static Result run(List<String> command, java.util.Map<String, String> environment, Duration timeout)
+            throws IOException, InterruptedException {
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(command).start();
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
+        Process p = builder.start();
         try {
             p.getOutputStream().close();
             Drain out = new Drain(p.getInputStream(), "stdout"), err = new Drain(p.getErrorStream(), "stderr");

@@ -196,7 +196,7 @@ class CompareAndVerifyTest {
         assertUserError("unknown shape: R9 (S1, S2, R1, R2, R3, R4, R5, R6, D1)", "compare", "--shapes", "S1,R9");
         assertUserError("--chart must end in .png or .svg: c.gif", "compare", "--chart", "c.gif");
         assertUserError("--seconds must be a number in (0, 600]: 0", "compare", "--seconds", "0");
-        assertUserError("unknown dtype: half (float32 or float64)", "compare", "--dtype", "half");
+        assertUserError("unknown dtype: half (float32, float64 or bfloat16)", "compare", "--dtype", "half");
     }
 
     @Test

@@ -158,7 +158,7 @@ class MainTest {
         "--engine   | fastest | unknown engine: fastest (engines: ENGINES, auto)",
         "--threads  | -1      | --threads must be an integer in 0..4096: -1",
         "--padding  | 0,0,0,0 | --padding given twice",
-        "--accuracy | bf16    | unknown accuracy: bf16 (exact or fast)",
+        "--accuracy | half    | unknown accuracy: half (exact, fast or bf16)",
     })
     void badFlagValues(String flag, String value, String message) throws IOException {
         String engines = String.join(", ", Conv2d.engines().stream().map(e -> e.name()).toList());

@@ -69,11 +69,16 @@ public abstract sealed class Im2colEngine implements ConvEngine permits Im2colJn
                 "openblas_threads", Integer.toString(OpenBlas.threads()));
     }
 
+    /** Why bfloat16 is declined. */
+    static final String BFLOAT16_REASON = "bfloat16: OpenBLAS 0.3.31 offers sbgemm with float32 output only, and"
+            + " this engine packs and multiplies float32 or float64; use onednn or naive";
+
     @Override
     public Optional<String> declines(ConvSpec spec) {
         // the dtypes it computes, named so that a new one does not compile until this engine decides on it
         Optional<String> dtype = switch (spec.dtype()) {
             case FLOAT32, FLOAT64 -> Optional.empty();    // cblas_sgemm, cblas_dgemm
+            case BFLOAT16 -> Optional.of(BFLOAT16_REASON);
         };
         if (dtype.isPresent()) {
             return dtype;

@@ -114,6 +114,7 @@ final class Im2colKernel implements ConvKernel {
             long transposeFrom = switch (spec.dtype()) {
                 case FLOAT32 -> TRANSPOSE_FROM;
                 case FLOAT64 -> Long.MAX_VALUE;    // transposing gained nothing in float64 (see TRANSPOSE_FROM)
+                case BFLOAT16 -> throw new UnsupportedOperationException(Im2colEngine.BFLOAT16_REASON);
             };
             return new Tuning(workspace, 0, transposeFrom, MIN_WORKER_ROWS);
         }
@@ -160,6 +161,7 @@ final class Im2colKernel implements ConvKernel {
                 multiply = gemm::dgemm;
                 yield "d";
             }
+            case BFLOAT16 -> throw new UnsupportedOperationException(Im2colEngine.BFLOAT16_REASON);
         };
         boolean merged = merges(spec);
         this.view = new StridedSplit(spec, !merged);

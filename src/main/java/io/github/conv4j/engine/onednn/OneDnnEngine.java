@@ -15,6 +15,12 @@ import java.util.Optional;
  * reorders the weights into it once, and {@code forward} hands the caller's buffers to the primitive without
  * copying them (Java-heap segments excepted: they have no address, so they are staged through native memory).
  * Each call's thread budget is applied through OpenMP on the calling thread and a primitive made for that count.
+ *
+ * <p>Reduced precision: at {@link io.github.conv4j.Accuracy#BF16} the primitive's floating-point math mode is
+ * bf16, so oneDNN may round float32 inputs and weights to bfloat16 inside it (accumulating in float32) while the
+ * tensors stay float32. bfloat16 tensors ({@link io.github.conv4j.DType#BFLOAT16}) are handed to oneDNN as
+ * bf16 memory for src, weights, bias and dst: products of bfloat16 values are exact in float32, the sums are
+ * float32, and the output is rounded to bfloat16 once.
  */
 public final class OneDnnEngine implements ConvEngine {
     /** This engine's name. */
@@ -22,6 +28,10 @@ public final class OneDnnEngine implements ConvEngine {
 
     static final String F64_REASON = "float64: oneDNN runs f64 convolution on GPU engines only; on the CPU engine"
             + " primitive creation returns dnnl_unimplemented";
+
+    static final String BFLOAT16_UNFUSED_REASON = "bfloat16 with bias or relu where an output column sees only"
+            + " padding right of the input: oneDNN 3.11 crashes fusing them there (issue 5942), and adding them after"
+            + " the primitive would round the bfloat16 output twice";
 
     /** What oneDNN reports about itself here: version, threading runtime, instruction set of its kernels. */
     public record Info(String version, String runtime, String isa) {
@@ -107,6 +117,10 @@ public final class OneDnnEngine implements ConvEngine {
         return switch (spec.dtype()) {
             case FLOAT32 -> Optional.empty();
             case FLOAT64 -> Optional.of(F64_REASON);
+            // the workaround for 3.11's crash adds bias and ReLU after the primitive, to an output already rounded
+            // to bfloat16: a second rounding that the bound does not allow for
+            case BFLOAT16 -> Workarounds.of(spec).fusedEpilogue() ? Optional.empty()
+                    : Optional.of(BFLOAT16_UNFUSED_REASON);
         };
     }
 

@@ -3,6 +3,7 @@ package io.github.conv4j.engine.onednn;
 import static io.github.conv4j.engine.onednn.OneDnnRuntime.check;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
+import io.github.conv4j.Accuracy;
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.Layout;
 import io.github.conv4j.engine.Epilogue;
@@ -318,6 +319,12 @@ final class OneDnnKernel implements ConvKernel {
             check(dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
             check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
                     "dnnl_primitive_attr_set_scratchpad_mode(user)");
+            if (spec.accuracy() == Accuracy.BF16) {
+                // oneDNN may then round float32 src and weights to bf16 inside the primitive (float32 sums); the
+                // level's bound allows for that rounding. Integer primitives are untouched (apply_to_int 0).
+                check(dnnl_primitive_attr_set_fpmath_mode_v2(attr, dnnl_fpmath_mode_bf16, 0),
+                        "dnnl_primitive_attr_set_fpmath_mode_v2(bf16)");
+            }
             if (spec.relu() && fused) {
                 ops = new dnnl_post_ops();
                 check(dnnl_post_ops_create(ops), "dnnl_post_ops_create");
@@ -397,6 +404,8 @@ final class OneDnnKernel implements ConvKernel {
         int type = switch (spec.dtype()) {
             case FLOAT32 -> dnnl_f32;
             case FLOAT64 -> dnnl_f64;
+            // bias too: oneDNN's bf16 convolutions take a bf16 bias and add it in float32 before rounding dst
+            case BFLOAT16 -> dnnl_bf16;
         };
         dnnl_memory_desc md = new dnnl_memory_desc();
         check(dnnl_memory_desc_create_with_tag(md, dims.length, dims, type, tag),

@@ -37,11 +37,16 @@ public final class JavaVectorEngine implements ConvEngine {
         return Probe.RESULT;
     }
 
+    /** Why bfloat16 is declined. */
+    static final String BFLOAT16_REASON = "bfloat16: the Vector API has no bfloat16 lanes or dot product, so this"
+            + " engine has no bfloat16 kernel; use onednn or naive";
+
     @Override
     public Optional<String> declines(ConvSpec spec) {
         // the dtypes it computes, named so that a new one does not compile until this engine decides on it
         Optional<String> dtype = switch (spec.dtype()) {
             case FLOAT32, FLOAT64 -> Optional.empty();    // FloatConv, DoubleConv
+            case BFLOAT16 -> Optional.of(BFLOAT16_REASON);
         };
         if (dtype.isPresent()) {
             return dtype;

@@ -45,6 +45,7 @@ final class WinogradConv {
         return switch (spec.dtype()) {
             case FLOAT32 -> new FloatWinograd(spec, weights, bias, tile, blocking);
             case FLOAT64 -> new DoubleWinograd(spec, weights, bias, tile, blocking);
+            case BFLOAT16 -> throw new UnsupportedOperationException(WinogradEngine.BFLOAT16_REASON);
         };
     }
 
