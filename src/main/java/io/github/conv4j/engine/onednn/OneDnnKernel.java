@@ -352,7 +352,7 @@ final class OneDnnKernel implements ConvKernel {
                 p.primitive = null;
                 check(status, "dnnl_primitive_create for " + spec);
             }
-            p.implementation = implementation(p.pd);
+            p.implementation = implementation(p.pd) + fpmath(p.pd);
             p.scratchpadBytes = dnnl_memory_desc_get_size(query(p.pd, dnnl_query_scratchpad_md));
             // the primitive reads and writes as many bytes as its descriptors say: they must be the spec's, or a
             // forward could run past the caller's buffers
@@ -434,6 +434,23 @@ final class OneDnnKernel implements ConvKernel {
             BytePointer name = out.get(BytePointer.class, 0);
             return name == null || name.isNull() ? "" : name.getString();
         }
+    }
+
+    /**
+     * The math mode the primitive was made with, read back from it: {@code ", fpmath bf16"} at BF16, nothing in
+     * the default strict mode. oneDNN may compute in float32 even then (without AMX it keeps its float32 kernels),
+     * so the kernel name alone does not show it.
+     */
+    private static String fpmath(dnnl_primitive_desc pd) {
+        dnnl_primitive_attr attr = new dnnl_primitive_attr();    // owned by pd: not destroyed here
+        check(dnnl_primitive_desc_get_attr(pd, attr), "dnnl_primitive_desc_get_attr");
+        int[] mode = new int[1], appliesToInt = new int[1];
+        check(dnnl_primitive_attr_get_fpmath_mode_v2(attr, mode, appliesToInt),
+                "dnnl_primitive_attr_get_fpmath_mode_v2");
+        if (mode[0] == dnnl_fpmath_mode_strict) {
+            return "";
+        }
+        return ", fpmath " + (mode[0] == dnnl_fpmath_mode_bf16 ? "bf16" : "mode " + mode[0]);
     }
 
     /** Copies {@code weights} (laid out as {@code from}) into a new arena buffer laid out as {@code to}. */
