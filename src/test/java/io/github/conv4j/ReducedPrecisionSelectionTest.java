@@ -48,7 +48,8 @@ class ReducedPrecisionSelectionTest {
         try {
             return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
                     .filter(l -> l.startsWith("flags")).findFirst()
-                    .map(l -> java.util.Set.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+")))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim().split("\\s+"))
+                    .map(f -> java.util.Set.copyOf(java.util.Arrays.asList(f)))
                     .orElse(java.util.Set.of());
         } catch (java.io.IOException e) {
             return java.util.Set.of();

@@ -39,6 +39,7 @@ public final class BenchInputs {
         Store store = switch (t.dtype()) {
             case FLOAT32 -> (i, v) -> d.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) v);
             case FLOAT64 -> (i, v) -> d.setAtIndex(ValueLayout.JAVA_DOUBLE, i, v);
+            case BFLOAT16 -> (i, v) -> d.setAtIndex(ValueLayout.JAVA_SHORT, i, io.github.conv4j.BFloat16.fromDouble(v));
         };
         for (long i = 0; i < t.elementCount(); i++) {
             store.set(i, rnd.nextDouble(-scale, scale));

@@ -81,6 +81,32 @@ class MainTest {
         }
     }
 
+    /** bfloat16 in ('<V2'), bfloat16 out, equal to naive on the same bits, through auto (onednn where it runs). */
+    @Test
+    void runKeepsBfloat16() throws IOException {
+        Path xb = dir.resolve("xb.npy"), wb = dir.resolve("wb.npy"), bb = dir.resolve("bb.npy");
+        Npy.write(xb, Tensor.bfloat16(random(2 * 7 * 6 * 4, 11), 2, 7, 6, 4));
+        Npy.write(wb, Tensor.bfloat16(random(3 * 3 * 4 * 6, 12), 3, 3, 4, 6));
+        Npy.write(bb, Tensor.bfloat16(random(6, 13), 6));
+        CliRun r = cli("run", "--input", xb.toString(), "--weights", wb.toString(), "--bias", bb.toString(),
+                "--padding", "SAME", "--output", y.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains(" NHWC bfloat16 [2, 7, 6, 6], engine "), r.out());
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor got = Npy.read(y, arena);
+            assertEquals(DType.BFLOAT16, got.dtype());
+            ConvSpec spec = ConvSpec.builder().dtype(DType.BFLOAT16).input(2, 7, 6, 4).kernel(3, 3, 6)
+                    .padding(Padding.SAME).bias(true).build();
+            assertArrayEquals(spec.outputShape(), got.shape());
+            Tensor want = Tensor.allocate(arena, DType.BFLOAT16, spec.outputShape());
+            Conv2d.forward(Conv2d.NAIVE, spec, Npy.read(xb, arena), Npy.read(wb, arena), Npy.read(bb, arena), want);
+            for (long i = 0; i < want.elementCount(); i++) {
+                double ref = want.getDouble(i);
+                assertTrue(Math.abs(got.getDouble(i) - ref) <= spec.tolerance(ref), i + ": " + got.getDouble(i));
+            }
+        }
+    }
+
     @Test
     void runKeepsFloat64AndReadsNchw() throws IOException {
         Path xn = dir.resolve("xn.npy"), wn = dir.resolve("wn.npy");
@@ -104,6 +130,27 @@ class MainTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("naive") && r.out().contains("available"), r.out());
         assertTrue(r.out().contains("jdk:"), r.out());
+    }
+
+    /** The reduced-precision section: the CPU's flags, and oneDNN's implementation per precision. */
+    @Test
+    void infoShowsReducedPrecision() {
+        CliRun r = cli("info");
+        assertEquals(0, r.status(), r.err());
+        String out = r.out();
+        assertTrue(out.contains("\nreduced precision:\n  cpu:    avx512_bf16 "), out);
+        for (String flag : InfoCommand.PRECISION_FLAGS) {
+            assertTrue(out.matches("(?s).*  cpu:    .*" + flag + " (yes|no|unknown).*"), flag + " in " + out);
+        }
+        if (Conv2d.engine("onednn").probe().available()) {
+            for (String line : List.of("    float32 exact:   brg", "    float32 at bf16: ", "    bfloat16:        ")) {
+                assertTrue(out.contains(line), line + " in " + out);
+            }
+            assertTrue(out.lines().anyMatch(l -> l.startsWith("    float32 at bf16: ") && l.endsWith(", fpmath bf16")),
+                    out);
+        } else {
+            assertTrue(out.contains("  onednn: unavailable\n"), out);
+        }
     }
 
     @Test
