@@ -60,7 +60,7 @@ class WinogradEngineTest extends EngineContract {
     private List<ConvSpec> blockSpecs() {
         List<ConvSpec> specs = new ArrayList<>();
         for (Layout layout : Layout.values()) {
-            for (DType dtype : DType.values()) {
+            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                 ConvSpec.Builder b = ConvSpec.builder().layout(layout).dtype(dtype);
                 specs.add(b.input(2, 28, 31, 64).kernel(3, 3, 64).padding(Padding.SAME).bias(true).relu(true)
                         .groups(1).build());
@@ -143,7 +143,7 @@ class WinogradEngineTest extends EngineContract {
         try {
             for (int threads = 1; threads <= 4; threads++) {
                 Settings.setThreads(threads);
-                for (DType dtype : DType.values()) {
+                for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                     for (Layout layout : Layout.values()) {
                         ConvSpec.Builder b = ConvSpec.builder().dtype(dtype).layout(layout).padding(Padding.SAME)
                                 .bias(true).relu(true);

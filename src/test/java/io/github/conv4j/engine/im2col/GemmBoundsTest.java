@@ -45,7 +45,7 @@ class GemmBoundsTest {
     static List<Arguments> bindings() {
         List<Arguments> all = new ArrayList<>();
         for (String binding : List.of("jni", "ffm")) {
-            for (DType t : DType.values()) {
+            for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                 all.add(Arguments.of(binding, t));
             }
         }

@@ -152,7 +152,7 @@ class Im2colKernelTest {
         // 3 threads split the pixels unevenly, across image boundaries, on segments confined to this thread
         try (Arena arena = Arena.ofConfined()) {
             for (Layout layout : Layout.values()) {
-                for (DType dtype : DType.values()) {
+                for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                     // one group, groups packed one by one (icg 8), and groups merged (icg 2)
                     for (int groups : new int[] {1, 2, 8}) {
                         ConvSpec spec = ConvSpec.builder().layout(layout).dtype(dtype).input(3, 7, 6, 16)
@@ -286,7 +286,7 @@ class Im2colKernelTest {
         try (Arena arena = Arena.ofConfined()) {
             for (Layout layout : Layout.values()) {
                 for (int groups : new int[] {1, 2}) {
-                    for (DType dtype : DType.values()) {
+                    for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                         ConvSpec spec = ConvSpec.builder().layout(layout).dtype(dtype).input(2, 5, 7, 8)
                                 .kernel(1, 1, 6).groups(groups).bias(true).build();
                         Inputs in = Inputs.of(spec, 5, arena);
@@ -322,7 +322,7 @@ class Im2colKernelTest {
         try (Arena arena = Arena.ofConfined()) {
             for (Layout layout : Layout.values()) {
                 for (int k : new int[] {1, 3}) {
-                    for (DType dtype : DType.values()) {
+                    for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                         ConvSpec spec = ConvSpec.builder().layout(layout).dtype(dtype).input(2, 6, 5, 4)
                                 .kernel(k, k, 5).padding(k == 1 ? Padding.VALID : Padding.SAME).bias(true)
                                 .relu(true).build();

@@ -85,7 +85,7 @@ class JavaVectorKernelTest {
         long seed = 100;
         for (ConvSpec base : specs) {
             for (Layout layout : Layout.values()) {
-                for (DType dtype : DType.values()) {
+                for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                     ConvSpec spec = base.toBuilder().layout(layout).dtype(dtype).build();
                     long s = seed++;
                     tests.add(DynamicTest.dynamicTest(spec + " native", () -> compare(spec, s, false)));
@@ -103,7 +103,7 @@ class JavaVectorKernelTest {
         for (int channels : new int[] {1, 3, 16, 17, 33}) {
             for (int mult : new int[] {1, 2, 3}) {
                 for (Layout layout : Layout.values()) {
-                    for (DType dtype : DType.values()) {
+                    for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                         int c = Math.max(2, channels);   // groups == ic == 1 is an ordinary convolution
                         ConvSpec spec = ConvSpec.builder().layout(layout).dtype(dtype).input(2, 9, 23, c)
                                 .kernel(3, 3, c * mult).groups(c).stride(1 + (int) (seed % 2))
@@ -129,7 +129,7 @@ class JavaVectorKernelTest {
                 ConvSpec.builder().input(2, 13, 11, 5).kernel(3, 3, 10).groups(5).dilation(2, 1).build(),
                 ConvSpec.builder().layout(Layout.NCHW).input(1, 3, 9, 4).kernel(5, 3, 12).groups(4).dilation(2, 1)
                         .padding(Padding.SAME).build())) {
-            for (DType dtype : DType.values()) {
+            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                 ConvSpec typed = spec.toBuilder().dtype(dtype).build();
                 tests.add(DynamicTest.dynamicTest(typed.toString(), () -> compare(typed, 11, false)));
             }
@@ -200,7 +200,7 @@ class JavaVectorKernelTest {
         long seed = firstSeed;
         for (ConvSpec base : specs) {
             for (Layout layout : Layout.values()) {
-                for (DType dtype : DType.values()) {
+                for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                     ConvSpec spec = base.toBuilder().layout(layout).dtype(dtype).build();
                     long s = seed++;
                     tests.add(DynamicTest.dynamicTest(spec.toString(), () -> {
