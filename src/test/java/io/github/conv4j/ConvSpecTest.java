@@ -112,6 +112,20 @@ class ConvSpecTest {
         assertNotEquals(exact, fast);
         assertEquals(exact.toString().replace(" -> y=", " accuracy=fast -> y="), fast.toString());
         assertFalse(exact.toString().contains("accuracy"), exact.toString());
+        // bfloat16 (u = 2^-8), K = 3 * 3 * 4 = 36: tensors add one bfloat16 ulp, 2u; the BF16 level (2u + u^2) sqrt(K)
+        ConvSpec bf16 = exact.toBuilder().dtype(DType.BFLOAT16).build();
+        assertEquals((6e-5 + 0x1p-7) * 3, bf16.tolerance(2), 1e-17);
+        assertEquals((6e-5 + (0x1p-7 + 0x1p-16) * 6) * 3, exact.toBuilder().accuracy(Accuracy.BF16).build()
+                .tolerance(-2), 1e-17);
+        assertEquals((6e-5 + 0x1p-7 + (0x1p-7 + 0x1p-16) * 6) * 3, bf16.toBuilder().accuracy(Accuracy.BF16).build()
+                .tolerance(2), 1e-17);
+        assertEquals(Accuracy.BF16, Accuracy.parse("BF16"));
+        assertEquals("bf16", Accuracy.BF16.toString());
+        assertEquals(DType.BFLOAT16, DType.parse("bf16"));
+        assertEquals(DType.BFLOAT16, DType.parse("BFloat16"));
+        assertEquals("bfloat16", DType.BFLOAT16.toString());
+        assertEquals(2, DType.BFLOAT16.byteSize());
+        assertEquals("<V2", DType.BFLOAT16.npyDescr());
         assertEquals(Accuracy.FAST, Accuracy.parse("FAST"));
         assertEquals(Accuracy.EXACT, Accuracy.parse("exact"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Accuracy.parse("half"));
