@@ -6,7 +6,7 @@ package io.github.conv4j.cli;
  *
  * @param shape benchmark shape name
  * @param engine engine name (or a peer's name, for merged results)
- * @param dtype float32 or float64
+ * @param dtype float32, float64 or bfloat16
  * @param threads threads the native engines were given
  * @param medianUs median time of one forward, microseconds
  * @param minUs fastest time of one forward, microseconds
