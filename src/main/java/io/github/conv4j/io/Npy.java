@@ -63,8 +63,8 @@ public final class Npy {
     /**
      * Reads a {@code .npy} file into a new 64-byte aligned segment allocated in {@code arena}.
      *
-     * @throws NpyFormatException if the file is not a C-ordered little-endian float32, float64 or bfloat16 {@code .npy}
-     *     file whose length matches its header
+     * @throws NpyFormatException if the file is not a C-ordered little-endian float32, float64 or bfloat16
+     *     {@code .npy} file whose length matches its header
      * @throws IOException if the file cannot be read
      */
     public static Tensor read(Path path, Arena arena) throws IOException {
