@@ -8,7 +8,10 @@ import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** oneDNN at the BF16 level: float32 tensors, the primitive's floating-point math mode bf16 (oneDNN may round src and weights to bfloat16 inside), held to the level's bound. */
+/**
+ * oneDNN at the BF16 level: float32 tensors, the primitive's floating-point math mode bf16 (oneDNN may round src and
+ * weights to bfloat16 inside), held to the level's bound.
+ */
 class OneDnnBf16MathTest extends ReducedPrecisionContract {
     @Override
     String engine() {
@@ -26,8 +29,9 @@ class OneDnnBf16MathTest extends ReducedPrecisionContract {
         ConvSpec spec = atLevel(ConvSpec.builder().input(1, 8, 8, 16).kernel(3, 3, 16).padding(Padding.SAME).build());
         try (Arena arena = Arena.ofConfined()) {
             Tensor w = Tensors.uniform(arena, DType.FLOAT32, new SplittableRandom(2), spec.weightShape());
+            ConvSpec atExact = spec.toBuilder().accuracy(Accuracy.EXACT).build();
             try (ConvPlan bf16 = Conv2d.plan(engine(), spec, w, null);
-                    ConvPlan exact = Conv2d.plan(engine(), spec.toBuilder().accuracy(Accuracy.EXACT).build(), w, null)) {
+                    ConvPlan exact = Conv2d.plan(engine(), atExact, w, null)) {
                 assertTrue(bf16.implementation().endsWith(", fpmath bf16"), bf16.implementation());
                 assertFalse(exact.implementation().contains("fpmath"), exact.implementation());
             }
