@@ -27,7 +27,7 @@ class Bf16WithoutInstructionsTest {
         return r;
     }
 
-    /** AVX2: oneDNN 3.11 has no bf16 convolution at all; onednn declines bfloat16, auto falls back to naive. */
+    /** AVX2: oneDNN 3.11 has no bf16 convolution at all; onednn declines bfloat16, auto takes java-vector. */
     @Test
     void avx2DeclinesBFloat16AndComputesTheBf16LevelInFloat32() throws Exception {
         String out = child("AVX2").stdout();
@@ -37,7 +37,7 @@ class Bf16WithoutInstructionsTest {
         assertFalse(out.lines().filter(l -> l.contains("implementation: ")).anyMatch(l -> l.contains("avx512")), out);
         assertTrue(out.contains("bfloat16 onednn declines: bfloat16: oneDNN 3.11.0 makes no bf16 convolution on this"
                 + " CPU (effective ISA avx2"), out);
-        assertTrue(out.contains("bfloat16 auto engine: naive\n"), out);
+        assertTrue(out.contains("bfloat16 auto engine: java-vector\n"), out);
     }
 
     /** AVX-512 without its bf16 extension: oneDNN emulates bf16 (jit_bf16:avx512_core), within the bound. */

@@ -71,7 +71,7 @@ public abstract sealed class Im2colEngine implements ConvEngine permits Im2colJn
 
     /** Why bfloat16 is declined. */
     static final String BFLOAT16_REASON = "bfloat16: OpenBLAS 0.3.31 offers sbgemm with float32 output only, and"
-            + " this engine packs and multiplies float32 or float64; use onednn or naive";
+            + " this engine packs and multiplies float32 or float64; use onednn, java-vector or naive";
 
     @Override
     public Optional<String> declines(ConvSpec spec) {

@@ -1,6 +1,7 @@
 package io.github.conv4j.engine.vector;
 
 import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
 import io.github.conv4j.engine.StridedSplit;
 import io.github.conv4j.engine.VectorApi;
 import io.github.conv4j.spi.Availability;
@@ -37,18 +38,15 @@ public final class JavaVectorEngine implements ConvEngine {
         return Probe.RESULT;
     }
 
-    /** Why bfloat16 is declined. */
-    static final String BFLOAT16_REASON = "bfloat16: the Vector API has no bfloat16 lanes or dot product, so this"
-            + " engine has no bfloat16 kernel; use onednn or naive";
-
     @Override
     public Optional<String> declines(ConvSpec spec) {
         // the dtypes it computes, named so that a new one does not compile until this engine decides on it
         Optional<String> dtype = switch (spec.dtype()) {
             case FLOAT32, FLOAT64 -> Optional.empty();    // FloatConv, DoubleConv
-            case BFLOAT16 -> Optional.of(BFLOAT16_REASON);
+            // BFloat16Conv: FloatConv on widened copies, so float32's limits
+            case BFLOAT16 -> declines(spec.toBuilder().dtype(DType.FLOAT32).build());
         };
-        if (dtype.isPresent()) {
+        if (dtype.isPresent() || spec.dtype() == DType.BFLOAT16) {
             return dtype;
         }
         Optional<String> split = StridedSplit.declines(spec);

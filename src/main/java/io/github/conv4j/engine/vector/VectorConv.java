@@ -30,7 +30,7 @@ final class VectorConv {
         return switch (spec.dtype()) {
             case FLOAT32 -> new FloatConv(spec, weights, bias);
             case FLOAT64 -> new DoubleConv(spec, weights, bias);
-            case BFLOAT16 -> throw new UnsupportedOperationException(JavaVectorEngine.BFLOAT16_REASON);
+            case BFLOAT16 -> new BFloat16Conv(spec, weights, bias);
         };
     }
 

@@ -40,7 +40,7 @@ public final class WinogradEngine implements ConvEngine {
 
     /** Why bfloat16 is declined. */
     static final String BFLOAT16_REASON = "bfloat16: the Winograd transforms are computed in float32 or float64"
-            + " arrays and this engine has no bfloat16 input or output path; use onednn or naive";
+            + " arrays and this engine has no bfloat16 input or output path; use onednn, java-vector or naive";
 
     @Override
     public Optional<String> declines(ConvSpec spec) {
