@@ -259,23 +259,38 @@ public final class ConvSpec {
 
     /**
      * How far an engine's output element may lie from a reference value {@code reference} (a golden output or
-     * naive's) for this spec: at {@link Accuracy#EXACT}, float64 {@code 1e-12 * (1 + |reference|)} and float32
-     * {@code 1e-5 * sqrt(kh * kw * ic / groups) * (1 + |reference|)}; at {@link Accuracy#FAST}, ten times that,
-     * as README states. For a quantized spec, whatever the level: 1 (one output unit) for int8/uint8 output, where
-     * only the float rounding of the requantisation product, its ties and the order of its float operations can
-     * move a result, by one step; and {@code 1e-5 * (1 + |reference|)} for float32 output, a few float32 roundings
-     * of the dequantisation product {@code (acc + bias) * inputScale * weightScale} and its sum (accumulation
-     * itself is exact), on results whose two terms are not much larger than themselves.
+     * naive's) for this spec. With {@code K = kh * kw * ic / groups} and bfloat16's unit roundoff
+     * {@code u = 2^-8} (8 significant bits), the bound is {@code s * (1 + |reference|)} where {@code s} is:
+     * <ul>
+     *   <li>at {@link Accuracy#EXACT}, by element type: float64 {@code 1e-12}; float32 {@code 1e-5 * sqrt(K)};
+     *       bfloat16 {@code 1e-5 * sqrt(K) + 2u} (float32 accumulation, then the output rounded to bfloat16 once
+     *       by the engine and once by the reference: their results may be one bfloat16 ulp, {@code 2u} relative,
+     *       apart);
+     *   <li>at {@link Accuracy#FAST}, ten times EXACT's;
+     *   <li>at {@link Accuracy#BF16}, EXACT's plus {@code (2u + u^2) * sqrt(K)}: rounding {@code x} and {@code w}
+     *       to bfloat16 moves each product by at most {@code (2u + u^2) |x w|}; with products of magnitude up to
+     *       about 1 (the {@code 1 +} in the scale assumes that, as float32's does) and rounding errors of either
+     *       sign, independent from term to term, {@code K} of them add up like a random walk, as {@code sqrt(K)}.
+     * </ul>
+     * For a quantized spec, whatever the level: 1 (one output unit) for int8/uint8 output, where only the float
+     * rounding of the requantisation product, its ties and the order of its float operations can move a result, by
+     * one step; and {@code 1e-5 * (1 + |reference|)} for float32 output, a few float32 roundings of the
+     * dequantisation product {@code (acc + bias) * inputScale * weightScale} and its sum (accumulation itself is
+     * exact), on results whose two terms are not much larger than themselves. README states the same and the
+     * error measured against it.
      */
     public double tolerance(double reference) {
         if (isQuantized()) {
             return outputDType() == DType.FLOAT32 ? 1e-5 * (1 + Math.abs(reference)) : 1;
         }
+        double k = (double) given.kh() * given.kw() * icPerGroup;
         // no default branch: a new element type must choose its own bound here
         double scale = switch (given.dtype()) {
             case FLOAT64 -> 1e-12;
             // float32 rounding error grows with the reduction length; sqrt of it, since rounding errors partly cancel
-            case FLOAT32 -> 1e-5 * Math.sqrt((double) given.kh() * given.kw() * icPerGroup);
+            case FLOAT32 -> 1e-5 * Math.sqrt(k);
+            // accumulated in float32, then one bfloat16 ulp between two roundings of nearly the same sum
+            case BFLOAT16 -> 1e-5 * Math.sqrt(k) + 2 * BF16_UNIT_ROUNDOFF;
             case INT8, UINT8, INT32 -> throw new IllegalStateException("unreachable: " + given.dtype()
                     + " specs are quantized");
         };
@@ -283,11 +298,15 @@ public final class ConvSpec {
         // bound on ResNet-like layers (bench/results/winograd-error-2026-11-30.md); ten times leaves room for
         // inputs less kind than those
         double level = switch (given.accuracy()) {
-            case EXACT -> 1;
-            case FAST -> 10;
+            case EXACT -> scale;
+            case FAST -> 10 * scale;
+            case BF16 -> scale + (2 * BF16_UNIT_ROUNDOFF + BF16_UNIT_ROUNDOFF * BF16_UNIT_ROUNDOFF) * Math.sqrt(k);
         };
-        return level * scale * (1 + Math.abs(reference));
+        return level * (1 + Math.abs(reference));
     }
+
+    /** bfloat16's unit roundoff: half an ulp of 1, with 8 significant bits. */
+    private static final double BF16_UNIT_ROUNDOFF = 0x1p-8;
 
     /** Whether {@code o} is a spec with the same given fields (derived values follow from them). */
     @Override

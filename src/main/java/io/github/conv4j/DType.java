@@ -15,7 +15,13 @@ public enum DType {
     /** Unsigned 8-bit integers (0..255, stored in a byte): quantized activations or outputs. */
     UINT8(ValueLayout.JAVA_BYTE, "|u1", "uint8"),
     /** Signed 32-bit integers: a quantized convolution's bias. */
-    INT32(ValueLayout.JAVA_INT, "<i4", "int32");
+    INT32(ValueLayout.JAVA_INT, "<i4", "int32"),
+    /**
+     * bfloat16, held as raw bits in a {@code short} (the upper half of a float32; see {@link BFloat16}). NumPy has
+     * no such type: its {@code .npy} descr is {@code '<V2'}, what {@code np.save} writes for
+     * {@code ml_dtypes.bfloat16} (see {@link io.github.conv4j.io.Npy}). Engines accumulate it in float32 or wider.
+     */
+    BFLOAT16(ValueLayout.JAVA_SHORT, "<V2", "bfloat16");
 
     private final ValueLayout layout;
     private final String npyDescr;
@@ -47,7 +53,8 @@ public enum DType {
         return this == INT8 || this == UINT8;
     }
 
-    /** The NumPy name of this type ({@code float32}, {@code float64}, {@code int8}, {@code uint8}, {@code int32}). */
+    /** The NumPy name of this type ({@code float32}, {@code float64}, {@code int8}, {@code uint8}, {@code int32}, or
+     * ml_dtypes' {@code bfloat16}). */
     @Override
     public String toString() {
         return label;
@@ -55,7 +62,7 @@ public enum DType {
 
     /**
      * Parses {@code float32}/{@code f32}, {@code float64}/{@code f64}, {@code int8}/{@code i8}/{@code s8},
-     * {@code uint8}/{@code u8} or {@code int32}/{@code i32}, any case.
+     * {@code uint8}/{@code u8}, {@code int32}/{@code i32} or {@code bfloat16}/{@code bf16}, any case.
      *
      * @throws IllegalArgumentException for any other name
      */
@@ -66,8 +73,9 @@ public enum DType {
             case "int8", "i8", "s8" -> INT8;
             case "uint8", "u8" -> UINT8;
             case "int32", "i32", "s32" -> INT32;
+            case "bfloat16", "bf16" -> BFLOAT16;
             default -> throw new IllegalArgumentException("unknown dtype: " + name
-                    + " (float32, float64, int8, uint8 or int32)");
+                    + " (float32, float64, int8, uint8, int32 or bfloat16)");
         };
     }
 }

@@ -444,6 +444,13 @@ final class Planner {
                         sum += x.getAtIndex(ValueLayout.JAVA_DOUBLE, xi) * w.getAtIndex(ValueLayout.JAVA_DOUBLE, wi);
                     }
                 }
+                case BFLOAT16 -> {
+                    for (int c = 0; c < n; c++, xi += xs, wi += ws) {
+                        sum += (double) BFloat16.toFloat(x.getAtIndex(ValueLayout.JAVA_SHORT, xi))
+                                * BFloat16.toFloat(w.getAtIndex(ValueLayout.JAVA_SHORT, wi));
+                    }
+                }
+                case INT8, UINT8, INT32 -> throw new IllegalStateException("quantized specs are not measured");
             }
             return sum;
         }
@@ -489,6 +496,9 @@ final class Planner {
                 switch (dtype) {
                     case FLOAT32 -> MemorySegment.copy(Pattern.FLOATS, 0, x, ValueLayout.JAVA_FLOAT, at * 4, len);
                     case FLOAT64 -> MemorySegment.copy(Pattern.DOUBLES, 0, x, ValueLayout.JAVA_DOUBLE, at * 8, len);
+                    case BFLOAT16 -> MemorySegment.copy(Pattern.BFLOAT16S, 0, x, ValueLayout.JAVA_SHORT, at * 2, len);
+                    // Conv2d does not measure quantized specs: its samples are float sums
+                    case INT8, UINT8, INT32 -> throw new IllegalStateException("quantized specs are not measured");
                 }
             }
         }
@@ -530,12 +540,14 @@ final class Planner {
         static final int LENGTH = 65_521;
         static final float[] FLOATS = new float[LENGTH];
         static final double[] DOUBLES = new double[LENGTH];
+        static final short[] BFLOAT16S = new short[LENGTH];
 
         static {
             SplittableRandom rnd = new SplittableRandom(2026);
             for (int i = 0; i < LENGTH; i++) {
                 FLOATS[i] = (float) rnd.nextDouble(-1, 1);
                 DOUBLES[i] = FLOATS[i];
+                BFLOAT16S[i] = BFloat16.fromFloat(FLOATS[i]);
             }
         }
     }
@@ -573,6 +585,13 @@ final class Planner {
                 }
             }
             case FLOAT64 -> MemorySegment.copy(m, ValueLayout.JAVA_DOUBLE, at * 8, out, 0, len);
+            case BFLOAT16 -> {
+                short[] h = m.asSlice(at * 2, len * 2L).toArray(ValueLayout.JAVA_SHORT);
+                for (int i = 0; i < len; i++) {
+                    out[i] = BFloat16.toFloat(h[i]);
+                }
+            }
+            case INT8, UINT8, INT32 -> throw new IllegalStateException("quantized specs are not measured");
         }
     }
 
@@ -580,6 +599,7 @@ final class Planner {
         return switch (spec.dtype()) {
             case FLOAT32 -> m.getAtIndex(ValueLayout.JAVA_FLOAT, i);
             case FLOAT64 -> m.getAtIndex(ValueLayout.JAVA_DOUBLE, i);
+            case BFLOAT16 -> BFloat16.toFloat(m.getAtIndex(ValueLayout.JAVA_SHORT, i));
             // Conv2d does not measure quantized specs: its samples are float sums
             case INT8, UINT8, INT32 -> throw new IllegalStateException("quantized specs are not measured: " + spec);
         };

@@ -51,6 +51,19 @@ public record Tensor(MemorySegment data, DType dtype, long[] shape) {
         return new Tensor(MemorySegment.ofArray(values), DType.FLOAT64, shape);
     }
 
+    /** A bfloat16 tensor over a Java array of raw bfloat16 bits (a heap segment, no copy); see {@link BFloat16}. */
+    public static Tensor ofBFloat16Bits(short[] bits, long... shape) {
+        return new Tensor(MemorySegment.ofArray(bits), DType.BFLOAT16, shape);
+    }
+
+    /**
+     * A bfloat16 tensor holding {@code values} rounded to nearest, ties to even ({@link BFloat16#fromFloat}), in a
+     * new Java array.
+     */
+    public static Tensor bfloat16(float[] values, long... shape) {
+        return ofBFloat16Bits(BFloat16.fromFloats(values), shape);
+    }
+
     /** The shape in memory order (a copy). */
     @Override
     public long[] shape() {
@@ -75,6 +88,7 @@ public record Tensor(MemorySegment data, DType dtype, long[] shape) {
             case INT8 -> data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i);
             case UINT8 -> Byte.toUnsignedInt(data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i));
             case INT32 -> data.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, i);
+            case BFLOAT16 -> BFloat16.toFloat(data.getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, i));
         };
     }
 

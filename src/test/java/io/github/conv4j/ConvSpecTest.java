@@ -112,10 +112,24 @@ class ConvSpecTest {
         assertNotEquals(exact, fast);
         assertEquals(exact.toString().replace(" -> y=", " accuracy=fast -> y="), fast.toString());
         assertFalse(exact.toString().contains("accuracy"), exact.toString());
+        // bfloat16 (u = 2^-8), K = 3 * 3 * 4 = 36: tensors add one bfloat16 ulp, 2u; the BF16 level (2u + u^2) sqrt(K)
+        ConvSpec bf16 = exact.toBuilder().dtype(DType.BFLOAT16).build();
+        assertEquals((6e-5 + 0x1p-7) * 3, bf16.tolerance(2), 1e-17);
+        assertEquals((6e-5 + (0x1p-7 + 0x1p-16) * 6) * 3, exact.toBuilder().accuracy(Accuracy.BF16).build()
+                .tolerance(-2), 1e-17);
+        assertEquals((6e-5 + 0x1p-7 + (0x1p-7 + 0x1p-16) * 6) * 3, bf16.toBuilder().accuracy(Accuracy.BF16).build()
+                .tolerance(2), 1e-17);
+        assertEquals(Accuracy.BF16, Accuracy.parse("BF16"));
+        assertEquals("bf16", Accuracy.BF16.toString());
+        assertEquals(DType.BFLOAT16, DType.parse("bf16"));
+        assertEquals(DType.BFLOAT16, DType.parse("BFloat16"));
+        assertEquals("bfloat16", DType.BFLOAT16.toString());
+        assertEquals(2, DType.BFLOAT16.byteSize());
+        assertEquals("<V2", DType.BFLOAT16.npyDescr());
         assertEquals(Accuracy.FAST, Accuracy.parse("FAST"));
         assertEquals(Accuracy.EXACT, Accuracy.parse("exact"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Accuracy.parse("bf16"));
-        assertEquals("unknown accuracy: bf16 (exact or fast)", e.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Accuracy.parse("half"));
+        assertEquals("unknown accuracy: half (exact, fast or bf16)", e.getMessage());
         NullPointerException n = assertThrows(NullPointerException.class,
                 () -> exact.toBuilder().accuracy(null).build());
         assertEquals("accuracy", n.getMessage());
@@ -298,7 +312,7 @@ class ConvSpecTest {
     void unknownNames() {
         assertEquals("unknown layout: NWHC (NHWC or NCHW)",
                 assertThrows(IllegalArgumentException.class, () -> Layout.parse("NWHC")).getMessage());
-        assertEquals("unknown dtype: int4 (float32, float64, int8, uint8 or int32)",
+        assertEquals("unknown dtype: int4 (float32, float64, int8, uint8, int32 or bfloat16)",
                 assertThrows(IllegalArgumentException.class, () -> DType.parse("int4")).getMessage());
         assertEquals(DType.INT8, DType.parse("S8"));
         assertEquals(DType.UINT8, DType.parse("uint8"));

@@ -41,9 +41,18 @@ abstract class EngineContract {
         return Accuracy.EXACT;
     }
 
-    /** {@code spec} at {@link #accuracy()}. */
+    /**
+     * The element type every spec here is converted to, with its inputs rounded to it ({@link Tensors#set}); null
+     * (the default) keeps each spec's own.
+     */
+    DType dtype() {
+        return null;
+    }
+
+    /** {@code spec} at {@link #accuracy()}, in {@link #dtype()} if one is set. */
     final ConvSpec atLevel(ConvSpec spec) {
-        return spec.accuracy() == accuracy() ? spec : spec.toBuilder().accuracy(accuracy()).build();
+        ConvSpec leveled = spec.accuracy() == accuracy() ? spec : spec.toBuilder().accuracy(accuracy()).build();
+        return dtype() == null || leveled.dtype() == dtype() ? leveled : leveled.toBuilder().dtype(dtype()).build();
     }
 
     /** How many random specs each random test runs. */
@@ -77,31 +86,54 @@ abstract class EngineContract {
         return new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9};
     }
 
-    private float[] conv(ConvSpec spec, float[] x, float[] w, float[] b) {
+    private float[] conv(ConvSpec given, float[] x, float[] w, float[] b) {
+        ConvSpec spec = atLevel(given);
         try (Arena arena = Arena.ofConfined()) {
-            Tensor y = run(spec, Tensor.of(x, spec.inputShape()), Tensor.of(w, spec.weightShape()),
-                    b == null ? null : Tensor.of(b, spec.oc()), arena);
-            return y.toFloatArray();
+            Tensor y = run(spec, tensor(spec, x, spec.inputShape()), tensor(spec, w, spec.weightShape()),
+                    b == null ? null : tensor(spec, b, spec.oc()), arena);
+            float[] out = new float[(int) y.elementCount()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (float) y.getDouble(i);
+            }
+            return out;
         }
+    }
+
+    /** {@code values} in {@code spec}'s element type (bfloat16: rounded to nearest even, {@link Tensor#bfloat16}). */
+    private static Tensor tensor(ConvSpec spec, float[] values, long... shape) {
+        return spec.dtype() == DType.BFLOAT16 ? Tensor.bfloat16(values, shape) : Tensor.of(values, shape);
+    }
+
+    /** A known answer as {@link #dtype()} holds it: each value rounded to bfloat16 once when that is the type. */
+    private float[] expect(float... exact) {
+        return dtype() == DType.BFLOAT16 ? toFloats(BFloat16.fromFloats(exact)) : exact;
+    }
+
+    private static float[] toFloats(short[] bits) {
+        float[] f = new float[bits.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = BFloat16.toFloat(bits[i]);
+        }
+        return f;
     }
 
     @Test
     void ones2x2Valid() {
         ConvSpec s = ConvSpec.builder().input(1, 3, 3, 1).kernel(2, 2, 1).build();
-        assertArrayEquals(new float[] {12, 16, 24, 28}, conv(s, oneToNine(), new float[] {1, 1, 1, 1}, null));
+        assertArrayEquals(expect(12, 16, 24, 28), conv(s, oneToNine(), new float[] {1, 1, 1, 1}, null));
     }
 
     @Test
     void ones2x2SamePadsBottomRight() {
         ConvSpec s = ConvSpec.builder().input(1, 3, 3, 1).kernel(2, 2, 1).padding(Padding.SAME).build();
-        assertArrayEquals(new float[] {12, 16, 9, 24, 28, 15, 15, 17, 9},
+        assertArrayEquals(expect(12, 16, 9, 24, 28, 15, 15, 17, 9),
                 conv(s, oneToNine(), new float[] {1, 1, 1, 1}, null));
     }
 
     @Test
     void ones2x2SameLowerPadsTopLeft() {
         ConvSpec s = ConvSpec.builder().input(1, 3, 3, 1).kernel(2, 2, 1).padding(Padding.SAME_LOWER).build();
-        assertArrayEquals(new float[] {1, 3, 5, 5, 12, 16, 11, 24, 28},
+        assertArrayEquals(expect(1, 3, 5, 5, 12, 16, 11, 24, 28),
                 conv(s, oneToNine(), new float[] {1, 1, 1, 1}, null));
     }
 
@@ -110,26 +142,26 @@ abstract class EngineContract {
         ConvSpec s = ConvSpec.builder().input(1, 3, 3, 1).kernel(3, 3, 1).stride(2).padding(Padding.SAME).build();
         float[] w = new float[9];
         java.util.Arrays.fill(w, 1);
-        assertArrayEquals(new float[] {12, 16, 24, 28}, conv(s, oneToNine(), w, null));
+        assertArrayEquals(expect(12, 16, 24, 28), conv(s, oneToNine(), w, null));
     }
 
     @Test
     void biasThenRelu() {
         ConvSpec s = ConvSpec.builder().input(1, 1, 2, 1).kernel(1, 1, 1).bias(true).relu(true).build();
-        assertArrayEquals(new float[] {0, 2.5f}, conv(s, new float[] {1, -2}, new float[] {-1}, new float[] {0.5f}));
+        assertArrayEquals(expect(0, 2.5f), conv(s, new float[] {1, -2}, new float[] {-1}, new float[] {0.5f}));
     }
 
     @Test
     void dilationSkipsColumns() {
         ConvSpec s = ConvSpec.builder().input(1, 1, 5, 1).kernel(1, 2, 1).dilation(1, 2).build();
-        assertArrayEquals(new float[] {31, 42, 53}, conv(s, new float[] {1, 2, 3, 4, 5}, new float[] {1, 10}, null));
+        assertArrayEquals(expect(31, 42, 53), conv(s, new float[] {1, 2, 3, 4, 5}, new float[] {1, 10}, null));
     }
 
     @Test
     void groupsSeeOnlyTheirChannels() {
         // HWIO w[0][0][i][o] = {{1, 10}, {100, 1000}}: group 0 reads x0, x1 into y0; group 1 reads x2, x3 into y1
         ConvSpec s = ConvSpec.builder().input(1, 1, 1, 4).kernel(1, 1, 2).groups(2).build();
-        assertArrayEquals(new float[] {201, 4030},
+        assertArrayEquals(expect(201, 4030),
                 conv(s, new float[] {1, 2, 3, 4}, new float[] {1, 10, 100, 1000}, null));
     }
 
@@ -142,7 +174,7 @@ abstract class EngineContract {
             x[i] = i + 1;
             x[9 + i] = 10 * (i + 1);
         }
-        assertArrayEquals(new float[] {11, 33, 77, 99}, conv(s, x, new float[] {1, 1}, null));
+        assertArrayEquals(expect(11, 33, 77, 99), conv(s, x, new float[] {1, 1}, null));
     }
 
     // ---- golden cases ---------------------------------------------------------------------------------
@@ -161,6 +193,10 @@ abstract class EngineContract {
     private void golden(Golden.Case c, Layout layout) {
         try (Arena arena = Arena.ofConfined()) {
             Tensor x = c.load("x.npy", arena), w = c.load("w.npy", arena), want = c.load("y.npy", arena);
+            if (dtype() != null) {
+                x = Tensors.convert(x, dtype(), arena);
+                w = Tensors.convert(w, dtype(), arena);
+            }
             ConvSpec spec = c.spec(layout, x, w);
             if (layout == Layout.NCHW) {
                 x = Tensors.nhwcToNchw(x, arena);
@@ -170,13 +206,26 @@ abstract class EngineContract {
             if (layout == Layout.NCHW) {
                 y = Tensors.nchwToNhwc(y, arena);
             }
+            // in another type than the file's, the inputs were rounded: the golden output is then held to the bound
+            // of BF16 (which allows for rounding x and w to bfloat16), and naive on the rounded inputs to the level's
+            ConvSpec againstGolden = dtype() == null ? spec : spec.toBuilder().accuracy(Accuracy.BF16).build();
             for (long i = 0; i < want.elementCount(); i++) {
                 double ref = want.getDouble(i), got = y.getDouble(i);
-                double tol = spec.tolerance(ref);
+                double tol = againstGolden.tolerance(ref);
                 if (!(Math.abs(got - ref) <= tol)) {
                     fail(engine() + " golden " + c.name() + " " + layout + " at flat NHWC index " + i + ": got " + got
                             + ", want " + ref + " (tolerance " + tol + ")");
                 }
+            }
+            if (dtype() != null) {
+                if (layout == Layout.NCHW) {
+                    y = Tensors.nhwcToNchw(y, arena);
+                }
+                ConvSpec leveled = atLevel(spec);
+                Tensor naive = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
+                Conv2d.forward(Conv2d.NAIVE, leveled, x, w, null, naive);
+                AgainstNaive.assertAgrees(engine() + " golden " + c.name() + " " + layout + " rounded to " + dtype(),
+                        leveled, naive, y, false);
             }
         }
     }

@@ -77,17 +77,22 @@ class HostileInputTest {
     }
 
     private static void guarded(ConvEngine engine) {
-        int ran = 0;
-        for (long seed = 0; seed < 80; seed++) {
+        int ran = 0, bf16 = 0;
+        for (long seed = 0; seed < 120; seed++) {
             ConvSpec spec = RandomSpecs.next(seed % 40 + 777, 16, 5);
-            if (seed >= 40) {
+            if (seed >= 40 && seed < 80) {
                 // the same specs as 3x3, stride 1, undilated: the only ones an engine like winograd accepts
                 spec = spec.toBuilder().kernel(3, 3, spec.oc()).stride(1).dilation(1).padding(Padding.SAME).build();
+            }
+            if (seed >= 80) {
+                // the same specs in bfloat16, for the engines that take it
+                spec = spec.toBuilder().dtype(DType.BFLOAT16).build();
             }
             if (engine.declines(spec).isPresent()) {
                 continue;
             }
             ran++;
+            bf16 += spec.dtype() == DType.BFLOAT16 ? 1 : 0;
             SplittableRandom rnd = new SplittableRandom(seed);
             try (Arena arena = Arena.ofConfined()) {
                 long bytes = spec.outputElements() * spec.dtype().byteSize();
@@ -107,7 +112,11 @@ class HostileInputTest {
                 }
             }
         }
-        assertTrue(ran >= 20, engine.name() + " ran only " + ran + " of 80 guarded specs");
+        assertTrue(ran >= 20, engine.name() + " ran only " + ran + " of 120 guarded specs");
+        ConvSpec plain = ConvSpec.builder().dtype(DType.BFLOAT16).input(1, 8, 8, 16).kernel(3, 3, 16).build();
+        if (engine.declines(plain).isEmpty()) {
+            assertTrue(bf16 >= 10, engine.name() + " takes bfloat16 but ran only " + bf16 + " of 40 such specs");
+        }
     }
 
     @TestFactory

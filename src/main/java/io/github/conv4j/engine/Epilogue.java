@@ -37,6 +37,10 @@ public final class Epilogue {
             // a quantized spec's bias and ReLU act before requantisation, which no engine leaves to this class
             case INT8, UINT8, INT32 -> throw new IllegalArgumentException("no float epilogue for a " + dtype
                     + " spec: " + spec);
+            // adding a bias to an output already rounded to bfloat16 would round twice: a bfloat16 engine fuses
+            // the bias and ReLU into its own float32 accumulators or declines the spec
+            case BFLOAT16 -> throw new UnsupportedOperationException("epilogue: bfloat16 output would be rounded"
+                    + " twice; bias and relu must be fused for bfloat16");
         };
     }
 

@@ -21,8 +21,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads and writes NumPy {@code .npy} files of float32, float64, int8, uint8 or int32 in C order, little-endian;
- * header versions 1.0, 2.0 and 3.0.
+ * Reads and writes NumPy {@code .npy} files of float32, float64, int8, uint8, int32 or bfloat16 in C order,
+ * little-endian; header versions 1.0, 2.0 and 3.0.
+ *
+ * <p>bfloat16: NumPy has no such type. {@code ml_dtypes.bfloat16} arrays are saved by {@code np.save} under their
+ * dtype's {@code str}, a two-byte void {@code '<V2'}; NumPy's own two-byte void is {@code '|V2'}. Both are read as
+ * bfloat16 (the only two-byte void conv4j knows), and bfloat16 is written as {@code '<V2'}, so
+ * {@code np.load(f).view(ml_dtypes.bfloat16)} gives the values back, and plain NumPy widens them with
+ * {@code (a.view('<u2').astype('<u4') << 16).view('<f4')}. A uint16 array of the bits ({@code '<u2'}) is read as
+ * bfloat16 only when the caller asks for bfloat16 ({@link #read(Path, Arena, DType)}): uint16 is also an integer
+ * type, and conv4j will not guess which of the two a file means.
  *
  * <p>Reading checks the whole header against the file's length before it allocates anything, so a corrupt or
  * hostile header cannot make it allocate more than the file holds. Writing goes to a temporary file beside
@@ -55,16 +63,29 @@ public final class Npy {
     /**
      * Reads a {@code .npy} file into a new 64-byte aligned segment allocated in {@code arena}.
      *
-     * @throws NpyFormatException if the file is not a C-ordered little-endian float32/float64/int8/uint8/int32
+     * @throws NpyFormatException if the file is not a C-ordered little-endian float32, float64, int8, uint8, int32
+     *     or bfloat16
      *     {@code .npy} file whose length matches its header
      * @throws IOException if the file cannot be read
      */
     public static Tensor read(Path path, Arena arena) throws IOException {
+        return read(path, arena, null);
+    }
+
+    /**
+     * Reads a {@code .npy} file of element type {@code dtype} into a new 64-byte aligned segment allocated in
+     * {@code arena}; for bfloat16 a uint16 file ({@code '<u2'}) of raw bfloat16 bits is accepted too.
+     *
+     * @throws NpyFormatException if the file is not a C-ordered little-endian {@code .npy} file of that type whose
+     *     length matches its header
+     * @throws IOException if the file cannot be read
+     */
+    public static Tensor read(Path path, Arena arena, DType dtype) throws IOException {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             throw new IOException("conv4j reads .npy only on little-endian platforms");
         }
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            Header h = header(path, ch);
+            Header h = header(path, ch, dtype);
             MemorySegment data = arena.allocate(Math.max(h.dataBytes(), 1), 64);
             ch.position(h.dataOffset());
             long done = 0;
@@ -82,7 +103,7 @@ public final class Npy {
         }
     }
 
-    private static Header header(Path path, FileChannel ch) throws IOException {
+    private static Header header(Path path, FileChannel ch, DType wanted) throws IOException {
         long size = ch.size();
         ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, pre, 0);
@@ -121,7 +142,7 @@ public final class Npy {
         ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
         readFully(ch, hb, start);
         String text = new String(hb.array(), 0, hb.position(), charset).strip();
-        Header h = parse(path, text, start + headerLen);
+        Header h = parse(path, text, start + headerLen, wanted);
         long expected = h.dataBytes();
         long actual = size - h.dataOffset();
         if (actual != expected) {
@@ -132,7 +153,7 @@ public final class Npy {
         return h;
     }
 
-    private static Header parse(Path path, String text, long dataOffset) throws NpyFormatException {
+    private static Header parse(Path path, String text, long dataOffset, DType wanted) throws NpyFormatException {
         if (!text.startsWith("{") || !text.endsWith("}")) {
             throw new NpyFormatException(path + ": malformed .npy header: " + abbreviate(text));
         }
@@ -156,9 +177,21 @@ public final class Npy {
             case "|i1", "<i1" -> DType.INT8;
             case "|u1", "<u1" -> DType.UINT8;
             case "<i4" -> DType.INT32;
+            case "<V2", "|V2" -> DType.BFLOAT16;
+            case "<u2" -> {
+                if (wanted != DType.BFLOAT16) {
+                    throw new NpyFormatException(path + ": dtype '<u2' (uint16) is read only as raw bfloat16 bits,"
+                            + " when bfloat16 is asked for; save bfloat16 as '<V2' (ml_dtypes.bfloat16)");
+                }
+                yield DType.BFLOAT16;
+            }
             default -> throw new NpyFormatException(path + ": unsupported dtype '" + d.group(1)
-                    + "' (float32 '<f4', float64 '<f8', int8 '|i1', uint8 '|u1' or int32 '<i4', little-endian)");
+                    + "' (float32 '<f4', float64 '<f8', int8 '|i1', uint8 '|u1', int32 '<i4' or bfloat16 '<V2',"
+                    + " little-endian)");
         };
+        if (wanted != null && dtype != wanted) {
+            throw new NpyFormatException(path + ": dtype is " + dtype + " ('" + d.group(1) + "'), expected " + wanted);
+        }
         if (f.group(1).equals("True")) {
             throw new NpyFormatException(path + ": fortran_order=True is not supported; save a C-ordered array "
                     + "(numpy.ascontiguousarray)");

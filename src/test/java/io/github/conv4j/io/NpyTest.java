@@ -141,7 +141,8 @@ class NpyTest {
 
     @Test
     void rejectsOtherDtypes() throws IOException {
-        String known = " (float32 '<f4', float64 '<f8', int8 '|i1', uint8 '|u1' or int32 '<i4', little-endian)";
+        String known = " (float32 '<f4', float64 '<f8', int8 '|i1', uint8 '|u1', int32 '<i4' or bfloat16 '<V2',"
+                + " little-endian)";
         assertEquals("unsupported dtype '<i2'" + known,
                 error(file(1, "{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }", floats(1, 2))));
         assertEquals("unsupported dtype '>i4'" + known,
@@ -205,5 +206,80 @@ class NpyTest {
         Path p = dir.resolve("long.npy");
         Files.write(p, bytes);
         assertEquals(".npy header length 32767 exceeds the file (12 bytes)", error(p));
+    }
+
+    // ---- bfloat16 ---------------------------------------------------------------------------------------
+
+    private static byte[] shorts(int... v) {
+        ByteBuffer b = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (int s : v) {
+            b.putShort((short) s);
+        }
+        return b.array();
+    }
+
+    private static short[] bitsOf(Tensor t) {
+        return t.data().asSlice(0, t.byteSize()).toArray(java.lang.foreign.ValueLayout.JAVA_SHORT);
+    }
+
+    /** Written as '<V2' (what np.save writes for ml_dtypes.bfloat16) and read back bit for bit, NaN and -0 too. */
+    @Test
+    void bfloat16RoundTripsBitExactlyAsV2() throws IOException {
+        short[] bits = {0x3f80, (short) 0xc049, 0x7f80, (short) 0xff80, 0x7fc1, (short) 0x8000, 0x0001, 0x7f7f};
+        Path p = dir.resolve("b.npy");
+        Npy.write(p, Tensor.ofBFloat16Bits(bits, 2, 4));
+        String header = new String(Files.readAllBytes(p), 10, 128 - 10, StandardCharsets.ISO_8859_1);
+        assertEquals("{'descr': '<V2', 'fortran_order': False, 'shape': (2, 4), }",
+                header.substring(0, header.indexOf('}') + 1));
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = Npy.read(p, arena);
+            assertEquals(DType.BFLOAT16, t.dtype());
+            assertArrayEquals(new long[] {2, 4}, t.shape());
+            assertArrayEquals(bits, bitsOf(t));
+            assertEquals(-3.140625, t.getDouble(1));
+            assertArrayEquals(bits, bitsOf(Npy.read(p, arena, DType.BFLOAT16)));
+        }
+    }
+
+    /** NumPy's own two-byte void ('|V2') is bfloat16 as well; the values widen exactly. */
+    @Test
+    void readsPipeV2AsBfloat16() throws IOException {
+        Path p = file(1, "{'descr': '|V2', 'fortran_order': False, 'shape': (3,), }", shorts(0x3f80, 0x4049, 0xbe00));
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = Npy.read(p, arena);
+            assertEquals(DType.BFLOAT16, t.dtype());
+            assertEquals(1.0, t.getDouble(0));
+            assertEquals(3.140625, t.getDouble(1));
+            assertEquals(-0.125, t.getDouble(2));
+        }
+    }
+
+    /** uint16 bits ('<u2') are bfloat16 only when bfloat16 is asked for; otherwise an error that says how. */
+    @Test
+    void readsU2OnlyWhenBfloat16IsAskedFor() throws IOException {
+        Path p = file(1, "{'descr': '<u2', 'fortran_order': False, 'shape': (2,), }", shorts(0x3f80, 0xc000));
+        assertEquals("dtype '<u2' (uint16) is read only as raw bfloat16 bits, when bfloat16 is asked for; save"
+                + " bfloat16 as '<V2' (ml_dtypes.bfloat16)", error(p));
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor t = Npy.read(p, arena, DType.BFLOAT16);
+            assertEquals(DType.BFLOAT16, t.dtype());
+            assertArrayEquals(new short[] {0x3f80, (short) 0xc000}, bitsOf(t));
+            NpyFormatException e = assertThrows(NpyFormatException.class, () -> Npy.read(p, arena, DType.FLOAT32));
+            assertEquals(p + ": dtype '<u2' (uint16) is read only as raw bfloat16 bits, when bfloat16 is asked for;"
+                    + " save bfloat16 as '<V2' (ml_dtypes.bfloat16)", e.getMessage());
+            Path f = file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", floats(1));
+            e = assertThrows(NpyFormatException.class, () -> Npy.read(f, arena, DType.BFLOAT16));
+            assertEquals(f + ": dtype is float32 ('<f4'), expected bfloat16", e.getMessage());
+        }
+    }
+
+    /** A float tensor converted with the documented rounding (nearest, ties to even) writes those bits. */
+    @Test
+    void convertedFloatsAreWrittenRounded() throws IOException {
+        Path p = dir.resolve("c.npy");
+        Npy.write(p, Tensor.bfloat16(new float[] {1 + 0x1p-8f, 1 + 3 * 0x1p-8f, Float.MAX_VALUE}, 3));
+        try (Arena arena = Arena.ofConfined()) {
+            assertArrayEquals(new short[] {0x3f80, 0x3f82, 0x7f80}, bitsOf(Npy.read(p, arena)));
+        }
     }
 }

@@ -13,6 +13,7 @@ import java.util.SplittableRandom;
  * One differential check: seeded inputs, naive's output, the engine's output (into a NaN-poisoned buffer),
  * compared exactly on small-integer inputs and within {@code 8 * eps * (kh*kw*ic/groups + 1)} on uniform ones, at
  * {@link Accuracy#EXACT}; a looser level scales that bound by its factor over EXACT in {@link ConvSpec#tolerance}.
+ * With bfloat16 tensors or at {@link Accuracy#BF16}, each element is held to {@link ConvSpec#tolerance} itself.
  */
 public final class AgainstNaive {
     private AgainstNaive() {
@@ -51,13 +52,18 @@ public final class AgainstNaive {
      */
     public static void assertAgrees(String what, ConvSpec spec, Tensor want, Tensor got, boolean integers) {
         double k = (double) spec.kh() * spec.kw() * spec.icPerGroup();
-        double eps = spec.dtype() == DType.FLOAT32 ? 0x1p-23 : 0x1p-52;
-        double level = levelFactor(spec);
+        double eps = spec.dtype() == DType.FLOAT64 ? 0x1p-52 : 0x1p-23;
+        // bfloat16 in or out: the spec's own bound (ConvSpec.tolerance), derived for it element by element; small
+        // integers are exact in bfloat16 and their float32 sums too, so at EXACT they must still match exactly
+        boolean perElement = spec.dtype() == DType.BFLOAT16 || spec.accuracy() == Accuracy.BF16;
         double tol = spec.accuracy() == Accuracy.EXACT
                 ? (integers ? 0 : 8 * eps * (k + 1))
-                : level * 8 * eps * (k + 1) * (integers ? 9 : 1);
+                : levelFactor(spec) * 8 * eps * (k + 1) * (integers ? 9 : 1);
         for (long i = 0; i < want.elementCount(); i++) {
             double ref = want.getDouble(i), v = got.getDouble(i);
+            if (perElement && !(integers && spec.accuracy() == Accuracy.EXACT)) {
+                tol = spec.tolerance(ref);
+            }
             if (!(Math.abs(v - ref) <= tol)) {
                 throw new AssertionError(what + " (" + (integers ? "small integers" : "uniform floats") + ", accuracy "
                         + spec.accuracy() + ") " + spec

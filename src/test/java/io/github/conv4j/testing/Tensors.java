@@ -1,5 +1,6 @@
 package io.github.conv4j.testing;
 
+import io.github.conv4j.BFloat16;
 import io.github.conv4j.DType;
 import io.github.conv4j.Tensor;
 import java.lang.foreign.Arena;
@@ -53,7 +54,7 @@ public final class Tensors {
         return permute(t, arena, 3, 2, 0, 1);
     }
 
-    /** A tensor of the given dtype and shape filled with {@code dtype}-exact values of {@code src}. */
+    /** A tensor of the given dtype and shape holding {@code src}'s values rounded to {@code dtype} ({@link #set}). */
     public static Tensor convert(Tensor src, DType dtype, Arena arena) {
         Tensor out = Tensor.allocate(arena, dtype, src.shape());
         for (long i = 0; i < src.elementCount(); i++) {
@@ -62,13 +63,17 @@ public final class Tensors {
         return out;
     }
 
-    /** Sets element {@code i}; an integer type takes {@code v} as it is (the caller keeps it in range). */
+    /**
+     * Sets element {@code i} to {@code v} rounded to the tensor's type (bfloat16: once, {@link BFloat16}); an integer
+     * type takes {@code v} as it is (the caller keeps it in range).
+     */
     public static void set(Tensor t, long i, double v) {
         switch (t.dtype()) {
             case FLOAT32 -> t.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) v);
             case FLOAT64 -> t.data().setAtIndex(ValueLayout.JAVA_DOUBLE, i, v);
             case INT8, UINT8 -> t.data().set(ValueLayout.JAVA_BYTE, i, (byte) (int) v);
             case INT32 -> t.data().setAtIndex(ValueLayout.JAVA_INT, i, (int) v);
+            case BFLOAT16 -> t.data().setAtIndex(ValueLayout.JAVA_SHORT, i, BFloat16.fromDouble(v));
         }
     }
 

@@ -47,6 +47,7 @@ public final class BenchInputs {
             case INT8 -> (i, v) -> d.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(-128, 128));
             case UINT8 -> (i, v) -> d.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(256));
             case INT32 -> throw new IllegalArgumentException("no synthetic int32 tensor");
+            case BFLOAT16 -> (i, v) -> d.setAtIndex(ValueLayout.JAVA_SHORT, i, io.github.conv4j.BFloat16.fromDouble(v));
         };
         for (long i = 0; i < t.elementCount(); i++) {
             store.set(i, rnd.nextDouble(-scale, scale));

@@ -59,7 +59,7 @@ final class CompareCommand {
         Accuracy accuracy = Accuracy.parse(f.get("--accuracy", "exact"));
         PlanMode plan = PlanMode.parse(f.get("--plan", "estimate"));
         if (dtype == DType.INT32) {
-            throw new UsageException("--dtype int32 is a bias type: compare takes float32, float64, int8 or uint8");
+            throw new UsageException("--dtype int32 is a bias type: compare takes float32, float64, bfloat16, int8 or uint8");
         }
         for (String s : shapes) {
             spec(s, dtype, layout);   // an unknown shape fails before anything runs
@@ -209,7 +209,8 @@ final class CompareCommand {
                         wrong.add(name + " " + engine + ": " + c.problem());
                     }
                     m = new Measurement(name, engine, spec.dtype().toString(), threads, medianUs, minUs,
-                            spec.flops() / (medianUs * 1e3), Double.NaN, c.maxAbsErr(), planUs, slice, c.ok());
+                            spec.flops() / (medianUs * 1e3), Double.NaN, c.maxAbsErr(), planUs, slice, c.ok(),
+                            plan.implementation());
                 }
                 if (engine.equals(Conv2d.NAIVE)) {
                     naiveUs = m.medianUs();

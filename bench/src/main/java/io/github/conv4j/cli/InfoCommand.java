@@ -1,10 +1,13 @@
 package io.github.conv4j.cli;
 
+import io.github.conv4j.Accuracy;
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.ConvPlan;
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.DType;
 import io.github.conv4j.Quantization;
+import io.github.conv4j.Padding;
+import io.github.conv4j.Tensor;
 import io.github.conv4j.Settings;
 import io.github.conv4j.Tensor;
 import io.github.conv4j.Wisdom;
@@ -13,7 +16,9 @@ import io.github.conv4j.spi.ConvEngine;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -47,7 +52,7 @@ final class InfoCommand {
             Availability a = e.probe();
             out.printf("  %-12s %-11s %s%n", e.name(), a.available() ? "available" : "unavailable", a.reason());
         }
-        out.printf("int8:     %s%n", int8());
+        reducedPrecision(out);
         out.printf("plan:     %s (conv4j.plan), budget %.2f s per spec (conv4j.plan.budget)%n", Settings.planMode(),
                 Settings.planBudgetSeconds());
         List<Wisdom.Entry> wisdom = Wisdom.entries();
@@ -63,24 +68,75 @@ final class InfoCommand {
         }
     }
 
+    /** The CPU flags that reduced-precision kernels use, in the order printed. */
+    static final List<String> PRECISION_FLAGS = List.of("avx512_bf16", "avx512_vnni", "avx_vnni", "amx_bf16",
+            "amx_int8", "amx_tile");
+
+    /** A small representative 3x3 convolution, float32 at EXACT; each line below varies it. */
+    private static final ConvSpec PROBE = ConvSpec.builder().input(1, 8, 8, 32).kernel(3, 3, 32)
+            .padding(Padding.SAME).build();
+
+    /** What each line of the section plans on onednn: a label and the spec. */
+    private record PrecisionLine(String label, ConvSpec spec) {
+    }
+
+    /** One line per precision; a new one (int8, say) is one more entry. */
+    static List<PrecisionLine> precisionLines() {
+        return List.of(new PrecisionLine("float32 exact", PROBE),
+                new PrecisionLine("float32 at bf16", PROBE.toBuilder().accuracy(Accuracy.BF16).build()),
+                new PrecisionLine("bfloat16", PROBE.toBuilder().dtype(DType.BFLOAT16).build()),
+                new PrecisionLine("uint8 -> int8", PROBE.toBuilder().dtype(DType.UINT8)
+                        .quantization(Quantization.perTensor(0.02f, 128, 0.01f, DType.INT8, 0.1f, 0)).build()));
+    }
+
     /**
-     * What computes a small int8 convolution (uint8 8x8x8 input, 3x3 kernel to 8 channels, int8 output): the oneDNN
-     * implementation, or why onednn does not and naive does.
+     * The CPU's reduced-precision flags from {@code /proc/cpuinfo} and the oneDNN implementation each precision
+     * gets for {@link #PROBE}: one small plan per line, made and closed at once (a few ms), and never a failure of
+     * {@code info} when oneDNN is unavailable or refuses.
      */
-    static String int8() {
-        ConvSpec spec = ConvSpec.builder().dtype(DType.UINT8).input(1, 8, 8, 8).kernel(3, 3, 8)
-                .quantization(Quantization.perTensor(0.02f, 128, 0.01f, DType.INT8, 0.1f, 0)).build();
-        String what = "uint8 3x3 8->8 channels, int8 out: ";
-        Optional<String> no = Conv2d.whyNot("onednn", spec);
-        if (no.isPresent()) {
-            return what + "naive (" + no.get() + ")";
+    static void reducedPrecision(PrintStream out) {
+        Set<String> flags = cpuFlags();
+        StringBuilder b = new StringBuilder();
+        for (String flag : PRECISION_FLAGS) {
+            b.append(b.isEmpty() ? "" : ", ").append(flag).append(' ')
+                    .append(flags == null ? "unknown" : flags.contains(flag) ? "yes" : "no");
         }
-        try (Arena arena = Arena.ofConfined();
-                ConvPlan plan = Conv2d.plan("onednn", spec, Tensor.allocate(arena, DType.INT8, spec.weightShape()),
-                        null)) {
-            return what + "onednn " + plan.implementation();
+        out.println("reduced precision:");
+        out.printf("  cpu:    %s%n", b);
+        ConvEngine onednn = Conv2d.engine("onednn");
+        if (!onednn.probe().available()) {
+            out.printf("  onednn: unavailable%n");
+            return;
+        }
+        out.printf("  onednn, NHWC 1x8x8x32, 3x3 to %d channels:%n", PROBE.oc());
+        for (PrecisionLine line : precisionLines()) {
+            out.printf("    %-16s %s%n", line.label() + ":", implementation(onednn, line.spec()));
+        }
+    }
+
+    private static String implementation(ConvEngine onednn, ConvSpec spec) {
+        Optional<String> no = onednn.declines(spec);
+        if (no.isPresent()) {
+            return "declined: " + no.get();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor w = Tensor.allocate(arena, spec.weightDType(), spec.weightShape());
+            try (ConvPlan plan = Conv2d.plan(onednn.name(), spec, w, null)) {
+                return plan.implementation();
+            }
         } catch (RuntimeException e) {
-            return what + "onednn fails to plan it: " + e.getMessage();
+            return "failed: " + e.getMessage();
+        }
+    }
+
+    /** The flags of the first processor in {@code /proc/cpuinfo}; null when it cannot be read. */
+    static Set<String> cpuFlags() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("flags"))
+                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim().split("\\s+"))
+                    .map(f -> Set.copyOf(Arrays.asList(f))).orElse(null);
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 

@@ -25,24 +25,26 @@ public final class Main {
               info [--wisdom FILE]         JDK, CPU, engines and their availability, native versions, threads, wisdom
               run --input X.npy --weights W.npy --output Y.npy [--bias B.npy] [--stride S|SH,SW]
                   [--dilation D|DH,DW] [--padding VALID|SAME|SAME_LOWER|T,B,L,R] [--groups G]
-                  [--layout NHWC|NCHW] [--relu] [--engine NAME|auto] [--threads N] [--accuracy exact|fast]
+                  [--layout NHWC|NCHW] [--relu] [--engine NAME|auto] [--threads N] [--accuracy exact|fast|bf16]
                                            one convolution on .npy files (weights HWIO for NHWC, OIHW for NCHW)
               compare [--shapes S1,S2,...|all] [--engines all|a,b] [--threads N]
-                  [--dtype float32|float64|int8|uint8]
-                  [--layout NHWC|NCHW] [--accuracy exact|fast] [--seconds S] [--json FILE] [--chart FILE.png|FILE.svg]
-                  [--merge PEERS.json,...] [--plan estimate|measure] [--wisdom FILE]
+                  [--dtype float32|float64|bfloat16|int8|uint8]
+                  [--layout NHWC|NCHW] [--accuracy exact|fast|bf16] [--seconds S] [--json FILE]
+                  [--chart FILE.png|FILE.svg] [--merge PEERS.json,...] [--plan estimate|measure] [--wisdom FILE]
                                            time every engine on benchmark shapes and check its output against
                                            naive; table on stdout, progress on stderr; exit 1 if one is wrong;
                                            --plan measure makes the auto row time the engines and take the fastest;
                                            int8|uint8: synthetic quantized inputs, int8 output, error in units
-              verify DIR [--engines all|a,b] [--layouts NHWC,NCHW] [--accuracy exact|fast]
+              verify DIR [--engines all|a,b] [--layouts NHWC,NCHW] [--accuracy exact|fast|bf16] [--dtype bfloat16]
                                            run every golden case in DIR through each engine; exit 1 if any fails
-              tune [--shapes S1,S2,...|all | --from-golden DIR] [--threads N] [--accuracy exact|fast]
-                  [--dtype float32|float64] [--layout NHWC|NCHW] [--budget S] --out FILE
+              tune [--shapes S1,S2,...|all | --from-golden DIR] [--threads N] [--accuracy exact|fast|bf16]
+                  [--dtype float32|float64|bfloat16] [--layout NHWC|NCHW] [--budget S] --out FILE
                                            time the engines on each spec (twice: the first pass warms the JIT)
                                            and write the fastest as wisdom for -Dconv4j.wisdom=FILE
             shapes: S1 S2 (the notebook's), R1..R6 (ResNet-50), D1 (MobileNet depthwise); default S1,S2,R4,D1
-            accuracy: the level engines must meet, exact (default) or fast (a tolerance ten times larger)
+            accuracy: the level engines must meet, exact (default), fast (a tolerance ten times larger) or bf16
+                (inputs and weights may be rounded to bfloat16 inside the engine; float32 sums)
+            dtype bfloat16: ml_dtypes' bfloat16, .npy descr '<V2'; run's output has the input's dtype
             """;
 
     private Main() {

@@ -100,6 +100,7 @@ record Report(String jdk, String cpu, String commit, int threads, String accurac
             r.add("plan_us", number(m.planUs()));
             r.addProperty("estimated", m.estimated());
             r.addProperty("ok", m.ok());
+            r.addProperty("implementation", m.implementation());
             rs.add(r);
         }
         root.add("results", rs);
@@ -135,7 +136,9 @@ record Report(String jdk, String cpu, String commit, int threads, String accurac
                         num(r, "median_us"), num(r, "min_us"), num(r, "gflops"), num(r, "speedup_vs_naive"),
                         num(r, "max_abs_err"), num(r, "plan_us"),
                         r.has("estimated") && r.get("estimated").getAsBoolean(),
-                        !r.has("ok") || r.get("ok").getAsBoolean()));
+                        !r.has("ok") || r.get("ok").getAsBoolean(),
+                        r.has("implementation") && !r.get("implementation").isJsonNull()
+                                ? r.get("implementation").getAsString() : ""));
             }
             return out;
         } catch (JsonParseException | IllegalStateException | NullPointerException | UnsupportedOperationException e) {

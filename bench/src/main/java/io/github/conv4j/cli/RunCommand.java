@@ -48,9 +48,10 @@ final class RunCommand {
             Tensor x = Npy.read(input, arena), w = Npy.read(weights, arena);
             Tensor b = bias == null ? null : Npy.read(bias, arena);
             for (Tensor t : b == null ? List.of(x, w) : List.of(x, w, b)) {
-                if (t.dtype() != DType.FLOAT32 && t.dtype() != DType.FLOAT64) {
+                if (t.dtype().isQuantized() || t.dtype() == DType.INT32) {
                     Path file = t == x ? input : t == w ? weights : bias;
-                    throw new UsageException("run computes float32 and float64 .npy files only: " + file.getFileName()
+                    throw new UsageException("run computes float32, float64 and bfloat16 .npy files only: "
+                            + file.getFileName()
                             + " is " + t.dtype() + " (an int8 convolution needs scales and zero points, which run"
                             + " does not take; compare --dtype int8|uint8 runs synthetic ones)");
                 }

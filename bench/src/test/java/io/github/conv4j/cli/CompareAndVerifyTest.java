@@ -73,6 +73,12 @@ class CompareAndVerifyTest {
         assertEquals(1.0, m.get("speedup_vs_naive").getAsDouble());
         assertTrue(m.get("median_us").getAsDouble() > 0 && m.get("gflops").getAsDouble() > 0, m.toString());
         assertTrue(m.get("ok").getAsBoolean(), m.toString());
+        io.github.conv4j.ConvSpec s1 = io.github.conv4j.bench.Shapes.spec("S1", io.github.conv4j.DType.FLOAT32,
+                io.github.conv4j.Layout.NHWC);
+        try (io.github.conv4j.spi.ConvKernel k = Conv2d.engine("naive").plan(s1,
+                java.lang.foreign.MemorySegment.ofArray(new float[(int) s1.weightElements()]), null, 1)) {
+            assertEquals(k.implementation(), m.get("implementation").getAsString());
+        }
         byte[] head = Files.readAllBytes(png);
         assertEquals((byte) 0x89, head[0]);
         assertEquals('P', head[1]);
@@ -234,8 +240,8 @@ class CompareAndVerifyTest {
         assertUserError("unknown shape: R9 (S1, S2, R1, R2, R3, R4, R5, R6, D1)", "compare", "--shapes", "S1,R9");
         assertUserError("--chart must end in .png or .svg: c.gif", "compare", "--chart", "c.gif");
         assertUserError("--seconds must be a number in (0, 600]: 0", "compare", "--seconds", "0");
-        assertUserError("unknown dtype: half (float32, float64, int8, uint8 or int32)", "compare", "--dtype", "half");
-        assertUserError("--dtype int32 is a bias type: compare takes float32, float64, int8 or uint8", "compare",
+        assertUserError("unknown dtype: half (float32, float64, int8, uint8, int32 or bfloat16)", "compare", "--dtype", "half");
+        assertUserError("--dtype int32 is a bias type: compare takes float32, float64, bfloat16, int8 or uint8", "compare",
                 "--dtype", "int32");
     }
 
@@ -244,6 +250,28 @@ class CompareAndVerifyTest {
         CliRun r = cli("verify", golden().toString(), "--engines", "naive");
         assertEquals(0, r.status(), r.out() + r.err());
         assertTrue(r.out().contains("42 passed, 0 failed, 0 declined"), r.out());
+    }
+
+    /** compare on bfloat16 checks each engine against naive's bfloat16 output; verify rounds the golden inputs. */
+    @Test
+    void compareAndVerifyTakeBfloat16() throws IOException {
+        Availability a = Conv2d.engine("onednn").probe();
+        assumeTrue(a.available(), () -> "onednn is unavailable here: " + a.reason());
+        Path json = dir.resolve("b.json");
+        CliRun r = cli("compare", "--shapes", "S1", "--engines", "naive,onednn,winograd", "--dtype", "bfloat16",
+                "--seconds", "0.05", "--json", json.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().startsWith("conv4j compare: bfloat16 NHWC, accuracy exact, "), r.out());
+        Map<String, JsonObject> m = byEngine(json);
+        assertEquals("bfloat16", m.get("onednn").get("dtype").getAsString());
+        assertTrue(m.get("onednn").get("ok").getAsBoolean(), m.toString());
+        assertTrue(r.out().contains("engine winograd declines") && r.out().contains(": bfloat16: "), r.out());
+
+        r = cli("verify", golden().toString(), "--engines", "naive,onednn", "--layouts", "NHWC", "--dtype", "bfloat16");
+        assertEquals(0, r.status(), r.out() + r.err());
+        assertTrue(r.out().contains("42 passed, 0 failed, 0 declined"), r.out());
+        assertTrue(r.out().lines().filter(l -> l.startsWith("valid_3x3_s1 ")).allMatch(l -> l.contains(" bfloat16 ")),
+                r.out());
     }
 
     @Test

@@ -69,6 +69,10 @@ public abstract sealed class Im2colEngine implements ConvEngine permits Im2colJn
                 "openblas_threads", Integer.toString(OpenBlas.threads()));
     }
 
+    /** Why bfloat16 is declined. */
+    static final String BFLOAT16_REASON = "bfloat16: OpenBLAS 0.3.31 offers sbgemm with float32 output only, and"
+            + " this engine packs and multiplies float32 or float64; use onednn, java-vector or naive";
+
     @Override
     public Optional<String> declines(ConvSpec spec) {
         // the dtypes it computes, named so that a new one does not compile until this engine decides on it
@@ -76,6 +80,7 @@ public abstract sealed class Im2colEngine implements ConvEngine permits Im2colJn
             case FLOAT32, FLOAT64 -> Optional.empty();    // cblas_sgemm, cblas_dgemm
             case INT8, UINT8, INT32 -> Optional.of(spec.dtype() + ": this engine computes float32 and float64"
                     + " only; quantized convolutions run on onednn or naive");
+            case BFLOAT16 -> Optional.of(BFLOAT16_REASON);
         };
         if (dtype.isPresent()) {
             return dtype;

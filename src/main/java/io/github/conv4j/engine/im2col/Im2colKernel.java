@@ -115,6 +115,7 @@ final class Im2colKernel implements ConvKernel {
                 case FLOAT32 -> TRANSPOSE_FROM;
                 case FLOAT64 -> Long.MAX_VALUE;    // transposing gained nothing in float64 (see TRANSPOSE_FROM)
                 case INT8, UINT8, INT32 -> throw new IllegalArgumentException("im2col declines " + spec.dtype());
+                case BFLOAT16 -> throw new UnsupportedOperationException(Im2colEngine.BFLOAT16_REASON);
             };
             return new Tuning(workspace, 0, transposeFrom, MIN_WORKER_ROWS);
         }
@@ -162,6 +163,7 @@ final class Im2colKernel implements ConvKernel {
                 yield "d";
             }
             case INT8, UINT8, INT32 -> throw new IllegalArgumentException("im2col declines " + spec.dtype());
+            case BFLOAT16 -> throw new UnsupportedOperationException(Im2colEngine.BFLOAT16_REASON);
         };
         boolean merged = merges(spec);
         this.view = new StridedSplit(spec, !merged);

@@ -1,5 +1,6 @@
 package io.github.conv4j.engine.naive;
 
+import io.github.conv4j.BFloat16;
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.DType;
 import io.github.conv4j.engine.TensorIndex;
@@ -13,6 +14,10 @@ import java.util.Optional;
 /**
  * The reference engine: the definition in {@link ConvSpec}, written as plain loops with double accumulation.
  * Every other engine is tested against it. Written to be obviously right, not fast.
+ *
+ * <p>bfloat16: the inputs, weights and bias are widened exactly to double, products and sums are computed in
+ * double, and each output is rounded to bfloat16 once at the end (to nearest, ties to even, {@link BFloat16}).
+ * Every accuracy level is computed the same way: exactly, as far as double goes.
  */
 public final class NaiveEngine implements ConvEngine {
     /** Weights are held in one {@code double[]}. */
@@ -32,7 +37,7 @@ public final class NaiveEngine implements ConvEngine {
     public Optional<String> declines(ConvSpec spec) {
         // the dtypes it computes, named so that a new one does not compile until this engine decides on it
         Optional<String> dtype = switch (spec.dtype()) {
-            case FLOAT32, FLOAT64, INT8, UINT8 -> Optional.empty();
+            case FLOAT32, FLOAT64, INT8, UINT8, BFLOAT16 -> Optional.empty();
             case INT32 -> Optional.of("int32 is a bias type, not an activation type");
         };
         if (dtype.isPresent()) {
@@ -56,6 +61,14 @@ public final class NaiveEngine implements ConvEngine {
             case FLOAT32 -> toDoubles(s.toArray(ValueLayout.JAVA_FLOAT));
             case FLOAT64 -> s.toArray(ValueLayout.JAVA_DOUBLE);
             case INT8, UINT8, INT32 -> throw new IllegalArgumentException("not a float type: " + dtype);
+            case BFLOAT16 -> {
+                short[] bits = s.toArray(ValueLayout.JAVA_SHORT);
+                double[] d = new double[bits.length];
+                for (int i = 0; i < bits.length; i++) {
+                    d[i] = BFloat16.toFloat(bits[i]);
+                }
+                yield d;
+            }
         };
     }
 
@@ -73,19 +86,14 @@ public final class NaiveEngine implements ConvEngine {
         private final TensorIndex ix;
         private final double[] w;
         private final double[] bias;
-        /** Whether elements are float32 (else float64). */
-        private final boolean f32;
+        private final DType dtype;
 
         Kernel(ConvSpec spec, double[] weights, double[] bias) {
             this.s = spec;
             this.ix = new TensorIndex(spec);
             this.w = weights;
             this.bias = bias;
-            this.f32 = switch (spec.dtype()) {
-                case FLOAT32 -> true;
-                case FLOAT64 -> false;
-                case INT8, UINT8, INT32 -> throw new IllegalArgumentException("not a float spec: " + spec);
-            };
+            this.dtype = spec.dtype();
         }
 
         /** Single-threaded whatever the budget: the reference stays the plainest code. */
@@ -110,8 +118,13 @@ public final class NaiveEngine implements ConvEngine {
                                     }
                                     for (int i = 0; i < icg; i++) {
                                         long xi = ix.input(n, ih, iw, g * icg + i);
-                                        double xv = f32 ? x.getAtIndex(ValueLayout.JAVA_FLOAT, xi)
-                                                : x.getAtIndex(ValueLayout.JAVA_DOUBLE, xi);
+                                        double xv = switch (dtype) {
+                                            case FLOAT32 -> x.getAtIndex(ValueLayout.JAVA_FLOAT, xi);
+                                            case FLOAT64 -> x.getAtIndex(ValueLayout.JAVA_DOUBLE, xi);
+                                            case BFLOAT16 -> BFloat16.toFloat(x.getAtIndex(ValueLayout.JAVA_SHORT, xi));
+                                            // quantized specs are planned on QuantizedKernel
+                                            case INT8, UINT8, INT32 -> throw new AssertionError(dtype);
+                                        };
                                         sum += xv * w[(int) ix.weight(kh, kw, i, oc)];
                                     }
                                 }
@@ -120,10 +133,11 @@ public final class NaiveEngine implements ConvEngine {
                                 sum = 0;
                             }
                             long yi = ix.output(n, oh, ow, oc);
-                            if (f32) {
-                                y.setAtIndex(ValueLayout.JAVA_FLOAT, yi, (float) sum);
-                            } else {
-                                y.setAtIndex(ValueLayout.JAVA_DOUBLE, yi, sum);
+                            switch (dtype) {
+                                case FLOAT32 -> y.setAtIndex(ValueLayout.JAVA_FLOAT, yi, (float) sum);
+                                case FLOAT64 -> y.setAtIndex(ValueLayout.JAVA_DOUBLE, yi, sum);
+                                case BFLOAT16 -> y.setAtIndex(ValueLayout.JAVA_SHORT, yi, BFloat16.fromDouble(sum));
+                                case INT8, UINT8, INT32 -> throw new AssertionError(dtype);
                             }
                         }
                     }

@@ -1,9 +1,12 @@
 package io.github.conv4j.engine.onednn;
 
 import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
+import io.github.conv4j.Padding;
 import io.github.conv4j.spi.Availability;
 import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.spi.ConvKernel;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 import java.util.Optional;
@@ -15,6 +18,12 @@ import java.util.Optional;
  * reorders the weights into it once, and {@code forward} hands the caller's buffers to the primitive without
  * copying them (Java-heap segments excepted: they have no address, so they are staged through native memory).
  * Each call's thread budget is applied through OpenMP on the calling thread and a primitive made for that count.
+ *
+ * <p>Reduced precision: at {@link io.github.conv4j.Accuracy#BF16} the primitive's floating-point math mode is
+ * bf16, so oneDNN may round float32 inputs and weights to bfloat16 inside it (accumulating in float32) while the
+ * tensors stay float32. bfloat16 tensors ({@link io.github.conv4j.DType#BFLOAT16}) are handed to oneDNN as
+ * bf16 memory for src, weights, bias and dst: products of bfloat16 values are exact in float32, the sums are
+ * float32, and the output is rounded to bfloat16 once.
  */
 public final class OneDnnEngine implements ConvEngine {
     /** This engine's name. */
@@ -25,6 +34,38 @@ public final class OneDnnEngine implements ConvEngine {
 
     static final String WEIGHT_ZERO_POINT_REASON = "nonzero weight zero points: oneDNN 3.11's CPU convolution"
             + " accepts zero points for src and dst only (primitive creation returns dnnl_unimplemented)";
+    static final String BFLOAT16_UNFUSED_REASON = "bfloat16 with bias or relu where an output column sees only"
+            + " padding right of the input: oneDNN 3.11 crashes fusing them there (issue 5942), and adding them after"
+            + " the primitive would round the bfloat16 output twice";
+
+    /**
+     * Whether oneDNN makes bf16 convolutions on this CPU, found once by making a small one: oneDNN 3.11 has them
+     * only from avx512_core (emulated there, native with avx512_bf16) or avx2_vnni_2, and refuses bf16 memory
+     * below that ({@code ONEDNN_MAX_CPU_ISA=AVX2} shows it). Empty when it does, or when oneDNN is unavailable
+     * ({@link #probe()} says why then).
+     */
+    private static final class Bf16Support {
+        static final Optional<String> REASON = find();
+
+        private static Optional<String> find() {
+            OneDnnRuntime r = Loaded.RUNTIME;
+            if (r == null) {
+                return Optional.empty();
+            }
+            ConvSpec spec = ConvSpec.builder().dtype(DType.BFLOAT16).input(1, 4, 4, 16).kernel(3, 3, 16)
+                    .padding(Padding.SAME).bias(true).build();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment w = arena.allocate(spec.weightElements() * 2, 64);
+                MemorySegment b = arena.allocate(spec.oc() * 2L, 64);
+                new OneDnnKernel(r, spec, w, b, 1).close();
+                return Optional.empty();
+            } catch (OneDnnException e) {
+                return Optional.of("bfloat16: oneDNN " + r.version() + " makes no bf16 convolution on this CPU"
+                        + " (effective ISA " + r.isa() + "; it needs avx512_core or avx2_vnni_2): primitive creation"
+                        + " returns " + OneDnnRuntime.statusName(e.status()));
+            }
+        }
+    }
 
     /** What oneDNN reports about itself here: version, threading runtime, instruction set of its kernels. */
     public record Info(String version, String runtime, String isa) {
@@ -112,6 +153,10 @@ public final class OneDnnEngine implements ConvEngine {
             case FLOAT64 -> Optional.of(F64_REASON);
             case INT8, UINT8 -> declinesQuantized(spec);
             case INT32 -> Optional.of("int32 is a bias type, not an activation type");
+            // the workaround for 3.11's crash adds bias and ReLU after the primitive, to an output already rounded
+            // to bfloat16: a second rounding that the bound does not allow for
+            case BFLOAT16 -> Bf16Support.REASON.isPresent() ? Bf16Support.REASON
+                    : Workarounds.of(spec).fusedEpilogue() ? Optional.empty() : Optional.of(BFLOAT16_UNFUSED_REASON);
         };
     }
 

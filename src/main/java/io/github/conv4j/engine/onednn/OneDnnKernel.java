@@ -3,6 +3,7 @@ package io.github.conv4j.engine.onednn;
 import static io.github.conv4j.engine.onednn.OneDnnRuntime.check;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
+import io.github.conv4j.Accuracy;
 import io.github.conv4j.ConvSpec;
 import io.github.conv4j.Layout;
 import io.github.conv4j.engine.Epilogue;
@@ -318,6 +319,12 @@ final class OneDnnKernel implements ConvKernel {
             check(dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
             check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
                     "dnnl_primitive_attr_set_scratchpad_mode(user)");
+            if (spec.accuracy() == Accuracy.BF16) {
+                // oneDNN may then round float32 src and weights to bf16 inside the primitive (float32 sums); the
+                // level's bound allows for that rounding. Integer primitives are untouched (apply_to_int 0).
+                check(dnnl_primitive_attr_set_fpmath_mode_v2(attr, dnnl_fpmath_mode_bf16, 0),
+                        "dnnl_primitive_attr_set_fpmath_mode_v2(bf16)");
+            }
             if (spec.relu() && fused) {
                 ops = new dnnl_post_ops();
                 check(dnnl_post_ops_create(ops), "dnnl_post_ops_create");
@@ -345,7 +352,7 @@ final class OneDnnKernel implements ConvKernel {
                 p.primitive = null;
                 check(status, "dnnl_primitive_create for " + spec);
             }
-            p.implementation = implementation(p.pd);
+            p.implementation = implementation(p.pd) + fpmath(p.pd);
             p.scratchpadBytes = dnnl_memory_desc_get_size(query(p.pd, dnnl_query_scratchpad_md));
             // the primitive reads and writes as many bytes as its descriptors say: they must be the spec's, or a
             // forward could run past the caller's buffers
@@ -398,6 +405,8 @@ final class OneDnnKernel implements ConvKernel {
             case FLOAT32 -> dnnl_f32;
             case FLOAT64 -> dnnl_f64;
             case INT8, UINT8, INT32 -> throw new IllegalArgumentException("quantized specs go to OneDnnInt8Kernel");
+            // bias too: oneDNN's bf16 convolutions take a bf16 bias and add it in float32 before rounding dst
+            case BFLOAT16 -> dnnl_bf16;
         };
         dnnl_memory_desc md = new dnnl_memory_desc();
         check(dnnl_memory_desc_create_with_tag(md, dims.length, dims, type, tag),
@@ -426,6 +435,23 @@ final class OneDnnKernel implements ConvKernel {
             BytePointer name = out.get(BytePointer.class, 0);
             return name == null || name.isNull() ? "" : name.getString();
         }
+    }
+
+    /**
+     * The math mode the primitive was made with, read back from it: {@code ", fpmath bf16"} at BF16, nothing in
+     * the default strict mode. oneDNN may compute in float32 even then (without AMX it keeps its float32 kernels),
+     * so the kernel name alone does not show it.
+     */
+    private static String fpmath(dnnl_primitive_desc pd) {
+        dnnl_primitive_attr attr = new dnnl_primitive_attr();    // owned by pd: not destroyed here
+        check(dnnl_primitive_desc_get_attr(pd, attr), "dnnl_primitive_desc_get_attr");
+        int[] mode = new int[1], appliesToInt = new int[1];
+        check(dnnl_primitive_attr_get_fpmath_mode_v2(attr, mode, appliesToInt),
+                "dnnl_primitive_attr_get_fpmath_mode_v2");
+        if (mode[0] == dnnl_fpmath_mode_strict) {
+            return "";
+        }
+        return ", fpmath " + (mode[0] == dnnl_fpmath_mode_bf16 ? "bf16" : "mode " + mode[0]);
     }
 
     /** Copies {@code weights} (laid out as {@code from}) into a new arena buffer laid out as {@code to}. */

@@ -1,6 +1,7 @@
 package io.github.conv4j.engine.vector;
 
 import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
 import io.github.conv4j.engine.StridedSplit;
 import io.github.conv4j.engine.VectorApi;
 import io.github.conv4j.spi.Availability;
@@ -44,8 +45,10 @@ public final class JavaVectorEngine implements ConvEngine {
             case FLOAT32, FLOAT64 -> Optional.empty();    // FloatConv, DoubleConv
             case INT8, UINT8, INT32 -> Optional.of(spec.dtype() + ": this engine computes float32 and float64"
                     + " only; quantized convolutions run on onednn or naive");
+            // BFloat16Conv: FloatConv on widened copies, so float32's limits
+            case BFLOAT16 -> declines(spec.toBuilder().dtype(DType.FLOAT32).build());
         };
-        if (dtype.isPresent()) {
+        if (dtype.isPresent() || spec.dtype() == DType.BFLOAT16) {
             return dtype;
         }
         Optional<String> split = StridedSplit.declines(spec);

@@ -31,6 +31,7 @@ final class VectorConv {
             case FLOAT32 -> new FloatConv(spec, weights, bias);
             case FLOAT64 -> new DoubleConv(spec, weights, bias);
             case INT8, UINT8, INT32 -> throw new IllegalArgumentException("java-vector declines " + spec.dtype());
+            case BFLOAT16 -> new BFloat16Conv(spec, weights, bias);
         };
     }
 

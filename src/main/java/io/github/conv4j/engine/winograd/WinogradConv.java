@@ -46,6 +46,7 @@ final class WinogradConv {
             case FLOAT32 -> new FloatWinograd(spec, weights, bias, tile, blocking);
             case FLOAT64 -> new DoubleWinograd(spec, weights, bias, tile, blocking);
             case INT8, UINT8, INT32 -> throw new IllegalArgumentException("winograd declines " + spec.dtype());
+            case BFLOAT16 -> throw new UnsupportedOperationException(WinogradEngine.BFLOAT16_REASON);
         };
     }
 

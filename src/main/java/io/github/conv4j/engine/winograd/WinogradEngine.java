@@ -40,6 +40,10 @@ public final class WinogradEngine implements ConvEngine {
         return Probe.RESULT;
     }
 
+    /** Why bfloat16 is declined. */
+    static final String BFLOAT16_REASON = "bfloat16: the Winograd transforms are computed in float32 or float64"
+            + " arrays and this engine has no bfloat16 input or output path; use onednn, java-vector or naive";
+
     @Override
     public Optional<String> declines(ConvSpec spec) {
         return declines(spec, tileFor(spec));
@@ -51,6 +55,7 @@ public final class WinogradEngine implements ConvEngine {
             case FLOAT32, FLOAT64 -> Optional.empty();    // FloatWinograd, DoubleWinograd
             case INT8, UINT8, INT32 -> Optional.of(spec.dtype() + ": this engine computes float32 and float64"
                     + " only; quantized convolutions run on onednn or naive");
+            case BFLOAT16 -> Optional.of(BFLOAT16_REASON);
         };
         if (dtype.isPresent()) {
             return dtype;
@@ -99,12 +104,13 @@ public final class WinogradEngine implements ConvEngine {
 
     /**
      * Outputs per tile side for {@code spec}'s accuracy level: F(2x2,3x3) at EXACT; F(4x4,3x3), whose transforms
-     * round more, only at FAST.
+     * round more, at FAST, and at BF16, whose bound is larger than FAST's for every reduction length (its added
+     * {@code (2u + u^2) sqrt(K)}, u = 2^-8, is about 780 times float32's EXACT {@code 1e-5 sqrt(K)}).
      */
     static int tileFor(ConvSpec spec) {
         return switch (spec.accuracy()) {
             case EXACT -> 2;
-            case FAST -> 4;
+            case FAST, BF16 -> 4;
         };
     }
 

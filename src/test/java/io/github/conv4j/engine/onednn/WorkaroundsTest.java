@@ -2,11 +2,13 @@ package io.github.conv4j.engine.onednn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.ConvPlan;
 import io.github.conv4j.ConvSpec;
+import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
 import io.github.conv4j.Padding;
 import io.github.conv4j.Tensor;
@@ -14,6 +16,8 @@ import io.github.conv4j.testing.AgainstNaive;
 import io.github.conv4j.testing.Engines;
 import io.github.conv4j.testing.RandomSpecs;
 import java.lang.foreign.Arena;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -112,5 +116,26 @@ class WorkaroundsTest {
                 return plan.implementation();
             }
         }
+    }
+
+    /**
+     * In bfloat16, the specs whose workaround adds bias or ReLU after the primitive are declined (a second rounding
+     * of the output), auto computes them on another engine; the one-column workaround keeps the epilogue fused and
+     * runs.
+     */
+    @Test
+    void bfloat16DeclinesOnlyTheUnfusedEpilogue() {
+        OneDnnEngine onednn = new OneDnnEngine();
+        for (ConvSpec crashed : List.of(CRASHED_WITH_BIAS, CRASHED_WITH_RELU)) {
+            ConvSpec bf16 = crashed.toBuilder().dtype(DType.BFLOAT16).build();
+            assertEquals(Optional.of(OneDnnEngine.BFLOAT16_UNFUSED_REASON), onednn.declines(bf16));
+            assertEquals(Optional.empty(), onednn.declines(crashed));
+            AgainstNaive.check(Conv2d.NAIVE, bf16, 1, false);
+            assertNotEquals(OneDnnEngine.NAME, Conv2d.select(bf16).name());
+        }
+        ConvSpec wrong = WRONG.toBuilder().dtype(DType.BFLOAT16).build();
+        assertEquals(Optional.empty(), onednn.declines(wrong));
+        AgainstNaive.check(OneDnnEngine.NAME, wrong, 2, false);
+        AgainstNaive.check(OneDnnEngine.NAME, wrong, 3, true);
     }
 }
