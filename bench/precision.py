@@ -50,10 +50,11 @@ def main():
                 cells.append(f"{r['median_us']:.0f} us, {b['median_us'] / r['median_us']:.2f}x, err "
                              + ('-' if err is None else f'{err:.2g}'))
             print(f'| {shape} | ' + ' | '.join(cells) + ' |')
-        impl = [f"{name}: {f.get('implementations', '')}" for name, _, f in runs if f and f.get('implementations')]
-        if impl:
-            print()
-            print('; '.join(impl))
+        print()
+        for name, label, f in [('rp-float32', 'float32', load(d, threads, 'rp-float32'))] + runs:
+            kinds = sorted({r.get('implementation') or '?' for r in rows(f, 'onednn').values()})
+            if kinds:
+                print(f'- onednn\'s kernels, {label}: ' + ', '.join(f'`{k}`' for k in kinds))
 
 
 if __name__ == '__main__':

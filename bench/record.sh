@@ -10,12 +10,14 @@
 #   compare-native-{1,2}t-measure     every engine but naive on every shape, the auto row planned by measured
 #                                     planning (compare --plan measure), OpenBLAS's core unset
 #   winograd-blocking-DATE.md         winograd's block-size sweep (bench/winograd-blocking.sh)
+#   compare-native-{1,2}t-{rp-float32,bf16,bfloat16,uint8,int8}, reduced-precision-DATE.md
+#                                     reduced precision against float32 (bench/reduced-precision.sh)
 #   peers-{1,2}t                      NumPy's einsum over the strided split (bench/peers/peers.py)
 #   jmh-concurrent-t{1,2,8}           many calling threads on one plan (JMH ConcurrentForwardBenchmark)
 #   jmh-onednn-new-thread-count       a oneDNN plan's first call at a thread count it was not made for
 #                                     (JMH OneDnnNewThreadCountBenchmark)
 #   reliability-DATE.md               the long fuzz and leak runs (bench/reliability.sh)
-# Writes to bench/results/ (or $1). Run it on an otherwise idle machine; about 35 minutes on 2 cores.
+# Writes to bench/results/ (or $1). Run it on an otherwise idle machine; about 50 minutes on 2 cores.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$root/bench/results}
@@ -58,6 +60,8 @@ for threads in 1 2; do
 done
 echo "== winograd-blocking" >&2
 "${native[@]}" "$root/bench/winograd-blocking.sh" "$out"
+echo "== reduced precision" >&2
+"$root/bench/reduced-precision.sh" "$out"
 for threads in 1 2; do
   echo "== peers-${threads}t" >&2
   "${native[@]}" python3 "$root/bench/peers/peers.py" --shapes all --threads "$threads" \
