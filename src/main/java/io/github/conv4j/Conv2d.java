@@ -205,7 +205,8 @@ public final class Conv2d {
     /**
      * {@link #plan(String, ConvSpec, Tensor, Tensor)}, with {@value #AUTO} choosing its engine as {@code mode}
      * says; a named engine ignores the mode. {@link PlanMode#MEASURE} plans on the caller's thread (never in the
-     * background) and takes about {@link Settings#planBudgetSeconds()} the first time a spec is planned at a thread
+     * background; a quantized spec, which is not timed since only onednn and naive compute it, takes the engine
+     * order, also on the caller's thread) and takes about {@link Settings#planBudgetSeconds()} the first time a spec is planned at a thread
      * budget in a JVM without wisdom for it. Its timings come from the JVM as it is: pure-Java engines timed in a
      * JVM's first seconds may not be compiled yet, and a native engine's first plan in a JVM loads its libraries,
      * which the budget does not cover; {@code conv4j tune} records wisdom from a warmed-up JVM.
@@ -234,7 +235,8 @@ public final class Conv2d {
             return Planner.plan(spec, w, b, ThreadBudget.alone(spec), ENGINES, true);
         }
         Optional<ConvEngine> wise = AUTO.equals(engine) ? fromWisdom(spec) : Optional.empty();
-        if (AUTO.equals(engine) && wise.isEmpty() && BackgroundPlan.enabled() && selectWouldLoad()) {
+        if (AUTO.equals(engine) && mode == PlanMode.ESTIMATE && wise.isEmpty() && BackgroundPlan.enabled()
+                && selectWouldLoad()) {
             return inBackground(spec, weights, bias);
         }
         ConvEngine e = wise.isPresent() ? chosen(wise.get()) : AUTO.equals(engine) ? select(spec) : engine(engine);

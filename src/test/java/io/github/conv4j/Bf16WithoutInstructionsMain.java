@@ -9,8 +9,8 @@ import java.util.SplittableRandom;
 
 /**
  * Run with {@code ONEDNN_MAX_CPU_ISA} set (by {@link Bf16WithoutInstructionsTest}) to stand for a CPU without
- * bfloat16 instructions: prints oneDNN's effective ISA, then for the BF16 level on float32 tensors and for
- * bfloat16 tensors whether onednn declines, which implementation it ran, and which engine auto chose; each result
+ * bfloat16 instructions: prints oneDNN's effective ISA, then for float32 tensors at EXACT and at the BF16 level and
+ * for bfloat16 tensors whether onednn declines, which implementation it ran, and which engine auto chose; each result
  * is checked against naive with the spec's bound (an {@link AssertionError} and exit 1 if it misses).
  */
 public final class Bf16WithoutInstructionsMain {
@@ -21,6 +21,7 @@ public final class Bf16WithoutInstructionsMain {
         System.out.println("isa " + OneDnnEngine.info().map(OneDnnEngine.Info::isa).orElse("unavailable"));
         ConvSpec base = ConvSpec.builder().input(2, 9, 8, 32).kernel(3, 3, 32).padding(Padding.SAME).bias(true)
                 .relu(true).build();
+        run("exact", base);
         run("bf16-math", base.toBuilder().accuracy(Accuracy.BF16).build());
         run("bfloat16", base.toBuilder().dtype(DType.BFLOAT16).build());
     }

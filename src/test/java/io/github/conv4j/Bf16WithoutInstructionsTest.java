@@ -18,11 +18,15 @@ import org.junit.jupiter.api.Test;
 class Bf16WithoutInstructionsTest {
 
     private static ChildJvm.Result child(String isa) throws Exception {
+        return child(Map.of("ONEDNN_MAX_CPU_ISA", isa));
+    }
+
+    private static ChildJvm.Result child(Map<String, String> env) throws Exception {
         Engines.require("onednn");
         ChildJvm.Result r = ChildJvm.run(ChildJvm.command(ChildJvm.nativeFlags(),
                 System.getProperty("java.class.path"), Bf16WithoutInstructionsMain.class),
-                Map.of("ONEDNN_MAX_CPU_ISA", isa), Duration.ofSeconds(120));
-        System.out.println("ONEDNN_MAX_CPU_ISA=" + isa + ":\n" + r.stdout());
+                env, Duration.ofSeconds(120));
+        System.out.println(env + ":\n" + r.stdout());
         assertEquals(0, r.exitCode(), r.output());
         return r;
     }
@@ -48,5 +52,20 @@ class Bf16WithoutInstructionsTest {
         assertTrue(out.contains("bfloat16 onednn implementation: "), out);
         assertFalse(out.contains("avx512_core_bf16"), out);
         assertTrue(out.contains("bfloat16 auto engine: onednn\n"), out);
+    }
+
+    /**
+     * oneDNN's process-wide math mode set to bf16 ({@code ONEDNN_DEFAULT_FPMATH_MODE}) leaves an EXACT spec strict:
+     * onednn says strict on every primitive but a BF16 one, so on a CPU with AMX an exact spec cannot compute in
+     * bf16 behind the bound it promises.
+     */
+    @Test
+    void aBf16DefaultMathModeLeavesExactSpecsStrict() throws Exception {
+        String out = child(Map.of("ONEDNN_DEFAULT_FPMATH_MODE", "BF16")).stdout();
+        String exact = out.lines().filter(l -> l.startsWith("exact onednn implementation: ")).findFirst()
+                .orElseThrow(() -> new AssertionError(out));
+        assertFalse(exact.contains("fpmath"), exact);
+        assertTrue(out.lines().anyMatch(l -> l.startsWith("bf16-math onednn implementation: ")
+                && l.endsWith(", fpmath bf16")), out);
     }
 }

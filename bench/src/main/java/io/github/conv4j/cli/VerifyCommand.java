@@ -67,6 +67,11 @@ final class VerifyCommand {
         }
         Accuracy accuracy = Accuracy.parse(f.get("--accuracy", "exact"));
         DType as = f.has("--dtype") ? DType.parse(f.get("--dtype")) : null;
+        if (as != null && as != DType.BFLOAT16) {
+            // the golden files' own type is the default; rounding them to another would need that type's bound
+            throw new UsageException("verify --dtype takes bfloat16 only (the golden files' own dtype is the default),"
+                    + " not " + as);
+        }
         List<Layout> layouts = new ArrayList<>();
         for (String l : f.get("--layouts", "NHWC,NCHW").split(",")) {
             layouts.add(Layout.parse(l.trim()));

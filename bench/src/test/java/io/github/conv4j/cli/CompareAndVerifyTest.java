@@ -243,6 +243,8 @@ class CompareAndVerifyTest {
         assertUserError("unknown dtype: half (float32, float64, int8, uint8, int32 or bfloat16)", "compare", "--dtype", "half");
         assertUserError("--dtype int32 is a bias type: compare takes float32, float64, bfloat16, int8 or uint8", "compare",
                 "--dtype", "int32");
+        assertUserError("verify --dtype takes bfloat16 only (the golden files' own dtype is the default), not float64",
+                "verify", "src/test/resources/golden", "--dtype", "float64");
     }
 
     @Test

@@ -15,8 +15,9 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>ONNX accumulates in int32. Where {@code acc + bias} leaves the int32 range, an int32 engine wraps or
  * saturates and its result means nothing, so this reference refuses to give one: the call throws
- * {@link ArithmeticException} naming the output element. (With uint8 activations and int8 weights that takes
- * more than 66,000 products per output, or a bias near the int32 limits.)
+ * {@link ArithmeticException} naming the output element. (With uint8 activations and int8 weights without a zero
+ * point, each product is at most 255 * 128, so that takes more than 65,000 products per output; with weight zero
+ * points a product can reach 255 * 255, and about 33,000 suffice; or a bias near the int32 limits.)
  */
 final class QuantizedKernel implements ConvKernel {
     private final ConvSpec s;

@@ -34,9 +34,9 @@ public final class OneDnnEngine implements ConvEngine {
 
     static final String WEIGHT_ZERO_POINT_REASON = "nonzero weight zero points: oneDNN 3.11's CPU convolution"
             + " accepts zero points for src and dst only (primitive creation returns dnnl_unimplemented)";
-    static final String BFLOAT16_UNFUSED_REASON = "bfloat16 with bias or relu where an output column sees only"
-            + " padding right of the input: oneDNN 3.11 crashes fusing them there (issue 5942), and adding them after"
-            + " the primitive would round the bfloat16 output twice";
+    static final String BFLOAT16_UNFUSED_REASON = "bfloat16 where an output column sees only padding right of the"
+            + " input: oneDNN 3.11's brg_conv_fwd can crash there (issue 5942) when it post-processes the output,"
+            + " which it does for every bfloat16 output, bias and relu or not";
 
     /**
      * Whether oneDNN makes bf16 convolutions on this CPU, found once by making a small one: oneDNN 3.11 has them
@@ -153,10 +153,10 @@ public final class OneDnnEngine implements ConvEngine {
             case FLOAT64 -> Optional.of(F64_REASON);
             case INT8, UINT8 -> declinesQuantized(spec);
             case INT32 -> Optional.of("int32 is a bias type, not an activation type");
-            // the workaround for 3.11's crash adds bias and ReLU after the primitive, to an output already rounded
-            // to bfloat16: a second rounding that the bound does not allow for
+            // 3.11's crash geometry: the workaround (bias and ReLU after the primitive) does not help a bf16 output,
+            // which oneDNN post-processes with or without them, and would round the output twice anyway
             case BFLOAT16 -> Bf16Support.REASON.isPresent() ? Bf16Support.REASON
-                    : Workarounds.of(spec).fusedEpilogue() ? Optional.empty() : Optional.of(BFLOAT16_UNFUSED_REASON);
+                    : Workarounds.blindColumnPastInput(spec) ? Optional.of(BFLOAT16_UNFUSED_REASON) : Optional.empty();
         };
     }
 
@@ -165,12 +165,12 @@ public final class OneDnnEngine implements ConvEngine {
         if (spec.quantization().hasWeightZeroPoints()) {
             return Optional.of(WEIGHT_ZERO_POINT_REASON);
         }
-        if (!Workarounds.of(spec).fusedEpilogue()) {
-            // the float kernel moves bias and ReLU out of the primitive; an int8 primitive requantises, so they
-            // cannot follow it
-            return Optional.of("int8 with bias or relu on this geometry: oneDNN 3.11's brg_conv_fwd crashes when an"
-                    + " output column's taps all miss the input right of it (issue 5942), and bias and relu cannot be"
-                    + " applied after requantisation");
+        if (Workarounds.blindColumnPastInput(spec)) {
+            // the crash is in the output post-processing, which an int8 primitive does whether or not it has bias
+            // or ReLU (it requantises), so the float workaround of moving them out of the primitive cannot help
+            return Optional.of(spec.dtype() + " where an output column sees only padding right of the input:"
+                    + " oneDNN 3.11's brg_conv_fwd can crash there (issue 5942) when it post-processes the output,"
+                    + " which it does for every quantized output");
         }
         return Optional.empty();
     }

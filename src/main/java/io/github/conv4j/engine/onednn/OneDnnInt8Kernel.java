@@ -193,7 +193,7 @@ final class OneDnnInt8Kernel implements ConvKernel {
         dnnl_primitive_attr attr = null;
         dnnl_post_ops ops = null;
         Primitive p = new Primitive(batch, threads);
-        all.add(p);
+        boolean made = false;
         try {
             src = desc(new long[] {batch, spec.ic(), spec.ih(), spec.iw()}, srcType, tag);
             dst = desc(new long[] {batch, spec.oc(), spec.oh(), spec.ow()}, dstType, tag);
@@ -249,9 +249,14 @@ final class OneDnnInt8Kernel implements ConvKernel {
             // the primitive reads and writes as many bytes as its descriptors say: they must be the spec's
             requireSize("src", dnnl_memory_desc_get_size(query(p.pd, dnnl_query_src_md, 0)), imageInBytes * batch);
             requireSize("dst", dnnl_memory_desc_get_size(query(p.pd, dnnl_query_dst_md, 0)), imageOutBytes * batch);
-            p.weights = reorder(wUser, query(p.pd, dnnl_query_weights_md, 0));
+            p.weights = weightsFor(p, wUser);
+            all.add(p);
+            made = true;
             return p;
         } finally {
+            if (!made) {
+                p.close();    // a primitive that failed to build is not kept: a retry would add another
+            }
             for (dnnl_memory_desc d : new dnnl_memory_desc[] {src, dst, wAny, wUser, biasMd}) {
                 if (d != null && !d.isNull()) {
                     dnnl_memory_desc_destroy(d);
@@ -264,6 +269,21 @@ final class OneDnnInt8Kernel implements ConvKernel {
                 dnnl_primitive_attr_destroy(attr);
             }
         }
+    }
+
+    /**
+     * {@code p}'s weights: those of an earlier primitive whose weight layout is the same (a call's batch or thread
+     * count seldom changes it), else the user's weights reordered to it. So the weights are held once per layout, not
+     * once per primitive.
+     */
+    private MemorySegment weightsFor(Primitive p, dnnl_memory_desc user) {
+        dnnl_memory_desc layout = query(p.pd, dnnl_query_weights_md, 0);
+        for (Primitive q : all) {
+            if (dnnl_memory_desc_equal(query(q.pd, dnnl_query_weights_md, 0), layout) == 1) {
+                return q.weights;
+            }
+        }
+        return reorder(user, layout);
     }
 
     /**

@@ -324,6 +324,12 @@ final class OneDnnKernel implements ConvKernel {
                 // level's bound allows for that rounding. Integer primitives are untouched (apply_to_int 0).
                 check(dnnl_primitive_attr_set_fpmath_mode_v2(attr, dnnl_fpmath_mode_bf16, 0),
                         "dnnl_primitive_attr_set_fpmath_mode_v2(bf16)");
+            } else {
+                // strict, said explicitly: the attribute's default is the process-wide mode, which
+                // ONEDNN_DEFAULT_FPMATH_MODE=BF16 (or dnnl_set_default_fpmath_mode) changes, and on a CPU with AMX
+                // that would let an EXACT or FAST spec compute in bf16, far outside the bound onednn promises
+                check(dnnl_primitive_attr_set_fpmath_mode_v2(attr, dnnl_fpmath_mode_strict, 0),
+                        "dnnl_primitive_attr_set_fpmath_mode_v2(strict)");
             }
             if (spec.relu() && fused) {
                 ops = new dnnl_post_ops();

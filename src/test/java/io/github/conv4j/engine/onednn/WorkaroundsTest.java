@@ -119,16 +119,17 @@ class WorkaroundsTest {
     }
 
     /**
-     * In bfloat16, the specs whose workaround adds bias or ReLU after the primitive are declined (a second rounding
-     * of the output), auto computes them on another engine; the one-column workaround keeps the epilogue fused and
-     * runs.
+     * In bfloat16, the crash geometry is declined with or without bias and ReLU: oneDNN post-processes every
+     * bfloat16 output, which is where it crashes, and moving bias and ReLU out would round the output twice; auto
+     * computes those specs on another engine. The one-column workaround keeps the epilogue fused and runs.
      */
     @Test
-    void bfloat16DeclinesOnlyTheUnfusedEpilogue() {
+    void bfloat16DeclinesTheCrashGeometry() {
         OneDnnEngine onednn = new OneDnnEngine();
-        for (ConvSpec crashed : List.of(CRASHED_WITH_BIAS, CRASHED_WITH_RELU)) {
+        for (ConvSpec crashed : List.of(CRASHED_WITH_BIAS, CRASHED_WITH_RELU,
+                CRASHED_WITH_BIAS.toBuilder().bias(false).build(), CRASHED_WITH_RELU.toBuilder().relu(false).build())) {
             ConvSpec bf16 = crashed.toBuilder().dtype(DType.BFLOAT16).build();
-            assertEquals(Optional.of(OneDnnEngine.BFLOAT16_UNFUSED_REASON), onednn.declines(bf16));
+            assertEquals(Optional.of(OneDnnEngine.BFLOAT16_UNFUSED_REASON), onednn.declines(bf16), bf16::toString);
             assertEquals(Optional.empty(), onednn.declines(crashed));
             AgainstNaive.check(Conv2d.NAIVE, bf16, 1, false);
             assertNotEquals(OneDnnEngine.NAME, Conv2d.select(bf16).name());
@@ -137,5 +138,22 @@ class WorkaroundsTest {
         assertEquals(Optional.empty(), onednn.declines(wrong));
         AgainstNaive.check(OneDnnEngine.NAME, wrong, 2, false);
         AgainstNaive.check(OneDnnEngine.NAME, wrong, 3, true);
+    }
+
+    /** Quantized, the crash geometry is declined with or without bias and ReLU, for the same reason as bfloat16. */
+    @Test
+    void quantizedDeclinesTheCrashGeometry() {
+        OneDnnEngine onednn = new OneDnnEngine();
+        for (ConvSpec crashed : List.of(CRASHED_WITH_BIAS, CRASHED_WITH_RELU,
+                CRASHED_WITH_BIAS.toBuilder().bias(false).build(), CRASHED_WITH_RELU.toBuilder().relu(false).build())) {
+            ConvSpec q = crashed.toBuilder().dtype(DType.UINT8).quantization(io.github.conv4j.Quantization.perTensor(
+                    0.02f, 128, 0.01f, DType.INT8, 0.1f, 0)).build();
+            Optional<String> why = onednn.declines(q);
+            assertTrue(why.isPresent() && why.get().startsWith("uint8 where an output column sees only padding right"
+                    + " of the input") && why.get().contains("issue 5942"), q + ": " + why);
+        }
+        ConvSpec fine = ConvSpec.builder().dtype(DType.UINT8).input(1, 6, 6, 4).kernel(3, 3, 4).padding(Padding.SAME)
+                .quantization(io.github.conv4j.Quantization.perTensor(0.02f, 128, 0.01f, DType.INT8, 0.1f, 0)).build();
+        assertEquals(Optional.empty(), onednn.declines(fine));
     }
 }
