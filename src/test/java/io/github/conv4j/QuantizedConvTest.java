@@ -202,6 +202,11 @@ class QuantizedConvTest {
                 spec = real.toBuilder().quantization(Quantization.perChannel(xs, 128, ws, DType.INT8,
                         (float) (Math.max(m, 1e-3) / 100), 0)).build();
             }
+            Optional<String> no = Conv2d.whyNot(ONEDNN, spec);
+            // the one quantized geometry onednn declines: oneDNN 3.11's crash (an output column blind right of
+            // the input), which padding wider than the kernel's reach makes
+            no.ifPresent(why -> assertTrue(why.contains("issue 5942"), why));
+            assumeTrue(no.isEmpty(), () -> "onednn declines " + c.name() + ": " + no.orElse(""));
             Tensor want = Tensor.allocate(arena, spec.outputDType(), spec.outputShape());
             Conv2d.forward(Conv2d.NAIVE, spec, x, w, null, want);
             AgainstNaive.checkQuantized(ONEDNN, new QuantizedProblem(spec, x, w, null, want), 0);
