@@ -7,6 +7,7 @@ import io.github.conv4j.ConvSpec;
 import io.github.conv4j.DType;
 import io.github.conv4j.Layout;
 import io.github.conv4j.Quantization;
+import io.github.conv4j.engine.onednn.OneDnnObjects.Address;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -345,21 +346,11 @@ final class OneDnnInt8Kernel implements ConvKernel {
     }
 
     private static dnnl_memory_desc query(dnnl_primitive_desc pd, int what, int index) {
-        dnnl_memory_desc md = dnnl_primitive_desc_query_md(pd, what, index);
-        if (md == null || md.isNull()) {
-            throw new OneDnnException("dnnl_primitive_desc_query_md(" + what + ", " + index + ") failed: returned null",
-                    dnnl_invalid_arguments);
-        }
-        return md;
+        return OneDnnObjects.query(pd, what, index);
     }
 
     private static String implementation(dnnl_primitive_desc pd) {
-        try (PointerPointer<BytePointer> out = new PointerPointer<>(1)) {
-            check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out),
-                    "dnnl_primitive_desc_query(impl_info_str)");
-            BytePointer name = out.get(BytePointer.class, 0);
-            return name == null || name.isNull() ? "" : name.getString();
-        }
+        return OneDnnObjects.implementation(pd);
     }
 
     /**
@@ -368,56 +359,12 @@ final class OneDnnInt8Kernel implements ConvKernel {
      */
     private MemorySegment reorder(dnnl_memory_desc from, dnnl_memory_desc to) {
         MemorySegment out = arena.allocate(Math.max(1, dnnl_memory_desc_get_size(to)), 64);
-        dnnl_memory srcM = null, dstM = null;
-        dnnl_primitive_desc pd = null;
-        dnnl_primitive reorder = null;
-        dnnl_stream stream = null;
-        try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(2)) {
-            srcM = memory(from, userWeights.address());
-            dstM = memory(to, out.address());
-            pd = new dnnl_primitive_desc();
-            check(dnnl_reorder_primitive_desc_create(pd, from, runtime.engine(), to, runtime.engine(), null),
-                    "dnnl_reorder_primitive_desc_create(int8 weights)");
-            reorder = new dnnl_primitive();
-            check(dnnl_primitive_create(reorder, pd), "dnnl_primitive_create(int8 weights reorder)");
-            stream = new dnnl_stream();
-            check(dnnl_stream_create(stream, runtime.engine(), dnnl_stream_default_flags), "dnnl_stream_create");
-            args.position(0).arg(DNNL_ARG_FROM).memory(srcM);
-            args.position(1).arg(DNNL_ARG_TO).memory(dstM);
-            check(dnnl_primitive_execute(reorder, stream, 2, args.position(0)), "dnnl_primitive_execute(reorder)");
-            check(dnnl_stream_wait(stream), "dnnl_stream_wait(reorder)");
-            return out;
-        } finally {
-            if (stream != null && !stream.isNull()) {
-                dnnl_stream_destroy(stream);
-            }
-            if (reorder != null && !reorder.isNull()) {
-                dnnl_primitive_destroy(reorder);
-            }
-            if (pd != null && !pd.isNull()) {
-                dnnl_primitive_desc_destroy(pd);
-            }
-            if (srcM != null) {
-                dnnl_memory_destroy(srcM);
-            }
-            if (dstM != null) {
-                dnnl_memory_destroy(dstM);
-            }
-        }
+        OneDnnObjects.reorder(runtime, from, userWeights, to, out);
+        return out;
     }
 
-    /** A memory object over {@code address} (0 for none yet); oneDNN neither copies nor frees the buffer. */
     private dnnl_memory memory(dnnl_memory_desc md, long address) {
-        dnnl_memory m = new dnnl_memory();
-        check(dnnl_memory_create(m, md, runtime.engine(), new Address(address)), "dnnl_memory_create");
-        return m;
-    }
-
-    /** A JavaCPP pointer to a raw address: how a segment's address reaches the preset's {@code void*}. */
-    private static final class Address extends Pointer {
-        Address(long address) {
-            this.address = address;
-        }
+        return OneDnnObjects.memory(runtime, md, address);
     }
 
     // ---- per (batch, threads): the primitive and its executions -----------------------------------------
