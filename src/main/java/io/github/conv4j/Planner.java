@@ -37,6 +37,9 @@ final class Planner {
      * twice the next (a sleeping 20 ms test engine measured 50), and a single run would then decide.
      */
     private static final int MIN_RUNS = 2;
+    /** Untimed warm-up of a candidate whose first forward took less than this, for about this long. */
+    private static final long WARM_NS = 2_000_000;
+    private static final int MAX_WARM = 5000;
     /**
      * Where the fastest forward is shorter than {@link #TRUSTED_RUN_NS}, each candidate runs, after the first round,
      * in bursts of back-to-back forwards: at least two, then more while the burst is under this long (up to
@@ -242,7 +245,8 @@ final class Planner {
     /**
      * Times the candidates and returns a plan on the fastest, its report naming every timing.
      *
-     * <p>First each candidate is planned, run once untimed (first-call work) and its output checked. Then the
+     * <p>First each candidate is planned, run once untimed (first-call work) and its output checked, and run untimed
+     * for about {@link #WARM_NS} more when its forward is shorter than that. Then the
      * survivors are timed in rounds, a forward or a burst of them each per round, so that a disturbance lasting a while (a
      * collection, another process) spreads over all of them rather than landing on one. Rounds go on while the
      * next is expected to end within the budget, which counts from the start, plan-making and checks included;
@@ -278,7 +282,9 @@ final class Planner {
                 boolean keep = false;
                 try {
                     y.fill((byte) 0xff);    // NaN in both dtypes: an element the engine skips stays NaN
+                    long first = System.nanoTime();
                     k.forward(x, y, spec.mb(), threads);    // unmeasured: first-call work, and the output checked
+                    first = System.nanoTime() - first;
                     Optional<String> off = samples.check(y);
                     if (off.isPresent()) {
                         LOG.log(System.Logger.Level.WARNING, "conv4j: measured planning skips " + c.label()
@@ -295,6 +301,15 @@ final class Planner {
                                     + ", whose output differs from " + referenceName + "'s for " + spec + ": "
                                     + wrong.get());
                             continue;
+                        }
+                    }
+                    if (first < WARM_NS) {
+                        // a fresh kernel's first few hundred short calls ran 10-50x slower than its later ones
+                        // (java-vector on S1: 10 us against 0.7; the im2col engines alike), so a short forward is
+                        // run, untimed, for about WARM_NS before timing starts
+                        long w0 = System.nanoTime();
+                        for (int q = 0; q < MAX_WARM && System.nanoTime() - w0 < WARM_NS; q++) {
+                            k.forward(x, y, spec.mb(), threads);
                         }
                     }
                     Trial t = new Trial(c, k);
