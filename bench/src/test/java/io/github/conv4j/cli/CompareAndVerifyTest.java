@@ -244,7 +244,7 @@ class CompareAndVerifyTest {
         assertUserError("--dtype int32 is a bias type: compare takes float32, float64, bfloat16, int8 or uint8", "compare",
                 "--dtype", "int32");
         assertUserError("verify --dtype takes bfloat16 only (the golden files' own dtype is the default), not float64",
-                "verify", "src/test/resources/golden", "--dtype", "float64");
+                "verify", golden().toString(), "--dtype", "float64");
     }
 
     @Test
@@ -271,7 +271,10 @@ class CompareAndVerifyTest {
 
         r = cli("verify", golden().toString(), "--engines", "naive,onednn", "--layouts", "NHWC", "--dtype", "bfloat16");
         assertEquals(0, r.status(), r.out() + r.err());
-        assertTrue(r.out().contains("42 passed, 0 failed, 0 declined"), r.out());
+        // onednn declines explicit_pads_ge_kernel in bfloat16: its padding makes oneDNN 3.11's crash geometry
+        assertTrue(r.out().contains("40 passed, 0 failed, 2 declined"), r.out());
+        assertTrue(r.out().lines().filter(l -> l.contains(" declines ")).allMatch(l -> l.contains("issue 5942")),
+                r.out());
         assertTrue(r.out().lines().filter(l -> l.startsWith("valid_3x3_s1 ")).allMatch(l -> l.contains(" bfloat16 ")),
                 r.out());
     }
