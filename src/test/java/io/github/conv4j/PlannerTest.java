@@ -165,6 +165,21 @@ class PlannerTest {
         }
     }
 
+    /** A test engine on another engine's kernels: available, and accepting, as that engine is. */
+    private interface OnBase extends ConvEngine {
+        ConvEngine base();
+
+        @Override
+        default Availability probe() {
+            return base().probe();
+        }
+
+        @Override
+        default Optional<String> declines(ConvSpec spec) {
+            return base().declines(spec);
+        }
+    }
+
     /** The kernel of a {@link Waking} test engine that ran last. */
     private static final java.util.concurrent.atomic.AtomicReference<Object> LAST =
             new java.util.concurrent.atomic.AtomicReference<>();
@@ -173,17 +188,7 @@ class PlannerTest {
      * A test engine on another's kernels that sleeps {@code wakeMs} before a forward whenever the forward before it
      * (of any Waking engine) was another kernel's, like threads that went to sleep while another engine ran.
      */
-    private record Waking(String name, ConvEngine base, int wakeMs) implements ConvEngine {
-        @Override
-        public Availability probe() {
-            return base.probe();
-        }
-
-        @Override
-        public Optional<String> declines(ConvSpec spec) {
-            return base.declines(spec);
-        }
-
+    private record Waking(String name, ConvEngine base, int wakeMs) implements OnBase {
         @Override
         public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
             ConvKernel k = base.plan(spec, weights, bias, threads);
@@ -337,20 +342,10 @@ class PlannerTest {
      * A test engine with two variants on another's kernels: {@code slowed}, its default, sleeps 20 ms a forward;
      * {@code quick} does not. Each kernel's implementation names its variant.
      */
-    private record TwoWays(ConvEngine base) implements ConvEngine {
+    private record TwoWays(ConvEngine base) implements OnBase {
         @Override
         public String name() {
             return "two-ways";
-        }
-
-        @Override
-        public Availability probe() {
-            return base.probe();
-        }
-
-        @Override
-        public Optional<String> declines(ConvSpec spec) {
-            return base.declines(spec);
         }
 
         @Override
@@ -379,17 +374,7 @@ class PlannerTest {
      * output with zeros (wrong, and fast); {@code plans}, when given, counts plans and makes the first take 300 ms.
      */
     private record Wrapped(String name, ConvEngine base, int sleepMs, boolean zeros, AtomicInteger plans)
-            implements ConvEngine {
-        @Override
-        public Availability probe() {
-            return base.probe();
-        }
-
-        @Override
-        public Optional<String> declines(ConvSpec spec) {
-            return base.declines(spec);
-        }
-
+            implements OnBase {
         @Override
         public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
             if (plans != null && plans.incrementAndGet() == 1) {

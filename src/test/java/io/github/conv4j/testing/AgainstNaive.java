@@ -30,14 +30,7 @@ public final class AgainstNaive {
             Problem p = Problem.draw(arena, spec, rnd, integers);
             Tensor got = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
             Tensors.poison(got);
-            try (ConvPlan plan = Conv2d.plan(engine, spec, p.w(), p.b())) {
-                if (!plan.engine().equals(engine)) {
-                    throw new AssertionError("asked for " + engine + ", got a plan on " + plan.engine());
-                }
-                plan.forward(p.x(), got);
-            } catch (RuntimeException e) {
-                throw new AssertionError(engine + " threw on seed " + seed + " " + spec + ": " + e, e);
-            }
+            forward(engine, spec, p.x(), p.w(), p.b(), got, seed);
             assertAgrees(engine + " differs from naive, seed " + seed, spec, p.want(), got, integers);
         }
     }
@@ -85,14 +78,7 @@ public final class AgainstNaive {
         try (Arena arena = Arena.ofConfined()) {
             Tensor got = Tensor.allocate(arena, spec.outputDType(), spec.outputShape());
             Tensors.poison(got);
-            try (ConvPlan plan = Conv2d.plan(engine, spec, p.w(), p.b())) {
-                if (!plan.engine().equals(engine)) {
-                    throw new AssertionError("asked for " + engine + ", got a plan on " + plan.engine());
-                }
-                plan.forward(p.x(), got);
-            } catch (RuntimeException e) {
-                throw new AssertionError(engine + " threw on seed " + seed + " " + spec + ": " + e, e);
-            }
+            forward(engine, spec, p.x(), p.w(), p.b(), got, seed);
             boolean exact = QuantizedProblem.powersOfTwo(spec);
             long differ = 0;
             for (long i = 0; i < got.elementCount(); i++) {
@@ -131,6 +117,18 @@ public final class AgainstNaive {
 
         private static Tensor draw(Arena arena, DType t, SplittableRandom rnd, boolean integers, long... shape) {
             return integers ? Tensors.smallIntegers(arena, t, rnd, shape) : Tensors.uniform(arena, t, rnd, shape);
+        }
+    }
+
+    /** Plans {@code spec} on {@code engine} (that engine, not another) and computes {@code got}; a throw names the seed. */
+    private static void forward(String engine, ConvSpec spec, Tensor x, Tensor w, Tensor b, Tensor got, long seed) {
+        try (ConvPlan plan = Conv2d.plan(engine, spec, w, b)) {
+            if (!plan.engine().equals(engine)) {
+                throw new AssertionError("asked for " + engine + ", got a plan on " + plan.engine());
+            }
+            plan.forward(x, got);
+        } catch (RuntimeException e) {
+            throw new AssertionError(engine + " threw on seed " + seed + " " + spec + ": " + e, e);
         }
     }
 }
