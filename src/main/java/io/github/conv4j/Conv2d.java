@@ -34,6 +34,11 @@ public final class Conv2d {
     public static final String NAIVE = "naive";
 
     private static final System.Logger LOG = System.getLogger("io.github.conv4j");
+    static {
+        // before any engine is planned: see SegmentKinds
+        io.github.conv4j.engine.SegmentKinds.load();
+    }
+
     private static final List<ConvEngine> ENGINES = discover();
     private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
     /** Engines whose probe has answered in this JVM: asking them again costs nothing. */

@@ -1,6 +1,7 @@
 package io.github.conv4j.engine;
 
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -13,6 +14,13 @@ import java.util.function.Supplier;
  * @param <T> the buffer type; its contents when taken are whatever its last user left
  */
 public final class ScratchPool<T> {
+    /**
+     * The most recently returned buffer, which a one-thread call takes and gives back without reaching the deque:
+     * a new plan's first call once met the deque in a state the compiled code had not seen, and java-vector's
+     * compiled {@code forward} was thrown away (an uncommon trap inside the deque's {@code pollFirst}) just as
+     * measured planning timed it.
+     */
+    private final AtomicReference<T> first = new AtomicReference<>();
     private final ConcurrentLinkedDeque<T> idle = new ConcurrentLinkedDeque<>();
     private final Supplier<T> make;
 
@@ -23,13 +31,20 @@ public final class ScratchPool<T> {
 
     /** An idle buffer, or a new one when none is. */
     public T take() {
-        T t = idle.pollFirst();
+        T t = first.getAndSet(null);
+        if (t != null) {
+            return t;
+        }
+        t = idle.pollFirst();
         return t != null ? t : make.get();
     }
 
     /** Returns {@code t}, taken from this pool, for the next worker. */
     public void give(T t) {
-        idle.offerFirst(t);
+        T older = first.getAndSet(t);
+        if (older != null) {
+            idle.offerFirst(older);
+        }
     }
 
     /** Runs {@code body} on a buffer from this pool, and gives the buffer back however {@code body} ends. */
@@ -44,11 +59,12 @@ public final class ScratchPool<T> {
 
     /** Drops the idle buffers (a closed plan's), leaving them to the garbage collector. */
     public void clear() {
+        first.set(null);
         idle.clear();
     }
 
     /** How many buffers are idle now. */
     public int idle() {
-        return idle.size();
+        return (first.get() == null ? 0 : 1) + idle.size();
     }
 }

@@ -17,6 +17,11 @@ public final class Workers {
     /** ForkJoinPool's largest parallelism. */
     private static final int MAX_POOL = 0x7fff;
     private static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+
+    static {
+        SegmentKinds.load();    // engines used through the SPI alone, too
+    }
+
     /**
      * A thread that never runs: a segment readable from it is readable from any thread (shared, global, auto
      * or heap), while a confined segment is not.
@@ -110,19 +115,17 @@ public final class Workers {
     }
 
     /**
-     * Readies a forward's input and output for {@code threads} workers: with more than one, segments confined to
-     * the calling thread are seen through a global view of the same memory ({@link #shareable}); when either
-     * segment cannot be shared, the forward gets one thread and the segments as they are. The caller must not
-     * return before its workers are done ({@link #run} sees to that).
+     * Readies a forward's input and output for {@code threads} workers: segments confined to the calling thread
+     * are seen through a global view of the same memory ({@link #shareable}), with one thread as with many, so
+     * that the compiled kernels meet one kind of segment from every caller that computes on confined memory.
+     * Code compiled for one kind is thrown away when it meets another (an uncommon trap) and runs slowly until
+     * it is compiled again: a one-thread java-vector kernel timed during that ran at 10 us on S1 against 0.7.
+     * When either segment cannot be shared, the forward gets one thread. The caller must not return before its
+     * workers are done ({@link #run} sees to that).
      */
     public static Shared share(int threads, MemorySegment x, MemorySegment y) {
-        if (threads > 1) {
-            MemorySegment xs = shareable(x), ys = shareable(y);
-            if (shared(xs, ys)) {
-                return new Shared(xs, ys, threads);
-            }
-        }
-        return new Shared(x, y, 1);
+        MemorySegment xs = shareable(x), ys = shareable(y);
+        return new Shared(xs, ys, threads > 1 && shared(xs, ys) ? threads : 1);
     }
 
     /**

@@ -155,6 +155,7 @@ final class FloatConv implements ConvKernel {
                 }
             }
         }
+        spare.give(new Scratch());    // the first call's, made now: its first call takes the pool's usual path
     }
 
     /** One weight from HWIO {@code w[kh][kw][i][oc]} or OIHW {@code w[oc][i][kh][kw]}. */

@@ -108,6 +108,7 @@ final class FloatWinograd implements ConvKernel {
                 }
             }
         }
+        spare.give(new Scratch());    // the first call's, made now: its first call takes the pool's usual path
     }
 
     @Override
