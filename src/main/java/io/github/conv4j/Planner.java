@@ -49,8 +49,23 @@ final class Planner {
      */
     private static final double BURST_NS = 1e6;
     private static final int MAX_BURST = 64;
-    /** A first run at least this long is trusted enough to drop a candidate five times slower than the fastest. */
+    /**
+     * Where the fastest forward takes at least this long, one run apiece is enough to drop a candidate far slower
+     * than the fastest; shorter ones are timed in bursts, and only dropped after two.
+     */
     private static final double TRUSTED_RUN_NS = 1e6;
+    /**
+     * The longest a forward may be stalled by its machine rather than its engine: at two threads on two cores, a
+     * thread of the call descheduled for a time slice stalled a 40 us oneDNN forward for 2 to 8 ms, about one run
+     * in a hundred, sometimes two or three in a row. A candidate is dropped early only if it is slower than the
+     * fastest by more than this, as well as by a factor.
+     */
+    private static final double STALL_NS = 10e6;
+    /**
+     * How long timing waits, at most, for the rest of the process to go quiet ({@link Quiet}) before its first
+     * round; never past the budget.
+     */
+    private static final long QUIET_NS = 50_000_000;
 
     private Planner() {
     }
@@ -246,16 +261,19 @@ final class Planner {
      * Times the candidates and returns a plan on the fastest, its report naming every timing.
      *
      * <p>First each candidate is planned, run once untimed (first-call work) and its output checked, and run untimed
-     * for about {@link #WARM_NS} more when its forward is shorter than that. Then the
+     * for about {@link #WARM_NS} more when its forward is shorter than that. Timing waits, up to {@link #QUIET_NS},
+     * for the rest of the process to go quiet ({@link Quiet}). Then the
      * survivors are timed in rounds, a forward or a burst of them each per round, so that a disturbance lasting a while (a
      * collection, another process) spreads over all of them rather than landing on one. Rounds go on while the
      * next is expected to end within the budget, which counts from the start, plan-making and checks included;
      * there are always {@link #MIN_RUNS}, and candidates within {@link #CLOSE} of the fastest get
      * {@link #CLOSE_RUNS} whatever the budget. The first round runs each candidate once, later ones in bursts where
-     * forwards are short (see {@link #BURST_NS}). A candidate stops being timed when it will not win and timing it would spend the budget
-     * the close ones need: after the first round when its run is more than five times the fastest's and that is at
-     * least {@link #TRUSTED_RUN_NS}; after the second when its fastest run is more than three times the best's; after
-     * later ones at 1.5 times. The fastest run decides.
+     * forwards are short (see {@link #BURST_NS}). A candidate stops being timed when it will not win and timing it
+     * would spend the budget the close ones need. Where a forward takes {@link #TRUSTED_RUN_NS} or more, that is after
+     * the first or second round when its fastest run is more than three times the best's and slower by more than
+     * {@link #STALL_NS}, and after later rounds at 1.5 times. Where forwards are shorter, no candidate is dropped
+     * before it has had two bursts: after them at three times, from the fourth round at 1.5 times. The fastest run
+     * decides, and the rounds end early when one candidate is left.
      */
     private static Measured measure(ConvSpec spec, MemorySegment w, MemorySegment b, int threads,
             List<ConvEngine> engines) {
@@ -266,7 +284,9 @@ final class Planner {
         Trial best = null;
         Buffers buffers = Buffers.take(spec);
         try {
-            MemorySegment x = buffers.x, y = buffers.y;
+            // the engines get global views, as they make of a caller's confined segments (Workers.share): timing
+            // them on another kind of segment would first throw away code compiled for that kind
+            MemorySegment x = global(buffers.x), y = global(buffers.y);
             Samples samples = new Samples(spec, x, w, b);
             MemorySegment reference = null;
             String referenceName = null;
@@ -326,7 +346,11 @@ final class Planner {
                 }
             }
             boolean bursts = false;
-            for (int round = 0; !live.isEmpty() && round < MAX_RUNS; round++) {
+            // the JIT compiling what planning ran for the first time, or the last candidate's worker threads, would
+            // otherwise take a core from the first rounds
+            Quiet.await(Math.min(QUIET_NS, budget - (System.nanoTime() - start)));
+            for (int round = 0; round < MAX_RUNS && !live.isEmpty() && (round < MIN_RUNS || live.size() > 1);
+                    round++) {
                 if (round >= MIN_RUNS) {
                     double next = 0;
                     for (Trial t : live) {
@@ -370,11 +394,15 @@ final class Planner {
                 for (Trial t : live) {
                     fastest = Math.min(fastest, t.min);
                 }
-                // after one run apiece, only the hopeless go, and only where a run is long enough to trust one;
-                // after a burst, more than 3x; after two or more, more than 1.5x
-                double cut = round == 0 ? (fastest >= TRUSTED_RUN_NS ? 5.0 : Double.POSITIVE_INFINITY)
-                        : round == 1 ? 3.0 : 1.5;
-                double bar = cut * fastest;
+                // long forwards: after one or two runs apiece, those slower than 3x the fastest and by more than
+                // a stall; after three or more, more than 1.5x. Short forwards, timed in bursts: none before two
+                // bursts, then more than 3x, and 1.5x from the fourth round
+                double bar;
+                if (fastest >= TRUSTED_RUN_NS) {
+                    bar = round < 2 ? Math.max(3 * fastest, fastest + STALL_NS) : 1.5 * fastest;
+                } else {
+                    bar = round < 2 ? Double.POSITIVE_INFINITY : round < 4 ? 3 * fastest : 1.5 * fastest;
+                }
                 live.removeIf(t -> t.min > bar);    // it keeps its timings for the report
                 bursts = fastest < TRUSTED_RUN_NS;
             }
@@ -384,6 +412,7 @@ final class Planner {
                 }
             }
         } finally {
+            java.lang.ref.Reference.reachabilityFence(buffers);    // its memory stays while the global views are used
             Buffers.give(buffers);
             for (Trial t : trials) {
                 if (t != best) {
@@ -407,6 +436,12 @@ final class Planner {
         p.report(String.format("measure: timed %d candidate(s) in %.0f ms", timings.size(),
                 (System.nanoTime() - start) / 1e6), timings);
         return new Measured(p, best.timing());
+    }
+
+    /** A global view of {@code s}, or {@code s} itself without native access. */
+    private static MemorySegment global(MemorySegment s) {
+        return Planner.class.getModule().isNativeAccessEnabled()
+                ? MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize()) : s;
     }
 
     /**
@@ -594,16 +629,19 @@ final class Planner {
      */
     private static Optional<String> differs(ConvSpec spec, MemorySegment y, MemorySegment ref) {
         // in chunks copied to arrays: a loop over arrays runs fast from its first call, and a plan runs this once
-        // per engine, where reading the segments element by element took 60 ms on R1's output
+        // per engine, where reading the segments element by element took 60 ms on R1's output. The tolerance is
+        // level * (1 + |reference|) (ConvSpec.tolerance): its level is taken once, not per element
         long n = spec.outputElements();
         int chunk = (int) Math.min(n, 16_384);
         double[] got = new double[chunk], want = new double[chunk];
+        Object raw = spec.dtype() == DType.BFLOAT16 ? new short[chunk] : new float[chunk];
+        double twice = 2 * spec.tolerance(0);
         for (long at = 0; at < n; at += chunk) {
             int len = (int) Math.min(chunk, n - at);
-            read(spec, y, at, got, len);
-            read(spec, ref, at, want, len);
+            read(spec, y, at, got, len, raw);
+            read(spec, ref, at, want, len, raw);
             for (int i = 0; i < len; i++) {
-                if (!(Math.abs(got[i] - want[i]) <= 2 * spec.tolerance(want[i]))) {
+                if (!(Math.abs(got[i] - want[i]) <= twice * (1 + Math.abs(want[i])))) {
                     return Optional.of("at flat index " + (at + i) + ": " + got[i] + " against " + want[i]);
                 }
             }
@@ -611,18 +649,23 @@ final class Planner {
         return Optional.empty();
     }
 
-    /** Elements {@code at .. at + len - 1} of {@code m} into {@code out}, widened to double. */
-    private static void read(ConvSpec spec, MemorySegment m, long at, double[] out, int len) {
+    /**
+     * Elements {@code at .. at + len - 1} of {@code m} into {@code out}, widened to double; {@code raw} is scratch
+     * for the narrower types, at least {@code len} long, so that a full comparison allocates nothing per chunk.
+     */
+    private static void read(ConvSpec spec, MemorySegment m, long at, double[] out, int len, Object raw) {
         switch (spec.dtype()) {
             case FLOAT32 -> {
-                float[] f = m.asSlice(at * 4, len * 4L).toArray(ValueLayout.JAVA_FLOAT);
+                float[] f = (float[]) raw;
+                MemorySegment.copy(m, ValueLayout.JAVA_FLOAT, at * 4, f, 0, len);
                 for (int i = 0; i < len; i++) {
                     out[i] = f[i];
                 }
             }
             case FLOAT64 -> MemorySegment.copy(m, ValueLayout.JAVA_DOUBLE, at * 8, out, 0, len);
             case BFLOAT16 -> {
-                short[] h = m.asSlice(at * 2, len * 2L).toArray(ValueLayout.JAVA_SHORT);
+                short[] h = (short[]) raw;
+                MemorySegment.copy(m, ValueLayout.JAVA_SHORT, at * 2, h, 0, len);
                 for (int i = 0; i < len; i++) {
                     out[i] = BFloat16.toFloat(h[i]);
                 }
