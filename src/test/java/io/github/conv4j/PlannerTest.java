@@ -173,18 +173,8 @@ class PlannerTest {
      */
     @Test
     void shortForwardsStalledForABurstAreNotDroppedBeforeTheirSecond() {
-        ConvEngine base = Conv2d.engine("java-vector");
-        AtomicInteger rivalCalls = new AtomicInteger();
-        ConvEngine stalled = new Stalled("stalled", base, 0, 5, 3, rivalCalls);
-        ConvEngine rival = new Counted("rival", base, 0, 2, rivalCalls);
-        ConvSpec spec = specs().get(0);
-        try (Arena arena = Arena.ofConfined()) {
-            Tensor w = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(9), spec.weightShape());
-            warm(arena, spec, w);
-            Settings.setPlanBudgetSeconds(0.2);
-            try (ConvPlan p = Planner.plan(spec, w.data(), null, 1, List.of(stalled, rival), false)) {
-                assertEquals("stalled", p.engine(), p.measurements()::toString);
-            }
+        try (ConvPlan p = stalledAgainstRival(9, 0, 5, 3, 0, 2)) {
+            assertEquals("stalled", p.engine(), p.measurements()::toString);
         }
     }
 
@@ -194,19 +184,29 @@ class PlannerTest {
      */
     @Test
     void aLongForwardStalledOnceIsNotDroppedAfterOneRun() {
+        try (ConvPlan p = stalledAgainstRival(10, 2, 8, 1, 3, 1)) {
+            assertEquals("stalled", p.engine(), p.measurements()::toString);
+            assertTrue(p.measurements().get(0).runs() >= 2, p.measurements()::toString);
+        }
+    }
+
+    /**
+     * A measured plan of the first test spec between a {@link Stalled} candidate, planned first, and a
+     * {@link Counted} rival, with a budget of 0.2 s.
+     */
+    private static ConvPlan stalledAgainstRival(long seed, int sleepMs, int stallMs, int stalls, int rivalSleepMs,
+            int rivalRepeat) {
         ConvEngine base = Conv2d.engine("java-vector");
         AtomicInteger rivalCalls = new AtomicInteger();
-        ConvEngine stalled = new Stalled("stalled", base, 2, 8, 1, rivalCalls);
-        ConvEngine rival = new Counted("rival", base, 3, 1, rivalCalls);
+        ConvEngine stalled = new Stalled("stalled", base, sleepMs, stallMs, stalls, rivalCalls);
+        ConvEngine rival = new Counted("rival", base, rivalSleepMs, rivalRepeat, rivalCalls);
         ConvSpec spec = specs().get(0);
         try (Arena arena = Arena.ofConfined()) {
-            Tensor w = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(10), spec.weightShape());
+            Tensor w = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(seed), spec.weightShape());
             warm(arena, spec, w);
             Settings.setPlanBudgetSeconds(0.2);
-            try (ConvPlan p = Planner.plan(spec, w.data(), null, 1, List.of(stalled, rival), false)) {
-                assertEquals("stalled", p.engine(), p.measurements()::toString);
-                assertTrue(p.measurements().get(0).runs() >= 2, p.measurements()::toString);
-            }
+            // the plan's kernels hold their own copies of the weights: the plan outlives the arena
+            return Planner.plan(spec, w.data(), null, 1, List.of(stalled, rival), false);
         }
     }
 
@@ -218,22 +218,13 @@ class PlannerTest {
             implements OnBase {
         @Override
         public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
-            ConvKernel k = base.plan(spec, weights, bias, threads);
-            return new ConvKernel() {
-                @Override
-                public void forward(MemorySegment x, MemorySegment y, int batch, int budget) {
-                    calls.incrementAndGet();
-                    Wrapped.sleep(sleepMs);
-                    for (int i = 0; i < repeat; i++) {
-                        k.forward(x, y, batch, budget);
-                    }
+            return around(base.plan(spec, weights, bias, threads), "", (self, k, x, y, batch, budget) -> {
+                calls.incrementAndGet();
+                Wrapped.sleep(sleepMs);
+                for (int i = 0; i < repeat; i++) {
+                    k.forward(x, y, batch, budget);
                 }
-
-                @Override
-                public void close() {
-                    k.close();
-                }
-            };
+            });
         }
     }
 
@@ -246,24 +237,40 @@ class PlannerTest {
             AtomicInteger rivalCalls) implements OnBase {
         @Override
         public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
-            ConvKernel k = base.plan(spec, weights, bias, threads);
             AtomicInteger stalled = new AtomicInteger();
-            return new ConvKernel() {
-                @Override
-                public void forward(MemorySegment x, MemorySegment y, int batch, int budget) {
-                    if (rivalCalls.get() > 0 && stalled.getAndIncrement() < stalls) {
-                        Wrapped.sleep(stallMs);
-                    }
-                    Wrapped.sleep(sleepMs);
-                    k.forward(x, y, batch, budget);
+            return around(base.plan(spec, weights, bias, threads), "", (self, k, x, y, batch, budget) -> {
+                if (rivalCalls.get() > 0 && stalled.getAndIncrement() < stalls) {
+                    Wrapped.sleep(stallMs);
                 }
-
-                @Override
-                public void close() {
-                    k.close();
-                }
-            };
+                Wrapped.sleep(sleepMs);
+                k.forward(x, y, batch, budget);
+            });
         }
+    }
+
+    /** What a test kernel does in place of a forward, given itself and the base engine's kernel {@code k}. */
+    private interface Forward {
+        void run(ConvKernel self, ConvKernel k, MemorySegment x, MemorySegment y, int batch, int budget);
+    }
+
+    /** A test kernel on {@code k}: {@code body} is its forward, closing it closes {@code k}. */
+    private static ConvKernel around(ConvKernel k, String implementation, Forward body) {
+        return new ConvKernel() {
+            @Override
+            public void forward(MemorySegment x, MemorySegment y, int batch, int budget) {
+                body.run(this, k, x, y, batch, budget);
+            }
+
+            @Override
+            public String implementation() {
+                return implementation;
+            }
+
+            @Override
+            public void close() {
+                k.close();
+            }
+        };
     }
 
     /** A test engine on another engine's kernels: available, and accepting, as that engine is. */
@@ -292,21 +299,12 @@ class PlannerTest {
     private record Waking(String name, ConvEngine base, int wakeMs) implements OnBase {
         @Override
         public ConvKernel plan(ConvSpec spec, MemorySegment weights, MemorySegment bias, int threads) {
-            ConvKernel k = base.plan(spec, weights, bias, threads);
-            return new ConvKernel() {
-                @Override
-                public void forward(MemorySegment x, MemorySegment y, int batch, int budget) {
-                    if (LAST.getAndSet(this) != this) {
-                        Wrapped.sleep(wakeMs);
-                    }
-                    k.forward(x, y, batch, budget);
+            return around(base.plan(spec, weights, bias, threads), "", (self, k, x, y, batch, budget) -> {
+                if (LAST.getAndSet(self) != self) {
+                    Wrapped.sleep(wakeMs);
                 }
-
-                @Override
-                public void close() {
-                    k.close();
-                }
-            };
+                k.forward(x, y, batch, budget);
+            });
         }
     }
 
@@ -481,28 +479,14 @@ class PlannerTest {
             if (plans != null && plans.incrementAndGet() == 1) {
                 sleep(300);
             }
-            ConvKernel k = base.plan(spec, weights, bias, threads);
-            return new ConvKernel() {
-                @Override
-                public void forward(MemorySegment x, MemorySegment y, int batch, int budget) {
-                    sleep(sleepMs);
-                    if (zeros) {
-                        y.fill((byte) 0);
-                    } else {
-                        k.forward(x, y, batch, budget);
-                    }
+            return around(base.plan(spec, weights, bias, threads), name, (self, k, x, y, batch, budget) -> {
+                sleep(sleepMs);
+                if (zeros) {
+                    y.fill((byte) 0);
+                } else {
+                    k.forward(x, y, batch, budget);
                 }
-
-                @Override
-                public String implementation() {
-                    return name;
-                }
-
-                @Override
-                public void close() {
-                    k.close();
-                }
-            };
+            });
         }
 
         private static void sleep(int ms) {
