@@ -62,7 +62,7 @@ final class Planner {
      */
     private static final double STALL_NS = 10e6;
     /**
-     * How long timing waits, at most, for the rest of the process to go quiet ({@link Quiet}) before its first
+     * How long timing waits, at most, for the rest of the process to go quiet ({@link Idle}) before its first
      * round; never past the budget.
      */
     private static final long QUIET_NS = 50_000_000;
@@ -262,7 +262,7 @@ final class Planner {
      *
      * <p>First each candidate is planned, run once untimed (first-call work) and its output checked, and run untimed
      * for about {@link #WARM_NS} more when its forward is shorter than that. Timing waits, up to {@link #QUIET_NS},
-     * for the rest of the process to go quiet ({@link Quiet}). Then the
+     * for the rest of the process to go quiet ({@link Idle}). Then the
      * survivors are timed in rounds, a forward or a burst of them each per round, so that a disturbance lasting a while (a
      * collection, another process) spreads over all of them rather than landing on one. Rounds go on while the
      * next is expected to end within the budget, which counts from the start, plan-making and checks included;
@@ -348,7 +348,7 @@ final class Planner {
             boolean bursts = false;
             // the JIT compiling what planning ran for the first time, or the last candidate's worker threads, would
             // otherwise take a core from the first rounds
-            Quiet.await(Math.min(QUIET_NS, budget - (System.nanoTime() - start)));
+            Idle.await(Math.min(QUIET_NS, budget - (System.nanoTime() - start)));
             for (int round = 0; round < MAX_RUNS && !live.isEmpty() && (round < MIN_RUNS || live.size() > 1);
                     round++) {
                 if (round >= MIN_RUNS) {

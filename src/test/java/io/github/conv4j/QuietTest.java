@@ -1,75 +1,26 @@
 package io.github.conv4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Locale;
-import org.junit.jupiter.api.Assumptions;
+import io.github.conv4j.testing.ChildJvm;
+import io.github.conv4j.testing.Engines;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** {@link Quiet}'s waiting, on a made-up clock where the other threads' CPU use per step is given. */
+/**
+ * A dependency prints nothing by default: one convolution through {@code auto}, with the documented JVM flags and
+ * every engine available, writes nothing to stdout or stderr (the engine auto chose is logged at DEBUG).
+ */
 class QuietTest {
-    private static final long STEP = 5_000_000;
-
-    /** A clock where each sleep lasts 5 ms and the other threads use {@code busy[i]} of a core in step i. */
-    private static final class Scripted {
-        final double[] busy;
-        long wall, others;
-        int steps;
-
-        Scripted(double... busy) {
-            this.busy = busy;
-        }
-
-        long await(long maxNs) {
-            return Quiet.await(maxNs, () -> others, () -> wall, () -> {
-                double b = steps < busy.length ? busy[steps] : busy[busy.length - 1];
-                steps++;
-                wall += STEP;
-                others += (long) (b * STEP);
-                return true;
-            });
-        }
-    }
-
     @Test
-    void waitsUntilTwoQuietStepsInARow() {
-        Scripted s = new Scripted(1.0, 1.0, 0.8, 0.1, 0.9, 0.0, 0.2, 1.0);
-        // the quiet step after the third is alone; the sixth and seventh are the first two in a row
-        assertEquals(7 * STEP, s.await(1_000_000_000L));
-    }
-
-    @Test
-    void aBusyProcessIsWaitedForNoLongerThanAsked() {
-        Scripted s = new Scripted(1.0);
-        assertEquals(10 * STEP, s.await(50_000_000));
-    }
-
-    @Test
-    void aQuietProcessCostsTwoSteps() {
-        assertEquals(2 * STEP, new Scripted(0.0).await(50_000_000));
-    }
-
-    @Test
-    void noTimeOrNoClockMeansNoWait() {
-        assertEquals(0, Quiet.await(0));
-        assertEquals(0, new Scripted(1.0).await(-1));
-        long[] wall = {0};
-        // a clock that fails: back at once, after the one step it took to find out
-        assertEquals(STEP, Quiet.await(50_000_000, () -> -1, () -> wall[0], () -> {
-            wall[0] += STEP;
-            return true;
-        }));
-    }
-
-    @Test
-    void theRealClocksWorkOnLinuxWithNativeAccess() {
-        Assumptions.assumeTrue(System.getProperty("os.name").toLowerCase(Locale.ROOT).startsWith("linux"),
-                "Quiet reads Linux's clock_gettime clocks only");
-        Assumptions.assumeTrue(Quiet.class.getModule().isNativeAccessEnabled(),
-                "Quiet needs native access for conv4j, which this JVM does not grant");
-        assertTrue(Quiet.available());
-        long waited = Quiet.await(1_000_000_000L);
-        assertTrue(waited > 0 && waited < 2_000_000_000L, waited + " ns");
+    void oneConvolutionThroughAutoPrintsNothing() throws Exception {
+        Engines.assertAllOnBundledPlatform();
+        ChildJvm.Result r = ChildJvm.run(ChildJvm.command(ChildJvm.nativeFlags(), System.getProperty("java.class.path"),
+                QuietMain.class), Duration.ofSeconds(60));
+        assertEquals(0, r.exitCode(), r.output());
+        // the JVM's own notice about incubator modules is not conv4j's to silence
+        String err = r.stderr().lines().filter(l -> !l.startsWith("WARNING: Using incubator modules"))
+                .reduce("", (a, b) -> a + b + "\n");
+        assertEquals("", r.stdout() + err, "printed by one convolution through auto");
     }
 }

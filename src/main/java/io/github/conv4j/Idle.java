@@ -21,27 +21,27 @@ import java.util.function.LongSupplier;
  * time counts in 10 ms ticks, too coarse for millisecond steps), so it works on Linux with native access for
  * conv4j; elsewhere {@link #await} returns at once.
  */
-final class Quiet {
+final class Idle {
     /**
      * One look: sleep this long and see how much CPU time the rest of the process used meanwhile. Longer than a
      * scheduler tick (4 ms at Linux's common 250 Hz), since a thread running on another core has its CPU time
      * brought up to date only at ticks.
      */
     private static final long STEP_MS = 5;
-    /** Quiet for this many looks in a row: one quiet look alone was seen while a thread spun on another core. */
+    /** Idle for this many looks in a row: one quiet look alone was seen while a thread spun on another core. */
     private static final int QUIET_STEPS = 2;
-    /** Quiet: the rest of the process used less than this share of one core during a step. */
+    /** Idle: the rest of the process used less than this share of one core during a step. */
     private static final double BUSY = 0.25;
     /** Linux's clock ids ({@code time.h}). */
     private static final int CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3;
     private static final MethodHandle CLOCK_GETTIME = clockGettime();
 
-    private Quiet() {
+    private Idle() {
     }
 
     private static MethodHandle clockGettime() {
         if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux")
-                || !Quiet.class.getModule().isNativeAccessEnabled()) {
+                || !Idle.class.getModule().isNativeAccessEnabled()) {
             return null;
         }
         try {
