@@ -1,5 +1,6 @@
 package io.github.conv4j;
 
+import io.github.conv4j.engine.Workers;
 import io.github.conv4j.spi.ConvEngine;
 import io.github.conv4j.spi.ConvKernel;
 import java.lang.foreign.Arena;
@@ -286,7 +287,7 @@ final class Planner {
         try {
             // the engines get global views, as they make of a caller's confined segments (Workers.share): timing
             // them on another kind of segment would first throw away code compiled for that kind
-            MemorySegment x = global(buffers.x), y = global(buffers.y);
+            MemorySegment x = Workers.globalView(buffers.x), y = Workers.globalView(buffers.y);
             Samples samples = new Samples(spec, x, w, b);
             MemorySegment reference = null;
             String referenceName = null;
@@ -436,12 +437,6 @@ final class Planner {
         p.report(String.format("measure: timed %d candidate(s) in %.0f ms", timings.size(),
                 (System.nanoTime() - start) / 1e6), timings);
         return new Measured(p, best.timing());
-    }
-
-    /** A global view of {@code s}, or {@code s} itself without native access. */
-    private static MemorySegment global(MemorySegment s) {
-        return Planner.class.getModule().isNativeAccessEnabled()
-                ? MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize()) : s;
     }
 
     /**

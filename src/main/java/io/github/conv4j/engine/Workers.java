@@ -137,10 +137,19 @@ public final class Workers {
      */
     static MemorySegment shareable(MemorySegment s) {
         if (!s.isNative() || s.isAccessibleBy(STRANGER) || !s.scope().isAlive()
-                || !s.isAccessibleBy(Thread.currentThread()) || !Workers.class.getModule().isNativeAccessEnabled()) {
+                || !s.isAccessibleBy(Thread.currentThread())) {
             return s;
         }
-        return MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize());
+        return globalView(s);
+    }
+
+    /**
+     * A view of native segment {@code s}'s memory in the global scope, or {@code s} itself without native access
+     * for conv4j. The caller keeps {@code s}'s memory alive while the view is used.
+     */
+    public static MemorySegment globalView(MemorySegment s) {
+        return Workers.class.getModule().isNativeAccessEnabled()
+                ? MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize()) : s;
     }
 
     /** Whether worker threads can read and write both segments. */
