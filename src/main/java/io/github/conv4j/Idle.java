@@ -13,9 +13,9 @@ import java.util.function.LongSupplier;
 /**
  * Waits for the rest of the process to go quiet before measured planning times its candidates. While the JIT
  * compiler (a plan's first use of new code), the collector or an engine's spinning worker threads keep a core
- * busy, a two-thread forward on a two-core machine waits a time slice whenever one of its threads is descheduled:
- * oneDNN's 35 us forward on S2 measured 5 ms, every run, in a JVM's first measured plan. Timings taken then
- * describe the JVM's warm-up, not the engine.
+ * busy, a two-thread forward on a two-core machine waits a time slice whenever one of its threads is descheduled
+ * (the measured-planning recording at e200326 timed oneDNN's S2 forward, 34-45 us in its own row, at 4.94 ms at
+ * best inside planning at two threads). Timings taken then describe the JVM's warm-up, not the engine.
  *
  * <p>It reads the process's and the calling thread's CPU time with {@code clock_gettime} (the JDK's process CPU
  * time counts in 10 ms ticks, too coarse for millisecond steps), so it works on Linux with native access for

@@ -57,9 +57,9 @@ final class Planner {
     private static final double TRUSTED_RUN_NS = 1e6;
     /**
      * The longest a forward may be stalled by its machine rather than its engine: at two threads on two cores, a
-     * thread of the call descheduled for a time slice stalled a 40 us oneDNN forward for 2 to 8 ms, about one run
-     * in a hundred, sometimes two or three in a row. A candidate is dropped early only if it is slower than the
-     * fastest by more than this, as well as by a factor.
+     * thread of the call descheduled for a time slice stalls a microsecond forward for milliseconds, now and then
+     * several in a row. A candidate is dropped early only if it is slower than the fastest by more than this, as
+     * well as by a factor.
      */
     private static final double STALL_NS = 10e6;
     /**

@@ -6,9 +6,9 @@ import java.lang.foreign.MemorySegment;
  * Loads every kind of memory segment and session the JDK has before any kernel is compiled. The JIT compiles
  * segment accesses assuming the kinds loaded so far are all there are; when a new kind is loaded later (the first
  * heap segment of a JVM, made for a {@code float[]} or by {@code toArray}), every method compiled on that
- * assumption is thrown away at once. A plan measured then timed its Java engines while they ran uncompiled: 10 to
- * 100 times slower (java-vector on S1: 10 us against 0.7). Loading them all first means that never happens. Internal
- * to conv4j's engines, not part of its API.
+ * assumption is thrown away at once. A plan measured then timed its Java engines while they ran uncompiled, many
+ * times slower (java-vector on S1: 10.7 us against 0.64 in the recording at e200326). Loading them all first means
+ * that never happens. Internal to conv4j's engines, not part of its API.
  */
 public final class SegmentKinds {
     /** Implementation classes made only in some uses, named as JDK 22 to 25 name them; a missing one is skipped. */

@@ -119,7 +119,8 @@ public final class Workers {
      * are seen through a global view of the same memory ({@link #shareable}), with one thread as with many, so
      * that the compiled kernels meet one kind of segment from every caller that computes on confined memory.
      * Code compiled for one kind is thrown away when it meets another (an uncommon trap) and runs slowly until
-     * it is compiled again: a one-thread java-vector kernel timed during that ran at 10 us on S1 against 0.7.
+     * it is compiled again: measured planning timed java-vector at 10.7-10.8 us on S1 against 0.64-0.67 in its own
+     * row (the recording at e200326).
      * When either segment cannot be shared, the forward gets one thread. The caller must not return before its
      * workers are done ({@link #run} sees to that).
      */
