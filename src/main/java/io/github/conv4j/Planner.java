@@ -537,8 +537,9 @@ final class Planner {
      * The synthetic input, the output and the reference output of one measurement, kept for the next. Fresh memory
      * costs a page fault per 4 KiB on first touch, tens of milliseconds for R1's 6 MB in a virtual machine, and the
      * input is {@link Pattern}'s values repeated, a function of the index alone, so a kept input serves any spec of
-     * its dtype that fits. One set is kept at a time, up to {@link #KEEP_BYTES}; a measurement that finds none (or
-     * one too small) allocates its own, in an automatic arena, so a set dropped is freed by the collector.
+     * its dtype that fits. One set is kept at a time, up to {@link #KEEP_BYTES}; a measurement reuses each of its
+     * segments that is large enough and makes the others, each in an automatic arena of its own, so a segment
+     * dropped is freed by the collector.
      */
     private static final class Buffers {
         private static final long KEEP_BYTES = 64L << 20;
@@ -549,14 +550,23 @@ final class Planner {
         /** The set these slices are of (itself for a whole set). */
         private final Buffers whole;
 
-        private Buffers(DType dtype, long inBytes, long outBytes) {
+        private Buffers(DType dtype, MemorySegment x, MemorySegment y, MemorySegment reference) {
             this.dtype = dtype;
             this.whole = this;
-            Arena arena = Arena.ofAuto();
-            x = arena.allocate(inBytes, 64);
-            y = arena.allocate(outBytes, 64);
-            reference = arena.allocate(outBytes, 64);
-            long n = inBytes / dtype.byteSize();
+            this.x = x;
+            this.y = y;
+            this.reference = reference;
+        }
+
+        /** {@code bytes} of fresh memory, in an automatic arena of its own so that it is freed on its own. */
+        private static MemorySegment fresh(long bytes) {
+            return Arena.ofAuto().allocate(bytes, 64);
+        }
+
+        /** A fresh input of {@code bytes} holding {@link Pattern}'s values repeated. */
+        private static MemorySegment input(DType dtype, long bytes) {
+            MemorySegment x = fresh(bytes);
+            long n = bytes / dtype.byteSize();
             for (long at = 0; at < n; at += Pattern.LENGTH) {
                 int len = (int) Math.min(Pattern.LENGTH, n - at);
                 switch (dtype) {
@@ -567,24 +577,29 @@ final class Planner {
                     case INT8, UINT8, INT32 -> throw new IllegalStateException("quantized specs are not measured");
                 }
             }
+            return x;
         }
 
-        /** Segments holding {@code spec}'s input (filled) and output, sliced to their sizes. */
+        /**
+         * Segments holding {@code spec}'s input (filled) and output, sliced to their sizes. Each kept segment that is
+         * large enough (the input, also of the same dtype) serves again, and only the others are made fresh: D1
+         * after R6 needs a larger input but not larger outputs.
+         */
         static Buffers take(ConvSpec spec) {
-            long in = spec.inputElements() * spec.dtype().byteSize();
-            long out = spec.outputElements() * spec.dtype().byteSize();
+            DType dtype = spec.dtype();
+            long in = spec.inputElements() * dtype.byteSize();
+            long out = spec.outputElements() * dtype.byteSize();
             Buffers b = KEPT.getAndSet(null);
-            if (b == null || b.dtype != spec.dtype() || b.x.byteSize() < in || b.y.byteSize() < out) {
-                b = new Buffers(spec.dtype(), Math.max(in, b == null || b.dtype != spec.dtype() ? 0 : b.x.byteSize()),
-                        Math.max(out, b == null ? 0 : b.y.byteSize()));
-            }
-            return new Buffers(b, in, out);
+            MemorySegment x = b != null && b.dtype == dtype && b.x.byteSize() >= in ? b.x : input(dtype, in);
+            MemorySegment y = b != null && b.y.byteSize() >= out ? b.y : fresh(out);
+            MemorySegment reference = b != null && b.reference.byteSize() >= out ? b.reference : fresh(out);
+            return new Buffers(new Buffers(dtype, x, y, reference), in, out);
         }
 
         /** Keeps {@code b}'s memory for the next measurement if it is small enough. */
         static void give(Buffers b) {
             Buffers whole = b.whole;
-            if (whole.x.byteSize() + 2 * whole.y.byteSize() <= KEEP_BYTES) {
+            if (whole.x.byteSize() + whole.y.byteSize() + whole.reference.byteSize() <= KEEP_BYTES) {
                 KEPT.set(whole);
             }
         }
