@@ -94,13 +94,7 @@ class PlannerTest {
         for (ConvSpec spec : specs()) {
             try (Arena arena = Arena.ofConfined()) {
                 Tensor w = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(1), spec.weightShape());
-                Tensor x = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(2), spec.inputShape());
-                Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
-                try (ConvPlan warm = Conv2d.plan("java-vector", spec, w, null)) {
-                    for (int i = 0; i < 2000; i++) {
-                        warm.forward(x, y);
-                    }
-                }
+                warm(arena, spec, w);
                 // a budget for a dozen of the slowed engine's runs: it gets five, since no candidate of a short
                 // spec is dropped before its second burst, and after that it is hundreds of times slower
                 Settings.setPlanBudgetSeconds(0.3);
@@ -314,13 +308,7 @@ class PlannerTest {
         ConvSpec spec = specs().get(1);
         try (Arena arena = Arena.ofConfined()) {
             Tensor w = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(5), spec.weightShape());
-            Tensor x = Tensors.uniform(arena, spec.dtype(), new SplittableRandom(6), spec.inputShape());
-            Tensor y = Tensor.allocate(arena, spec.dtype(), spec.outputShape());
-            try (ConvPlan warm = Conv2d.plan("java-vector", spec, w, null)) {
-                for (int i = 0; i < 500; i++) {
-                    warm.forward(x, y);    // compiled, so that the quick variant's runs are well under 20 ms
-                }
-            }
+            warm(arena, spec, w);    // compiled, so that the quick variant's runs are well under 20 ms
             Settings.setPlanBudgetSeconds(0.1);
             try (ConvPlan p = Planner.plan(spec, w.data(), null, 1, List.of(twoWays), true)) {
                 assertEquals(List.of("two-ways slowed", "two-ways quick"),
