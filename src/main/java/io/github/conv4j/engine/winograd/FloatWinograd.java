@@ -81,29 +81,42 @@ final class FloatWinograd implements ConvKernel {
         bias = new float[groups * ocp];
         TensorIndex index = new TensorIndex(spec);
         double[][] gm = WinogradConv.weightTransform(tile);
-        double[] k = new double[9], gk = new double[alpha * 3];
+        // U = G k G^T in double, rounded once, for one input channel and every output channel of a group at a
+        // time: the inner loops run along u's rows (and, in HWIO, the weights' rows), where one output channel at
+        // a time wrote each element to alpha^2 rows a megabyte apart on R5 (bench/results/jmh-plan-winograd.md)
+        double[][] k = new double[9][ocg], gk = new double[alpha * 3][ocg];
         for (int g = 0; g < groups; g++) {
-            for (int o = 0; o < ocg; o++) {
-                for (int c = 0; c < icg; c++) {
-                    for (int y = 0; y < 3; y++) {
-                        for (int x = 0; x < 3; x++) {
-                            k[y * 3 + x] = weights.getAtIndex(ELEMENT, index.weight(y, x, c, g * ocg + o));
-                        }
-                    }
-                    // U = G k G^T in double, rounded once
-                    for (int r = 0; r < alpha; r++) {
-                        for (int x = 0; x < 3; x++) {
-                            gk[r * 3 + x] = gm[r][0] * k[x] + gm[r][1] * k[3 + x] + gm[r][2] * k[6 + x];
-                        }
-                    }
-                    for (int r = 0; r < alpha; r++) {
-                        for (int q = 0; q < alpha; q++) {
-                            double e = gk[r * 3] * gm[q][0] + gk[r * 3 + 1] * gm[q][1] + gk[r * 3 + 2] * gm[q][2];
-                            u[((g * planes + r * alpha + q) * icg + c) * ocp + o] = (float) e;
+            for (int c = 0; c < icg; c++) {
+                for (int y = 0; y < 3; y++) {
+                    for (int x = 0; x < 3; x++) {
+                        double[] row = k[y * 3 + x];
+                        for (int o = 0; o < ocg; o++) {
+                            row[o] = weights.getAtIndex(ELEMENT, index.weight(y, x, c, g * ocg + o));
                         }
                     }
                 }
-                if (biasIn != null) {
+                for (int r = 0; r < alpha; r++) {
+                    double g0 = gm[r][0], g1 = gm[r][1], g2 = gm[r][2];
+                    for (int x = 0; x < 3; x++) {
+                        double[] out = gk[r * 3 + x], k0 = k[x], k1 = k[3 + x], k2 = k[6 + x];
+                        for (int o = 0; o < ocg; o++) {
+                            out[o] = g0 * k0[o] + g1 * k1[o] + g2 * k2[o];
+                        }
+                    }
+                }
+                for (int r = 0; r < alpha; r++) {
+                    double[] a0 = gk[r * 3], a1 = gk[r * 3 + 1], a2 = gk[r * 3 + 2];
+                    for (int q = 0; q < alpha; q++) {
+                        double h0 = gm[q][0], h1 = gm[q][1], h2 = gm[q][2];
+                        int at = ((g * planes + r * alpha + q) * icg + c) * ocp;
+                        for (int o = 0; o < ocg; o++) {
+                            u[at + o] = (float) (a0[o] * h0 + a1[o] * h1 + a2[o] * h2);
+                        }
+                    }
+                }
+            }
+            if (biasIn != null) {
+                for (int o = 0; o < ocg; o++) {
                     bias[g * ocp + o] = biasIn.getAtIndex(ELEMENT, g * ocg + o);
                 }
             }
