@@ -87,6 +87,8 @@ final class Im2colKernel implements ConvKernel {
      * were within noise.
      */
     static final long TRANSPOSE_FROM = 1 << 16;
+    /** The side of the square blocks the weights are transposed in: 64 x 64 float32 elements are 16 KiB. */
+    private static final int TRANSPOSE_BLOCK = 64;
     /**
      * With more than one thread, forwards with at least this many output pixels per thread are split among
      * Java workers, each packing its own tiles and running single-threaded GEMMs; smaller ones leave the
@@ -242,16 +244,24 @@ final class Im2colKernel implements ConvKernel {
             for (int g = 0; g < groups; g++) {
                 long base = (long) g * kGroup * ocg;
                 MemorySegment.copy(weights, base * esz, group, 0, group.byteSize());
-                for (int k = 0; k < kGroup; k++) {
-                    for (int o = 0; o < ocg; o++) {
-                        long from = (long) k * ocg + o, to = base + (long) o * kGroup + k;
-                        // whole elements moved as bits, whatever they mean
-                        switch (esz) {
-                            case 4 -> weights.setAtIndex(ValueLayout.JAVA_INT, to,
-                                    group.getAtIndex(ValueLayout.JAVA_INT, from));
-                            case 8 -> weights.setAtIndex(ValueLayout.JAVA_LONG, to,
-                                    group.getAtIndex(ValueLayout.JAVA_LONG, from));
-                            default -> MemorySegment.copy(group, from * esz, weights, to * esz, esz);
+                // in square blocks that stay in cache: element by element down whole columns, each write went to
+                // another row kGroup elements on (18 KiB on R5), and R5's plan spent most of its time here
+                for (int k0 = 0; k0 < kGroup; k0 += TRANSPOSE_BLOCK) {
+                    int k1 = Math.min(kGroup, k0 + TRANSPOSE_BLOCK);
+                    for (int o0 = 0; o0 < ocg; o0 += TRANSPOSE_BLOCK) {
+                        int o1 = Math.min(ocg, o0 + TRANSPOSE_BLOCK);
+                        for (int o = o0; o < o1; o++) {
+                            for (int k = k0; k < k1; k++) {
+                                long from = (long) k * ocg + o, to = base + (long) o * kGroup + k;
+                                // whole elements moved as bits, whatever they mean
+                                switch (esz) {
+                                    case 4 -> weights.setAtIndex(ValueLayout.JAVA_INT, to,
+                                            group.getAtIndex(ValueLayout.JAVA_INT, from));
+                                    case 8 -> weights.setAtIndex(ValueLayout.JAVA_LONG, to,
+                                            group.getAtIndex(ValueLayout.JAVA_LONG, from));
+                                    default -> MemorySegment.copy(group, from * esz, weights, to * esz, esz);
+                                }
+                            }
                         }
                     }
                 }

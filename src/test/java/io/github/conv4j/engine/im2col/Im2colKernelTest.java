@@ -247,6 +247,32 @@ class Im2colKernelTest {
         }
     }
 
+    /**
+     * Weights transposed in blocks ({@code TRANSPOSE_BLOCK}, 64): per group 216 rows of K (three blocks and part of
+     * a fourth) by 70 output channels (one and part of another), in both element sizes, with one group and two.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"im2col-jni", "im2col-ffm"})
+    void weightsTransposedAcrossSeveralBlocksMatchNaive(String name) {
+        Im2colEngine e = (Im2colEngine) engine(name);
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                for (int groups : new int[] {1, 2}) {
+                    ConvSpec spec = ConvSpec.builder().dtype(dtype).input(2, 6, 5, 24 * groups)
+                            .kernel(3, 3, 70 * groups).groups(groups).padding(Padding.SAME).bias(true).build();
+                    Inputs in = Inputs.of(spec, 29, arena);
+                    Tensor y = Tensor.allocate(arena, dtype, spec.outputShape());
+                    try (Im2colKernel k = new Im2colKernel(spec, in.w().data(), in.b().data(), e.gemm(), e.binding(),
+                            tuning(0, 0, Long.MAX_VALUE))) {
+                        assertTrue(k.implementation().contains("weights transposed"), k.implementation());
+                        k.forward(in.x().data(), y.data(), spec.mb(), 1);
+                    }
+                    assertSame(name + " " + spec, naive(spec, in, arena), y);
+                }
+            }
+        }
+    }
+
     @Test
     void largeWeightsGetLongerTilesAndAreTransposed() {
         Im2colEngine e = (Im2colEngine) engine("im2col-ffm");
