@@ -136,21 +136,23 @@ final class FloatConv implements ConvKernel {
         } else {
             w = new float[groups * panels * k * nr];
             bias = new float[groups * panels * nr];
+            // along the packed rows, one tap at a time: a loop over the taps inside one over the panel's channels
+            // wrote each element nr floats on from the last and read the weights as far apart
             for (int g = 0; g < groups; g++) {
                 for (int p = 0; p < panels; p++) {
-                    int base = (g * panels + p) * k * nr;
-                    for (int c = 0; c < nr && p * nr + c < ocg; c++) {
-                        int o = g * ocg + p * nr + c;
-                        for (int y = 0; y < kh; y++) {
-                            for (int x = 0; x < kw; x++) {
-                                for (int i = 0; i < icg; i++) {
-                                    w[base + ((y * kw + x) * icg + i) * nr + c] = weight(weights, y, x, i, o);
+                    int base = (g * panels + p) * k * nr, o0 = g * ocg + p * nr, width = Math.min(nr, ocg - p * nr);
+                    for (int y = 0; y < kh; y++) {
+                        for (int x = 0; x < kw; x++) {
+                            for (int i = 0; i < icg; i++) {
+                                int row = base + ((y * kw + x) * icg + i) * nr;
+                                for (int c = 0; c < width; c++) {
+                                    w[row + c] = weight(weights, y, x, i, o0 + c);
                                 }
                             }
                         }
-                        if (biasIn != null) {
-                            bias[(g * panels + p) * nr + c] = biasIn.getAtIndex(ELEMENT, o);
-                        }
+                    }
+                    for (int c = 0; biasIn != null && c < width; c++) {
+                        bias[(g * panels + p) * nr + c] = biasIn.getAtIndex(ELEMENT, o0 + c);
                     }
                 }
             }
