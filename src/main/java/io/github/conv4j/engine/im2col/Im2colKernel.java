@@ -245,7 +245,8 @@ final class Im2colKernel implements ConvKernel {
                 long base = (long) g * kGroup * ocg;
                 MemorySegment.copy(weights, base * esz, group, 0, group.byteSize());
                 // in square blocks that stay in cache: element by element down whole columns, each write went to
-                // another row kGroup elements on (18 KiB on R5), and R5's plan spent most of its time here
+                // another row kGroup elements on (18 KiB on R5): most of R5's plan
+                // (bench/results/jmh-plan-packing.md)
                 for (int k0 = 0; k0 < kGroup; k0 += TRANSPOSE_BLOCK) {
                     int k1 = Math.min(kGroup, k0 + TRANSPOSE_BLOCK);
                     for (int o0 = 0; o0 < ocg; o0 += TRANSPOSE_BLOCK) {

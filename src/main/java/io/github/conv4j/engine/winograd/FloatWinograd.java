@@ -83,7 +83,7 @@ final class FloatWinograd implements ConvKernel {
         double[][] gm = WinogradConv.weightTransform(tile);
         // U = G k G^T in double, rounded once, for one input channel and every output channel of a group at a
         // time: the inner loops run along u's rows (and, in HWIO, the weights' rows), where one output channel at
-        // a time wrote each element to alpha^2 rows a megabyte apart on R5 (bench/results/jmh-plan-winograd.md)
+        // a time wrote each element to alpha^2 rows a megabyte apart on R5 (bench/results/jmh-plan-packing.md)
         double[][] k = new double[9][ocg], gk = new double[alpha * 3][ocg];
         for (int g = 0; g < groups; g++) {
             for (int c = 0; c < icg; c++) {
