@@ -56,17 +56,20 @@ final class Idle {
 
     /**
      * Sleeps in steps of {@value #STEP_MS} ms until {@value #QUIET_STEPS} in a row pass in which the process's other
-     * threads use less than a quarter of a core, or until {@code maxNs} has passed.
+     * threads leave the cores a call on {@code threads} threads needs: they use less than a quarter of a core
+     * beyond those the call leaves free ({@code availableProcessors - threads}), or until {@code maxNs} has passed.
+     * A one-thread call on two cores does not wait for one compiler thread busy on the other core.
      *
      * @return nanoseconds waited
      */
-    static long await(long maxNs) {
+    static long await(long maxNs, int threads) {
         if (CLOCK_GETTIME == null || maxNs <= 0) {
             return 0;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ts = arena.allocate(16, 8);
-            return await(maxNs, () -> others(ts), System::nanoTime, () -> {
+            int spare = Math.max(0, Runtime.getRuntime().availableProcessors() - threads);
+            return await(maxNs, spare, () -> others(ts), System::nanoTime, () -> {
                 try {
                     Thread.sleep(STEP_MS);
                     return true;
@@ -84,10 +87,11 @@ final class Idle {
     }
 
     /**
-     * {@link #await} on given clocks: {@code others} is the other threads' CPU time in ns (negative when unknown),
-     * {@code wall} the time, and {@code step} sleeps one step (false when interrupted).
+     * {@link #await} on given clocks, where the call leaves {@code spare} cores free: {@code others} is the other
+     * threads' CPU time in ns (negative when unknown), {@code wall} the time, and {@code step} sleeps one step (false
+     * when interrupted).
      */
-    static long await(long maxNs, LongSupplier others, LongSupplier wall, BooleanSupplier step) {
+    static long await(long maxNs, int spare, LongSupplier others, LongSupplier wall, BooleanSupplier step) {
         long start = wall.getAsLong();
         if (maxNs <= 0) {
             return 0;
@@ -100,7 +104,7 @@ final class Idle {
             if (!slept || others0 < 0 || others1 < 0) {
                 return wall1 - start;
             }
-            quiet = others1 - others0 < BUSY * (wall1 - wall0) ? quiet + 1 : 0;
+            quiet = others1 - others0 < (spare + BUSY) * (wall1 - wall0) ? quiet + 1 : 0;
             if (quiet == QUIET_STEPS || wall1 - start >= maxNs) {
                 return wall1 - start;
             }

@@ -349,7 +349,7 @@ final class Planner {
             boolean bursts = false;
             // the JIT compiling what planning ran for the first time, or the last candidate's worker threads, would
             // otherwise take a core from the first rounds
-            Idle.await(Math.min(QUIET_NS, budget - (System.nanoTime() - start)));
+            Idle.await(Math.min(QUIET_NS, budget - (System.nanoTime() - start)), threads);
             for (int round = 0; round < MAX_RUNS && !live.isEmpty() && (round < MIN_RUNS || live.size() > 1);
                     round++) {
                 if (round >= MIN_RUNS) {

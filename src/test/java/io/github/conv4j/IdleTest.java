@@ -11,9 +11,13 @@ import org.junit.jupiter.api.Test;
 class IdleTest {
     private static final long STEP = 5_000_000;
 
-    /** A clock where each sleep lasts 5 ms and the other threads use {@code busy[i]} of a core in step i. */
+    /**
+     * A clock where each sleep lasts 5 ms and the other threads use {@code busy[i]} of a core in step i, for a call
+     * that leaves {@code spare} cores free.
+     */
     private static final class Scripted {
         final double[] busy;
+        int spare;
         long wall, others;
         int steps;
 
@@ -21,8 +25,13 @@ class IdleTest {
             this.busy = busy;
         }
 
+        Scripted spare(int cores) {
+            spare = cores;
+            return this;
+        }
+
         long await(long maxNs) {
-            return Idle.await(maxNs, () -> others, () -> wall, () -> {
+            return Idle.await(maxNs, spare, () -> others, () -> wall, () -> {
                 double b = steps < busy.length ? busy[steps] : busy[busy.length - 1];
                 steps++;
                 wall += STEP;
@@ -45,6 +54,17 @@ class IdleTest {
         assertEquals(10 * STEP, s.await(50_000_000));
     }
 
+    /**
+     * A call that leaves a core free does not wait for another thread busy on it (a compiler thread, for a one-thread
+     * forward on two cores), but does for more than that core and a quarter.
+     */
+    @Test
+    void aSpareCoreMayBeBusy() {
+        assertEquals(2 * STEP, new Scripted(1.0).spare(1).await(50_000_000));
+        assertEquals(4 * STEP, new Scripted(2.0, 1.3, 1.1, 0.5).spare(1).await(50_000_000));
+        assertEquals(10 * STEP, new Scripted(1.0).await(50_000_000));
+    }
+
     @Test
     void aQuietProcessCostsTwoSteps() {
         assertEquals(2 * STEP, new Scripted(0.0).await(50_000_000));
@@ -52,11 +72,11 @@ class IdleTest {
 
     @Test
     void noTimeOrNoClockMeansNoWait() {
-        assertEquals(0, Idle.await(0));
+        assertEquals(0, Idle.await(0, 1));
         assertEquals(0, new Scripted(1.0).await(-1));
         long[] wall = {0};
         // a clock that fails: back at once, after the one step it took to find out
-        assertEquals(STEP, Idle.await(50_000_000, () -> -1, () -> wall[0], () -> {
+        assertEquals(STEP, Idle.await(50_000_000, 0, () -> -1, () -> wall[0], () -> {
             wall[0] += STEP;
             return true;
         }));
@@ -69,7 +89,7 @@ class IdleTest {
         Assumptions.assumeTrue(Idle.class.getModule().isNativeAccessEnabled(),
                 "Idle needs native access for conv4j, which this JVM does not grant");
         assertTrue(Idle.available());
-        long waited = Idle.await(1_000_000_000L);
+        long waited = Idle.await(1_000_000_000L, Runtime.getRuntime().availableProcessors());
         assertTrue(waited > 0 && waited < 2_000_000_000L, waited + " ns");
     }
 }
