@@ -1,5 +1,6 @@
 package io.github.conv4j.bench;
 
+import io.github.conv4j.Accuracy;
 import io.github.conv4j.Conv2d;
 import io.github.conv4j.ConvPlan;
 import io.github.conv4j.DType;
@@ -8,8 +9,8 @@ import io.github.conv4j.Settings;
 import java.lang.foreign.Arena;
 
 /**
- * Whether an engine runs at one speed from a JVM's start: {@code PlanStability ENGINE SHAPE RUNS} plans the float32
- * NHWC benchmark shape on one thread in this fresh JVM and runs {@code RUNS} forwards, printing one line,
+ * Whether an engine runs at one speed from a JVM's start: {@code PlanStability ENGINE SHAPE RUNS [ACCURACY]} plans the
+ * float32 NHWC benchmark shape (at accuracy level {@code ACCURACY}, default exact) on one thread in this fresh JVM and runs {@code RUNS} forwards, printing one line,
  * {@code stability ENGINE SHAPE first_ms p10..p90_ms best_ms slow_runs}: the first forward, the runs after it in
  * tenths (the median of each tenth), the fastest run, and how many runs took more than 1.5 times the fastest. A
  * pure-Java engine whose compiled code is briefly worse in some JVMs shows it as slow tenths after the first.
@@ -23,7 +24,9 @@ public final class PlanStability {
         int runs = Integer.parseInt(args[2]);
         Settings.setThreads(1);
         try (Arena arena = Arena.ofConfined()) {
-            BenchInputs in = new BenchInputs(arena, Shapes.spec(shape, DType.FLOAT32, Layout.NHWC), shape.hashCode());
+            Accuracy accuracy = args.length > 3 ? Accuracy.parse(args[3]) : Accuracy.EXACT;
+            BenchInputs in = new BenchInputs(arena, Shapes.spec(shape, DType.FLOAT32, Layout.NHWC).toBuilder()
+                    .accuracy(accuracy).build(), shape.hashCode());
             double[] ms = new double[runs];
             try (ConvPlan plan = Conv2d.plan(engine, in.spec, in.w, null)) {
                 for (int r = 0; r < runs; r++) {
