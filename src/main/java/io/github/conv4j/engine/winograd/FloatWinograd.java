@@ -382,25 +382,17 @@ final class FloatWinograd implements ConvKernel {
      */
     private void transformPatch6(float[] s, int base, int rowLen, float[] v, int at, float[] t) {
         for (int j = 0; j < 6; j++) {
-            int col = base + j * icp;
-            inputRows(FloatVector.fromArray(SPECIES, s, col), FloatVector.fromArray(SPECIES, s, col + rowLen),
-                    FloatVector.fromArray(SPECIES, s, col + 2 * rowLen),
-                    FloatVector.fromArray(SPECIES, s, col + 3 * rowLen),
-                    FloatVector.fromArray(SPECIES, s, col + 4 * rowLen),
-                    FloatVector.fromArray(SPECIES, s, col + 5 * rowLen), t, j * L, 6 * L);
+            inputRows(s, base + j * icp, rowLen, t, j * L, 6 * L);
         }
         int plane = tiles * icp;
         for (int i = 0; i < 6; i++) {
-            int row = i * 6 * L;
-            inputRows(FloatVector.fromArray(SPECIES, t, row), FloatVector.fromArray(SPECIES, t, row + L),
-                    FloatVector.fromArray(SPECIES, t, row + 2 * L), FloatVector.fromArray(SPECIES, t, row + 3 * L),
-                    FloatVector.fromArray(SPECIES, t, row + 4 * L), FloatVector.fromArray(SPECIES, t, row + 5 * L),
-                    v, at + i * 6 * plane, plane);
+            inputRows(t, i * 6 * L, L, v, at + i * 6 * plane, plane);
         }
     }
 
     /**
-     * {@code out[at + i * stride] = (B^T d)[i]} for the 6 vectors {@code d}, with F(4x4,3x3)'s
+     * {@code out[at + i * stride] = (B^T d)[i]} for the 6 vectors {@code d_k = src[from + k * step ..]}, with
+     * F(4x4,3x3)'s
      * <pre>
      * B^T = [4  0 -5  0 1 0;
      *        0 -4 -4  1 1 0;
@@ -409,10 +401,17 @@ final class FloatWinograd implements ConvKernel {
      *        0  2 -1 -2 1 0;
      *        0  4  0 -5 0 1]
      * </pre>
-     * (Lavin and Gray, Fast Algorithms for Convolutional Neural Networks, 2016, points 0, 1, -1, 2, -2).
+     * (Lavin and Gray, Fast Algorithms for Convolutional Neural Networks, 2016, points 0, 1, -1, 2, -2). It loads its
+     * vectors itself, as no method here takes or returns a vector: a call the JIT left out of line then passed them as
+     * objects, and winograd's R1 forward ran at 2.3-2.6x its time for up to a second in 6 of 10 fresh JVMs while a
+     * helper took each output vector (bench/results/plan-stability-2026-12-01.md).
      */
-    private static void inputRows(FloatVector d0, FloatVector d1, FloatVector d2, FloatVector d3, FloatVector d4,
-            FloatVector d5, float[] out, int at, int stride) {
+    private static void inputRows(float[] src, int from, int step, float[] out, int at, int stride) {
+        FloatVector d0 = FloatVector.fromArray(SPECIES, src, from), d1 = FloatVector.fromArray(SPECIES, src, from + step);
+        FloatVector d2 = FloatVector.fromArray(SPECIES, src, from + 2 * step);
+        FloatVector d3 = FloatVector.fromArray(SPECIES, src, from + 3 * step);
+        FloatVector d4 = FloatVector.fromArray(SPECIES, src, from + 4 * step);
+        FloatVector d5 = FloatVector.fromArray(SPECIES, src, from + 5 * step);
         FloatVector four = FloatVector.broadcast(SPECIES, 4f), five = FloatVector.broadcast(SPECIES, 5f);
         FloatVector a = d4.sub(d2.mul(four)), b = d3.sub(d1.mul(four));    // d4 - 4 d2, d3 - 4 d1
         FloatVector e = d4.sub(d2), f = d3.sub(d1).add(d3.sub(d1));         // d4 - d2, 2 (d3 - d1)
@@ -606,12 +605,15 @@ final class FloatWinograd implements ConvKernel {
         int n = (int) ((t0 + from) / tilesPerImage), rem = (int) ((t0 + from) % tilesPerImage);
         int ty = rem / tilesW, tx = rem % tilesW;
         int plane = tiles * ocp;
+        // ReLU is a max with 0; without it a max with minus infinity, which changes nothing (NaN stays NaN). Every
+        // store is masked, the mask whole where the channels fill the vector: one expression per store, no helper
+        float floor = relu ? 0f : Float.NEGATIVE_INFINITY;
         for (int i = from; i < to; i++) {
             int oy = 2 * ty, ox = 2 * tx;
             boolean down = oy + 1 < oh, right = ox + 1 < ow;
             long at = (((long) n * oh + oy) * ow + ox) * pixel + channels;
             for (int j = 0; j < ocg; j += L) {
-                VectorMask<Float> tail = j + L <= ocg ? null : SPECIES.indexInRange(j, ocg);
+                VectorMask<Float> tail = SPECIES.indexInRange(j, ocg);
                 int src = i * ocp + j;
                 // m A on each row r of m: p_r = m_r0 + m_r1 + m_r2, q_r = m_r1 - m_r2 - m_r3
                 FloatVector m0 = FloatVector.fromArray(SPECIES, m, src);
@@ -637,15 +639,15 @@ final class FloatWinograd implements ConvKernel {
                 // A^T across the rows: y_0 = r_0 + r_1 + r_2, y_1 = r_1 - r_2 - r_3
                 FloatVector b = FloatVector.fromArray(SPECIES, bias, g * ocp + j);
                 long out = at + (long) j * BYTES;
-                store(p0.add(p1).add(p2).add(b), y, out, tail);
+                p0.add(p1).add(p2).add(b).max(floor).intoMemorySegment(y, out, ORDER, tail);
                 if (right) {
-                    store(q0.add(q1).add(q2).add(b), y, out + pixel, tail);
+                    q0.add(q1).add(q2).add(b).max(floor).intoMemorySegment(y, out + pixel, ORDER, tail);
                 }
                 if (down) {
                     long below = out + ow * pixel;
-                    store(p1.sub(p2).sub(p3).add(b), y, below, tail);
+                    p1.sub(p2).sub(p3).add(b).max(floor).intoMemorySegment(y, below, ORDER, tail);
                     if (right) {
-                        store(q1.sub(q2).sub(q3).add(b), y, below + pixel, tail);
+                        q1.sub(q2).sub(q3).add(b).max(floor).intoMemorySegment(y, below + pixel, ORDER, tail);
                     }
                 }
             }
@@ -670,20 +672,16 @@ final class FloatWinograd implements ConvKernel {
         int ty = rem / tilesW, tx = rem % tilesW;
         int plane = tiles * ocp;
         float[] t = new float[24 * L];    // the 4x6 products after A^T down the columns
+        float floor = relu ? 0f : Float.NEGATIVE_INFINITY;    // as in outputTransform
         for (int i = from; i < to; i++) {
             int oy = 4 * ty, ox = 4 * tx;
             int rows = Math.min(4, oh - oy), cols = Math.min(4, ow - ox);
             long at = (((long) n * oh + oy) * ow + ox) * pixel + channels;
             for (int j = 0; j < ocg; j += L) {
-                VectorMask<Float> tail = j + L <= ocg ? null : SPECIES.indexInRange(j, ocg);
+                VectorMask<Float> tail = SPECIES.indexInRange(j, ocg);
                 int src = i * ocp + j;
                 for (int q = 0; q < 6; q++) {
-                    int col = src + q * plane;
-                    outputRows(FloatVector.fromArray(SPECIES, m, col), FloatVector.fromArray(SPECIES, m, col + 6 * plane),
-                            FloatVector.fromArray(SPECIES, m, col + 12 * plane),
-                            FloatVector.fromArray(SPECIES, m, col + 18 * plane),
-                            FloatVector.fromArray(SPECIES, m, col + 24 * plane),
-                            FloatVector.fromArray(SPECIES, m, col + 30 * plane), t, q * L, 6 * L);
+                    outputRows(m, src + q * plane, 6 * plane, t, q * L, 6 * L);
                 }
                 FloatVector b = FloatVector.fromArray(SPECIES, bias, g * ocp + j);
                 long out = at + (long) j * BYTES;
@@ -697,15 +695,15 @@ final class FloatWinograd implements ConvKernel {
                     FloatVector m5 = FloatVector.fromArray(SPECIES, t, row + 5 * L);
                     FloatVector s12 = m1.add(m2), d12 = m1.sub(m2), s34 = m3.add(m4), d34 = m3.sub(m4);
                     long here = out + r * ow * pixel;
-                    store(m0.add(s12).add(s34).add(b), y, here, tail);
+                    m0.add(s12).add(s34).add(b).max(floor).intoMemorySegment(y, here, ORDER, tail);
                     if (cols > 1) {
-                        store(d12.add(d34.add(d34)).add(b), y, here + pixel, tail);
+                        d12.add(d34.add(d34)).add(b).max(floor).intoMemorySegment(y, here + pixel, ORDER, tail);
                     }
                     if (cols > 2) {
-                        store(s12.add(s34.mul(4f)).add(b), y, here + 2 * pixel, tail);
+                        s12.add(s34.mul(4f)).add(b).max(floor).intoMemorySegment(y, here + 2 * pixel, ORDER, tail);
                     }
                     if (cols > 3) {
-                        store(d12.add(d34.mul(8f)).add(m5).add(b), y, here + 3 * pixel, tail);
+                        d12.add(d34.mul(8f)).add(m5).add(b).max(floor).intoMemorySegment(y, here + 3 * pixel, ORDER, tail);
                     }
                 }
             }
@@ -720,27 +718,21 @@ final class FloatWinograd implements ConvKernel {
     }
 
     /**
-     * {@code out[at + k * stride] = (A^T m)[k]} for the 6 vectors {@code m}, with F(4x4,3x3)'s
-     * {@code A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]}.
+     * {@code out[at + k * stride] = (A^T m)[k]} for the 6 vectors {@code m_i = src[from + i * step ..]}, with
+     * F(4x4,3x3)'s {@code A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]}. It loads its vectors
+     * itself: see {@link #inputRows}.
      */
-    private static void outputRows(FloatVector m0, FloatVector m1, FloatVector m2, FloatVector m3, FloatVector m4,
-            FloatVector m5, float[] out, int at, int stride) {
+    private static void outputRows(float[] src, int from, int step, float[] out, int at, int stride) {
+        FloatVector m0 = FloatVector.fromArray(SPECIES, src, from), m1 = FloatVector.fromArray(SPECIES, src, from + step);
+        FloatVector m2 = FloatVector.fromArray(SPECIES, src, from + 2 * step);
+        FloatVector m3 = FloatVector.fromArray(SPECIES, src, from + 3 * step);
+        FloatVector m4 = FloatVector.fromArray(SPECIES, src, from + 4 * step);
+        FloatVector m5 = FloatVector.fromArray(SPECIES, src, from + 5 * step);
         FloatVector s12 = m1.add(m2), d12 = m1.sub(m2), s34 = m3.add(m4), d34 = m3.sub(m4);
         m0.add(s12).add(s34).intoArray(out, at);
         d12.add(d34.add(d34)).intoArray(out, at + stride);
         s12.add(s34.mul(4f)).intoArray(out, at + 2 * stride);
         d12.add(d34.mul(8f)).add(m5).intoArray(out, at + 3 * stride);
-    }
-
-    private void store(FloatVector v, MemorySegment y, long out, VectorMask<Float> tail) {
-        if (relu) {
-            v = v.max(0f);   // like the reference, NaN stays NaN
-        }
-        if (tail == null) {
-            v.intoMemorySegment(y, out, ORDER);
-        } else {
-            v.intoMemorySegment(y, out, ORDER, tail);
-        }
     }
 
     @Override
