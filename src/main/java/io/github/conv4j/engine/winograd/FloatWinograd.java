@@ -402,9 +402,9 @@ final class FloatWinograd implements ConvKernel {
      *        0  4  0 -5 0 1]
      * </pre>
      * (Lavin and Gray, Fast Algorithms for Convolutional Neural Networks, 2016, points 0, 1, -1, 2, -2). It loads its
-     * vectors itself, as no method here takes or returns a vector: a call the JIT left out of line then passed them as
-     * objects, and winograd's R1 forward ran at 2.3-2.6x its time for up to a second in 6 of 10 fresh JVMs while a
-     * helper took each output vector (bench/results/plan-stability-2026-12-01.md).
+     * vectors itself, as no method here takes or returns a vector: while a helper took each output vector, the JIT
+     * now and then ran the Vector API's scalar fallback, and winograd's R1 forward ran at 2.3-2.6x its time for up
+     * to a second in 6 of 10 fresh JVMs (bench/results/plan-stability-2026-12-01.md).
      */
     private static void inputRows(float[] src, int from, int step, float[] out, int at, int stride) {
         FloatVector d0 = FloatVector.fromArray(SPECIES, src, from), d1 = FloatVector.fromArray(SPECIES, src, from + step);
