@@ -8,10 +8,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$root/bench/results}
 runs=${RUNS:-9}
-if [ -n "$(git -C "$root" status --porcelain --untracked-files=no -- pom.xml src native-config bench/pom.xml bench/src)" ]; then
-  echo "error: the code differs from commit $(git -C "$root" rev-parse --short HEAD); commit first" >&2
-  exit 1
-fi
+. "$root/bench/lib.sh"
+require_committed_code "$root"
 "$root/conv4j" build
 JAVA_HOME=$("$root/conv4j" java-home)
 java=("$JAVA_HOME/bin/java" "@$root/native-config/jvm.args" -cp "$root/bench/target/conv4j-bench.jar"

@@ -9,10 +9,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$root/bench/results}
-if [ -n "$(git -C "$root" status --porcelain --untracked-files=no -- pom.xml src native-config bench/src bench/pom.xml)" ]; then
-  echo "error: the code differs from commit $(git -C "$root" rev-parse --short HEAD); commit first" >&2
-  exit 1
-fi
+. "$root/bench/lib.sh"
+require_committed_code "$root"
 mkdir -p "$out"
 "$root/conv4j" build
 native=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)

@@ -13,7 +13,8 @@ plans=${PLANS:-30000} forwards=${FORWARDS:-300000}
 mkdir -p "$out"
 # -dirty only when the code differs from the commit, not when results or prose are being written meanwhile
 commit=$(git -C "$root" rev-parse --short=12 HEAD)
-if [ -n "$(git -C "$root" diff --name-only HEAD -- pom.xml src native-config bench/pom.xml bench/src)" ]; then
+. "$root/bench/lib.sh"
+if [ -n "$(git -C "$root" diff --name-only HEAD -- "${code_paths[@]}")" ]; then
   commit="$commit-dirty"
 fi
 file="$out/reliability-$(date +%F).md"

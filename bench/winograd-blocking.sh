@@ -5,10 +5,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$root/bench/results}
-if [ -n "$(git -C "$root" status --porcelain --untracked-files=no -- pom.xml src native-config)" ]; then
-  echo "error: the code differs from commit $(git -C "$root" rev-parse --short HEAD); commit first" >&2
-  exit 1
-fi
+. "$root/bench/lib.sh"
+require_committed_code "$root"
 JAVA_HOME=$("$root/conv4j" java-home)
 export JAVA_HOME
 "$root/mvnw" -B -q -f "$root/pom.xml" test-compile >&2
